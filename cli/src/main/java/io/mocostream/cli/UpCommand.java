@@ -1,0 +1,51 @@
+package io.mocostream.cli;
+
+import io.mocostream.broker.EmbeddedKafka;
+import io.mocostream.registry.server.EmbeddedSchemaRegistry;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "up", mixinStandardHelpOptions = true,
+    description = "Start a real single-node KRaft Kafka broker and a schema registry on loopback; Ctrl-C stops both.")
+final class UpCommand implements Callable<Integer> {
+  @Option(names = "--data-dir", defaultValue = "data", description = "Broker data, kept between runs (default ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--port", defaultValue = "9092", description = "Broker port (default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--controller-port", defaultValue = "9093", description = "KRaft controller port (default ${DEFAULT-VALUE}).")
+  int controllerPort;
+
+  @Option(names = "--registry-port", defaultValue = "8081", description = "Schema registry port (default ${DEFAULT-VALUE}).")
+  int registryPort;
+
+  @Override
+  public Integer call() throws Exception {
+    EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.toAbsolutePath(), port, controllerPort);
+    EmbeddedSchemaRegistry registry;
+    try {
+      registry = EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), registryPort);
+    } catch (RuntimeException e) {
+      kafka.close();
+      throw e;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.out.println("stopping registry and broker ...");
+      registry.close();
+      kafka.close();
+      System.out.println("stopped; data kept in " + kafka.dataDir());
+      stopped.countDown();
+    }, "mocostream-up-shutdown"));
+    System.out.println("kafka:    " + kafka.bootstrapServers());
+    System.out.println("registry: " + registry.url());
+    System.out.println("data:     " + kafka.dataDir());
+    System.out.println("Ctrl-C to stop.");
+    stopped.await();
+    return 0;
+  }
+}

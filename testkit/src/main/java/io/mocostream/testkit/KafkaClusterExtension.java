@@ -87,7 +87,7 @@ public final class KafkaClusterExtension implements ParameterResolver {
   private static boolean dockerAvailable() {
     try {
       return DockerClientFactory.instance().isDockerAvailable();
-    } catch (RuntimeException | LinkageError e) {
+    } catch (RuntimeException | LinkageError | java.util.ServiceConfigurationError e) {
       log.debug("no Docker engine: {}", e.toString());
       return false;
     }

@@ -1,0 +1,23 @@
+package io.mocostream.trainer.stream;
+
+import io.mocostream.schemas.StepSegment;
+import io.mocostream.trainer.moco.QueueEntry;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * One micro-batch ready for a MoCo step: both views of every usable frame, the frames' queue metadata, the
+ * records that were rejected, and where the batch came from.
+ *
+ * @param n           usable frames
+ * @param queryViews  n×C×S×S, view 0 of each frame
+ * @param keyViews    n×C×S×S, view 1 of each frame
+ * @param entries     queue metadata of each frame, in batch order
+ * @param rejected    records of the batch's ranges that go to the dead-letter topic instead
+ * @param segments    offset ranges in batch order (the step log's record of the batch)
+ * @param nextOffsets per partition, the offset after the batch's last record (what a checkpoint commits)
+ * @param bytes       payload bytes of the batch's records
+ */
+record PreparedBatch(int n, float[] queryViews, float[] keyViews, List<QueueEntry> entries, List<Rejection> rejected,
+                     List<StepSegment> segments, Map<TopicPartition, Long> nextOffsets, long bytes) {}

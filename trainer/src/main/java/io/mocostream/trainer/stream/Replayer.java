@@ -1,0 +1,194 @@
+package io.mocostream.trainer.stream;
+
+import io.mocostream.encoder.format.Sha256;
+import io.mocostream.registry.serde.KafkaAvroDeserializer;
+import io.mocostream.schemas.EncoderVersion;
+import io.mocostream.schemas.StepSegment;
+import io.mocostream.schemas.TrainerCheckpoint;
+import io.mocostream.schemas.TrainerStep;
+import io.mocostream.trainer.moco.MocoEngine;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Rebuilds a published encoder version from the step log and the frames topic: a fresh engine from the run's
+ * configuration (taken from its checkpoints), then every logged step with the same records in the same order.
+ * On CPU with the same thread count the weights come out bit for bit the same, which the SHA-256 shows.
+ */
+public final class Replayer {
+  private static final Duration TIMEOUT = Duration.ofSeconds(120);
+
+  /** The outcome: the rebuilt weights' digest against the published one. */
+  public record Result(String model, long version, long steps, String replayedSha256, String publishedSha256) {
+    public boolean match() {
+      return replayedSha256.equals(publishedSha256);
+    }
+
+    /** The command's last line. */
+    public String line() {
+      return "replayed_sha256=" + replayedSha256 + " published_sha256=" + publishedSha256 + " match=" + match();
+    }
+  }
+
+  private Replayer() {}
+
+  /**
+   * @param topics   the run's settings for the model name and topic names (other keys are taken from the run)
+   * @param progress one line per N steps, or null
+   */
+  public static Result replay(String bootstrap, String registryUrl, TrainerConfig topics, long toVersion,
+      PrintStream progress) {
+    String model = topics.modelName();
+    KafkaAvroDeserializer avro = new KafkaAvroDeserializer();
+    avro.configure(Map.of("schema.registry.url", registryUrl, "specific.avro.reader", true), false);
+    try (KafkaConsumer<String, Object> meta = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20), new StringDeserializer(), avro)) {
+      EncoderVersion[] found = {null};
+      Checkpoints.scan(meta, topics.versionsTopic(), TIMEOUT, r -> {
+        if (r.value() instanceof EncoderVersion v && v.getModelName().equals(model) && v.getVersion() == toVersion) {
+          found[0] = v;
+        }
+      });
+      EncoderVersion version = found[0];
+      if (version == null) {
+        throw new IllegalArgumentException("model " + model + " has no committed version " + toVersion + " on "
+            + topics.versionsTopic());
+      }
+      TrainerCheckpoint checkpoint = Checkpoints.readManifests(meta, topics.stateTopic(), model, TIMEOUT).stream()
+          .filter(c -> c.getEncoderVersion() == toVersion).findFirst()
+          .orElseThrow(() -> new IllegalStateException("no checkpoint of model " + model + " for version " + toVersion
+              + " on " + topics.stateTopic() + ": its configuration is unknown"));
+      Map<String, String> settings = new TreeMap<>(TrainerConfig.parseComputeJson(checkpoint.getConfigJson()));
+      settings.put(TrainerConfig.MODEL_NAME_CONFIG, model);
+      TrainerConfig run = TrainerConfig.of(settings);
+      int threads = MocoEngine.intraOpThreads();
+      if (threads != run.computeThreads()) {
+        throw new IllegalStateException("model " + model + " trained with " + run.computeThreads()
+            + " compute threads and this process has " + threads + "; results differ in the last bits between thread "
+            + "counts: run replay with MOCOSTREAM_THREADS=" + run.computeThreads());
+      }
+      long lastStep = version.getLineage().getLastStep();
+      List<TrainerStep> log = new ArrayList<>();
+      Checkpoints.scan(meta, version.getLineage().getStepLogTopic(), TIMEOUT, r -> {
+        if (r.value() instanceof TrainerStep s && s.getModelName().equals(model) && s.getStep() <= lastStep) {
+          log.add(s);
+        }
+      });
+      for (int i = 0; i < log.size(); i++) {
+        if (log.get(i).getStep() != i + 1) {
+          throw new IllegalStateException("step log of model " + model + " on " + version.getLineage().getStepLogTopic()
+              + " has step " + log.get(i).getStep() + " where step " + (i + 1) + " belongs");
+        }
+      }
+      if (log.size() != lastStep) {
+        throw new IllegalStateException("step log of model " + model + " ends at step " + log.size() + ", version "
+            + toVersion + " was taken at step " + lastStep);
+      }
+      String replayed = rebuild(bootstrap, registryUrl, run, log, progress);
+      return new Result(model, toVersion, lastStep, replayed, version.getPayloadSha256());
+    }
+  }
+
+  private static String rebuild(String bootstrap, String registryUrl, TrainerConfig run, List<TrainerStep> log,
+      PrintStream progress) {
+    try (MocoEngine engine = new MocoEngine(run.moco());
+        BatchPreparer preparer = new BatchPreparer(registryUrl, run);
+        RangeReader frames = new RangeReader(bootstrap)) {
+      for (TrainerStep s : log) {
+        List<BatchPreparer.Checked> checked = new ArrayList<>();
+        for (StepSegment seg : s.getSegments()) {
+          for (ConsumerRecord<byte[], byte[]> r : frames.read(new TopicPartition(seg.getTopic(), seg.getPartition()),
+              seg.getFromOffset(), seg.getToOffset())) {
+            checked.add(preparer.check(r));
+          }
+        }
+        PreparedBatch batch = preparer.prepare(checked);
+        if (batch.n() != s.getBatchSize() || batch.rejected().size() != s.getRejected()) {
+          throw new IllegalStateException("step " + s.getStep() + ": the log says " + s.getBatchSize() + " frames and "
+              + s.getRejected() + " rejected, the topic now gives " + batch.n() + " and " + batch.rejected().size()
+              + " (records deleted by retention?)");
+        }
+        boolean skipped = true;
+        if (batch.n() >= 2) {
+          skipped = !engine.step(batch.queryViews(), batch.keyViews(), batch.n(), batch.entries()).finite();
+        }
+        if (skipped != s.getSkipped()) {
+          throw new IllegalStateException("step " + s.getStep() + " was " + (s.getSkipped() ? "" : "not ")
+              + "skipped in the run but " + (skipped ? "" : "not ") + "in the replay");
+        }
+        if (progress != null && (s.getStep() % 50 == 0 || s.getStep() == log.size())) {
+          progress.println("replayed step " + s.getStep() + "/" + log.size());
+        }
+      }
+      return Sha256.hex(engine.saveEncoderWeights());
+    }
+  }
+
+  /** Reads offset ranges of frame partitions, sequentially where the ranges follow each other. */
+  static final class RangeReader implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> buffered = new HashMap<>();
+
+    RangeReader(String bootstrap) {
+      consumer = new KafkaConsumer<>(Map.of(
+          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+          ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+          ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+          ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20), new ByteArrayDeserializer(),
+          new ByteArrayDeserializer());
+    }
+
+    /** The committed records with offsets in [from, to), in offset order. */
+    List<ConsumerRecord<byte[], byte[]>> read(TopicPartition tp, long from, long to) {
+      if (!consumer.assignment().contains(tp)) {
+        List<TopicPartition> assignment = new ArrayList<>(consumer.assignment());
+        assignment.add(tp);
+        consumer.assign(assignment);
+        consumer.seek(tp, from);
+      }
+      ArrayDeque<ConsumerRecord<byte[], byte[]>> buf = buffered.computeIfAbsent(tp, t -> new ArrayDeque<>());
+      while (!buf.isEmpty() && buf.peekFirst().offset() < from) {
+        buf.pollFirst();
+      }
+      if (buf.isEmpty() && consumer.position(tp) != from) {
+        consumer.seek(tp, from); // not where the last range ended: jump
+      }
+      List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      while (true) {
+        while (!buf.isEmpty() && buf.peekFirst().offset() < to) {
+          out.add(buf.pollFirst());
+        }
+        if (!buf.isEmpty() || consumer.position(tp) >= to) {
+          return out;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("could not read " + tp + " [" + from + ", " + to + ") within " + TIMEOUT);
+        }
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          buffered.computeIfAbsent(new TopicPartition(r.topic(), r.partition()), t -> new ArrayDeque<>()).add(r);
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      consumer.close(Duration.ofSeconds(5));
+    }
+  }
+}

@@ -1,0 +1,499 @@
+package io.mocostream.trainer.stream;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import io.mocostream.encoder.format.ModelSigner;
+import io.mocostream.encoder.format.ModelSigning;
+import io.mocostream.encoder.publish.EncoderPublisher;
+import io.mocostream.encoder.publish.ModelTopics;
+import io.mocostream.registry.serde.KafkaAvroDeserializer;
+import io.mocostream.schemas.EncoderVersion;
+import io.mocostream.schemas.Lineage;
+import io.mocostream.schemas.Metrics;
+import io.mocostream.schemas.OffsetRange;
+import io.mocostream.schemas.TopicPosition;
+import io.mocostream.schemas.TrainerCheckpoint;
+import io.mocostream.schemas.TrainerStep;
+import io.mocostream.trainer.eval.FeatureExtractor;
+import io.mocostream.trainer.eval.KnnMonitor;
+import io.mocostream.trainer.eval.ProbeSet;
+import io.mocostream.trainer.moco.MocoEngine;
+import io.mocostream.trainer.moco.StepResult;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The trainer that lives on a stream: consumes frames (read_committed), forms micro-batches, runs MoCo steps,
+ * and every few steps or seconds commits, in ONE Kafka transaction, the encoder version (model topic), the full
+ * resumable state (state topic), the steps since the last commit (step log), the rejected frames (dead-letter
+ * topic) and the consumer offsets. A crash anywhere rolls back to the last commit; the restart restores that
+ * state and continues from exactly its offsets, and since every random choice derives from the seed and the
+ * stream position, the redone steps are the same steps.
+ *
+ * <p>One trainer per model: its transactional id is derived from the model name, so a second (zombie) trainer of
+ * the same model is fenced by the first one's {@code initTransactions}.
+ */
+public final class StreamTrainer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(StreamTrainer.class);
+  /** Header names on dead-letter records (the original key, value and headers are kept). */
+  public static final String DLQ_REASON_HEADER = "mocostream.dlq.reason";
+  public static final String DLQ_MESSAGE_HEADER = "mocostream.dlq.message";
+  public static final String DLQ_ORIGIN_HEADER = "mocostream.dlq.origin";
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+  private final TrainerConfig config;
+  private final String bootstrap;
+  private final String registryUrl;
+  private final TrainerListener listener;
+  private final String groupId;
+  private volatile boolean stopping;
+
+  // Set up by run(), on the training thread (the engine's grad mode is per thread).
+  private MocoEngine engine;
+  private KafkaProducer<String, Object> producer;
+  private KafkaConsumer<byte[], byte[]> consumer;
+  private BatchPreparer preparer;
+  private Prefetcher prefetcher;
+  private EncoderPublisher publisher;
+  private ProbeSet probe;
+
+  /** What the last commit made durable: where a failed transaction rolls back to. */
+  private record Committed(long step, long version, byte[] state, Map<TopicPartition, Long> positions) {}
+
+  private Committed committed;
+  private long step;
+  private Map<TopicPartition, Long> positions;
+  // Since the last commit:
+  private long intervalImages;
+  private double intervalLossSum;
+  private int intervalLossCount;
+  private long intervalStartNanos;
+  private long rejectedTotal;
+  private long skippedTotal;
+
+  public StreamTrainer(TrainerConfig config, String bootstrap, String registryUrl, TrainerListener listener) {
+    this.config = config;
+    this.bootstrap = bootstrap;
+    this.registryUrl = registryUrl;
+    this.listener = listener == null ? new TrainerListener() {} : listener;
+    this.groupId = "mocostream-trainer-" + config.modelName();
+  }
+
+  /** Asks {@link #run} to finish its current step, commit what it has and return. Any thread. */
+  public void stop() {
+    stopping = true;
+  }
+
+  /** Trains until {@code trainer.max.steps} or {@link #stop()}; returns the last committed version (0 if none). */
+  public long run() throws InterruptedException {
+    setUp();
+    try {
+      producer.beginTransaction();
+      intervalStartNanos = System.nanoTime();
+      long lastPublishNanos = System.nanoTime();
+      while (!stopping && (config.maxSteps() == 0 || step < config.maxSteps())) {
+        try {
+          PreparedBatch batch = prefetcher.next(Duration.ofMillis(200));
+          if (batch != null) {
+            trainOn(batch);
+          }
+          boolean byTime = !config.publishEvery().isZero()
+              && System.nanoTime() - lastPublishNanos >= config.publishEvery().toNanos();
+          boolean bySteps = config.publishEverySteps() > 0 && step - committed.step >= config.publishEverySteps();
+          if ((bySteps || byTime) && step > committed.step) {
+            commit();
+            lastPublishNanos = System.nanoTime();
+          }
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+          throw new IllegalStateException("trainer of model " + config.modelName() + " cannot go on: " + e.getMessage()
+              + (e instanceof ProducerFencedException ? " (another trainer of this model started)" : ""), e);
+        } catch (KafkaException e) {
+          recover(e);
+        }
+      }
+      if (step > committed.step) {
+        commit();
+      }
+      return committed.version;
+    } finally {
+      close();
+    }
+  }
+
+  private void setUp() {
+    ensureTopics();
+    Map<String, Object> producerConfig = new HashMap<>(
+        EncoderPublisher.producerConfig(bootstrap, registryUrl, "mocostream-trainer-" + config.modelName()));
+    // A commit carries every step since the last one: give the transaction the broker's whole default maximum.
+    producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) Duration.ofMinutes(15).toMillis());
+    producerConfig.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Duration.ofMinutes(5).toMillis());
+    PassThroughSerializer values = new PassThroughSerializer();
+    values.configure(producerConfig, false);
+    producer = new KafkaProducer<>(producerConfig, new StringSerializer(), values);
+    producer.initTransactions(); // fences an older trainer of this model and aborts its open transaction
+
+    ModelSigner signer = ModelSigning.loadOrCreate(Path.of(config.keysDir()));
+    publisher = new EncoderPublisher(config.versionsTopic(), signer);
+    log.info("model {}: signing key {} (trust {})", config.modelName(), signer.keyId(),
+        Path.of(config.keysDir()).resolve(ModelSigning.PUBLIC_KEY_FILE));
+
+    Optional<Checkpoints.Restored> restored = readLatestCheckpoint();
+    engine = newEngine();
+    if (restored.isPresent()) {
+      TrainerCheckpoint m = restored.get().manifest();
+      if (!m.getConfigFingerprint().equals(config.fingerprint())) {
+        throw new IllegalStateException("model " + config.modelName() + " was trained with another configuration ("
+            + m.getConfigJson() + "); this run's is " + config.computeJson()
+            + ". Keep the settings, or train under a new model name.");
+      }
+      loadState(restored.get().state());
+      Map<TopicPartition, Long> pos = new LinkedHashMap<>();
+      for (TopicPosition p : m.getPositions()) {
+        pos.put(new TopicPartition(p.getTopic(), p.getPartition()), p.getOffset());
+      }
+      framePartitions().forEach(tp -> pos.putIfAbsent(tp, 0L)); // partitions added since the checkpoint
+      committed = new Committed(m.getStep(), m.getEncoderVersion(), restored.get().state(), Map.copyOf(pos));
+      log.info("model {}: resumed at step {} (version {}) from {}", config.modelName(), m.getStep(),
+          m.getEncoderVersion(), pos);
+    } else {
+      Map<TopicPartition, Long> pos = new LinkedHashMap<>();
+      framePartitions().forEach(tp -> pos.put(tp, 0L));
+      committed = new Committed(0, 0, null, Map.copyOf(pos));
+      log.info("model {}: new run from the start of {}", config.modelName(), config.framesTopic());
+    }
+    step = committed.step;
+    positions = new LinkedHashMap<>(committed.positions);
+    probe = ProbeLoader.load(config);
+    preparer = new BatchPreparer(registryUrl, config);
+    consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.GROUP_ID_CONFIG, groupId,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(500, 2 * config.batchSize()),
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    prefetcher = new Prefetcher(consumer, preparer, config, positions, 2);
+  }
+
+  private MocoEngine newEngine() {
+    Device device = Device.cpu();
+    if (config.gpu()) {
+      if (Engine.getInstance().getGpuCount() == 0) {
+        throw new IllegalStateException("trainer.device=gpu but the PyTorch engine sees no GPU (CPU natives, or no "
+            + "CUDA driver); run with --device cpu or point PYTORCH_LIBRARY_PATH at a CUDA libtorch 2.7.1");
+      }
+      device = Device.gpu();
+    }
+    return new MocoEngine(config.moco(), device);
+  }
+
+  private void loadState(byte[] state) {
+    try {
+      engine.loadState(new ByteArrayInputStream(state));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot load the trainer state of model " + config.modelName(), e);
+    }
+  }
+
+  private byte[] saveState() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      engine.saveState(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot save the trainer state", e);
+    }
+    return out.toByteArray();
+  }
+
+  private void trainOn(PreparedBatch batch) {
+    for (Rejection r : batch.rejected()) {
+      var rec = new ProducerRecord<String, Object>(config.dlqTopic(), null, r.record().timestamp(),
+          r.record().key() == null ? null : new String(r.record().key(), StandardCharsets.UTF_8), r.record().value());
+      r.record().headers().forEach(h -> rec.headers().add(h));
+      rec.headers().add(new RecordHeader(DLQ_REASON_HEADER, r.reason().getBytes(StandardCharsets.UTF_8)));
+      rec.headers().add(new RecordHeader(DLQ_MESSAGE_HEADER, r.message().getBytes(StandardCharsets.UTF_8)));
+      rec.headers().add(new RecordHeader(DLQ_ORIGIN_HEADER, (r.record().topic() + "-" + r.record().partition() + "@"
+          + r.record().offset()).getBytes(StandardCharsets.UTF_8)));
+      producer.send(rec);
+      log.warn("frame rejected to {}: {} ({})", config.dlqTopic(), r.message(), r.reason());
+    }
+    rejectedTotal += batch.rejected().size();
+    double loss = Double.NaN;
+    boolean skipped = true;
+    if (batch.n() >= 2) {
+      StepResult result = engine.step(batch.queryViews(), batch.keyViews(), batch.n(), batch.entries());
+      loss = result.loss();
+      skipped = !result.finite();
+      if (skipped) {
+        log.warn("step {}: loss {} is not finite; step skipped (no update, no enqueue)", step + 1, result.loss());
+      }
+    } else {
+      log.warn("step {}: only {} usable frames among {} records; step skipped", step + 1, batch.n(),
+          batch.n() + batch.rejected().size());
+    }
+    step++;
+    if (skipped) {
+      skippedTotal++;
+    } else {
+      intervalImages += batch.n();
+      intervalLossSum += loss;
+      intervalLossCount++;
+    }
+    TrainerStep entry = TrainerStep.newBuilder()
+        .setModelName(config.modelName()).setStep(step).setSegments(batch.segments()).setBatchSize(batch.n())
+        .setRejected(batch.rejected().size()).setSkipped(skipped).setLoss(skipped ? null : loss)
+        .setCreatedAt(Instant.now()).build();
+    producer.send(new ProducerRecord<>(config.stepsTopic(), config.modelName(), entry));
+    positions.putAll(batch.nextOffsets());
+    listener.onStep(step, loss, skipped ? 0 : batch.n(), rejectedTotal, skippedTotal, imagesPerSecond(),
+        prefetcher.lag());
+  }
+
+  private double imagesPerSecond() {
+    double seconds = (System.nanoTime() - intervalStartNanos) / 1e9;
+    return seconds > 0 ? intervalImages / seconds : 0;
+  }
+
+  /** Publishes a version, writes the checkpoint, commits the offsets: one transaction. */
+  private void commit() {
+    long version = committed.version + 1;
+    byte[] weights = engine.saveEncoderWeights();
+    Double knn = null;
+    if (probe != null) {
+      knn = probe.knnTop1(engineExtractor(), new KnnMonitor());
+    }
+    List<OffsetRange> ranges = new ArrayList<>();
+    for (var e : new TreeMap<>(positionsByName()).entrySet()) {
+      TopicPartition tp = e.getValue();
+      long from = committed.positions.getOrDefault(tp, 0L);
+      long to = positions.get(tp);
+      if (to > from) {
+        ranges.add(new OffsetRange(tp.topic(), tp.partition(), from, to));
+      }
+    }
+    EncoderVersion.Builder draft = EncoderVersion.newBuilder()
+        .setModelName(config.modelName())
+        .setVersion(version)
+        .setParentVersion(committed.version == 0 ? null : committed.version)
+        .setArchitecture(config.moco().architecture().toAvro())
+        .setStep(step)
+        .setCreatedAt(Instant.now())
+        .setLineage(new Lineage(ranges, config.stepsTopic(), committed.step + 1, step))
+        .setMetrics(new Metrics(intervalLossCount == 0 ? null : intervalLossSum / intervalLossCount, knn,
+            imagesPerSecond()))
+        .setConfigFingerprint(config.fingerprint());
+    EncoderVersion manifest = publisher.publish(producer, draft, weights);
+
+    byte[] state = saveState();
+    List<TopicPosition> pos = new ArrayList<>();
+    positions.forEach((tp, off) -> pos.add(new TopicPosition(tp.topic(), tp.partition(), off)));
+    Checkpoints.write(producer, config.stateTopic(), TrainerCheckpoint.newBuilder()
+        .setModelName(config.modelName()).setStep(step).setEncoderVersion(version).setPositions(pos)
+        .setConfigJson(config.computeJson()).setConfigFingerprint(config.fingerprint())
+        .setCreatedAt(Instant.now()), state);
+
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    positions.forEach((tp, off) -> offsets.put(tp, new OffsetAndMetadata(off, "step " + step)));
+    producer.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata(groupId));
+    producer.commitTransaction();
+    committed = new Committed(step, version, state, Map.copyOf(positions));
+    log.info("model {}: version {} at step {} committed (loss {}, knn {}, {} img/s)", config.modelName(), version,
+        step, manifest.getMetrics().getLoss(), knn, String.format("%.1f", imagesPerSecond()));
+    listener.onPublished(manifest);
+    intervalImages = 0;
+    intervalLossSum = 0;
+    intervalLossCount = 0;
+    intervalStartNanos = System.nanoTime();
+    producer.beginTransaction();
+  }
+
+  private Map<String, TopicPartition> positionsByName() {
+    Map<String, TopicPartition> byName = new HashMap<>();
+    positions.keySet().forEach(tp -> byName.put(tp.toString(), tp));
+    return byName;
+  }
+
+  private FeatureExtractor engineExtractor() {
+    return new FeatureExtractor() {
+      @Override
+      public float[] features(float[] images, int n) {
+        return engine.features(images, n);
+      }
+
+      @Override
+      public int dim() {
+        return config.moco().architecture().featureDim();
+      }
+    };
+  }
+
+  /**
+   * A transaction failed (broker gone, request timed out): abort it, go back to the last commit's state and
+   * offsets, and carry on once the broker answers. The steps since the commit are redone identically.
+   */
+  private void recover(KafkaException cause) throws InterruptedException {
+    log.warn("model {}: transaction failed at step {} ({}); rolling back to step {}", config.modelName(), step,
+        cause.toString(), committed.step);
+    prefetcher.close();
+    long backoffMs = 500;
+    while (!stopping) {
+      try {
+        try {
+          producer.abortTransaction();
+        } catch (KafkaException abortFailed) {
+          log.debug("abort failed ({}); starting a new producer", abortFailed.toString());
+          producer.close(Duration.ofSeconds(5));
+          Map<String, Object> producerConfig = new HashMap<>(
+              EncoderPublisher.producerConfig(bootstrap, registryUrl, "mocostream-trainer-" + config.modelName()));
+          producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) Duration.ofMinutes(15).toMillis());
+          PassThroughSerializer values = new PassThroughSerializer();
+          values.configure(producerConfig, false);
+          producer = new KafkaProducer<>(producerConfig, new StringSerializer(), values);
+          producer.initTransactions();
+        }
+        if (committed.state == null) {
+          engine.close();
+          engine = newEngine();
+        } else {
+          loadState(committed.state);
+        }
+        step = committed.step;
+        positions = new LinkedHashMap<>(committed.positions);
+        intervalImages = 0;
+        intervalLossSum = 0;
+        intervalLossCount = 0;
+        intervalStartNanos = System.nanoTime();
+        prefetcher = new Prefetcher(consumer, preparer, config, positions, 2);
+        producer.beginTransaction();
+        listener.onRecovered(step, cause.toString());
+        return;
+      } catch (KafkaException e) {
+        log.warn("model {}: broker not back yet ({}); retrying in {} ms", config.modelName(), e.toString(), backoffMs);
+        Thread.sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 10_000);
+      }
+    }
+  }
+
+  private Optional<Checkpoints.Restored> readLatestCheckpoint() {
+    KafkaAvroDeserializer values = new KafkaAvroDeserializer();
+    values.configure(Map.of("schema.registry.url", registryUrl, "specific.avro.reader", true), false);
+    try (KafkaConsumer<String, Object> c = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20), new StringDeserializer(), values)) {
+      return Checkpoints.readLatest(c, config.stateTopic(), config.modelName(), TIMEOUT);
+    }
+  }
+
+  private List<TopicPartition> framePartitions() {
+    try (Admin admin = admin()) {
+      var description = admin.describeTopics(List.of(config.framesTopic())).allTopicNames()
+          .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).get(config.framesTopic());
+      return description.partitions().stream()
+          .map(p -> new TopicPartition(config.framesTopic(), p.partition())).toList();
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("cannot describe the frames topic " + config.framesTopic() + " on " + bootstrap
+          + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  private Admin admin() {
+    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis()));
+  }
+
+  /** Creates the trainer's topics when missing (the frames topic too, so a trainer can start before producers). */
+  private void ensureTopics() {
+    try (Admin admin = admin()) {
+      List<NewTopic> topics = List.of(
+          new NewTopic(config.framesTopic(), Optional.empty(), Optional.empty()),
+          new NewTopic(config.dlqTopic(), Optional.empty(), Optional.empty()),
+          new NewTopic(config.stepsTopic(), Optional.of(1), Optional.empty())
+              .configs(Map.of("retention.ms", "-1", "cleanup.policy", "delete")),
+          new NewTopic(config.stateTopic(), Optional.of(1), Optional.empty()).configs(Checkpoints.topicConfigs()));
+      for (var e : admin.createTopics(topics).values().entrySet()) {
+        try {
+          e.getValue().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (ExecutionException ex) {
+          if (!(ex.getCause() instanceof TopicExistsException)) {
+            throw new IllegalStateException("cannot create topic " + e.getKey() + " on " + bootstrap + ": "
+                + ex.getCause().getMessage(), ex.getCause());
+          }
+        }
+      }
+      ModelTopics.ensure(admin, config.versionsTopic());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("broker at " + bootstrap + " did not answer within " + TIMEOUT, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (prefetcher != null) {
+      prefetcher.close();
+      prefetcher = null;
+    }
+    if (consumer != null) {
+      consumer.close(Duration.ofSeconds(5));
+      consumer = null;
+    }
+    if (producer != null) {
+      producer.close(Duration.ofSeconds(10));
+      producer = null;
+    }
+    if (preparer != null) {
+      preparer.close();
+      preparer = null;
+    }
+    if (engine != null) {
+      engine.close();
+      engine = null;
+    }
+  }
+}

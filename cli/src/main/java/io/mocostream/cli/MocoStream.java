@@ -10,8 +10,12 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description = "Streaming continual pretraining: Kafka frames into MoCo v2 steps, encoder versions on a model topic.",
     subcommands = {
+      DemoCommand.class,
       UpCommand.class,
       ProduceCli.class,
+      TrainCommand.class,
+      SubscribeCli.class,
+      ReplayCommand.class,
       EvalCli.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class

@@ -1,0 +1,97 @@
+package io.mocostream.cli;
+
+import io.mocostream.cli.bench.PipelineBench;
+import io.mocostream.encoder.bench.PublishBench;
+import io.mocostream.producer.bench.ProduceBench;
+import io.mocostream.trainer.bench.MocoBench;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = {"Benchmarks, each against a baseline run in the same process (the machines are noisy:",
+        "the last line's ratio is the figure)."},
+    subcommands = {BenchCommand.Produce.class, BenchCommand.Moco.class, BenchCommand.Pipeline.class,
+        BenchCommand.Publish.class})
+final class BenchCommand implements Runnable {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  /** Cluster options of the benches: an external cluster when given, else an embedded one just for the run. */
+  static class BenchCluster {
+    @Option(names = "--bootstrap", description = "External broker (default: an embedded one for this run).")
+    String bootstrap;
+
+    @Option(names = "--registry", description = "Registry of the external cluster.")
+    String registry;
+  }
+
+  @Command(name = "produce", mixinStandardHelpOptions = true,
+      description = {"Our producer path (Avro, registry, idempotent acks=all) against Kafka's ProducerPerformance",
+          "with the same record size, acks and batching. Last line: producer_vs_kafka_perf=<ratio>."})
+  static final class Produce extends BenchCluster implements Callable<Integer> {
+    @Option(names = "--record-bytes", defaultValue = "" + ProduceBench.DEFAULT_RECORD_BYTES) int recordBytes;
+    @Option(names = "--count", defaultValue = "" + ProduceBench.DEFAULT_COUNT) int count;
+
+    @Override
+    public Integer call() {
+      try (LocalCluster c = LocalCluster.startOrUse(bootstrap, registry)) {
+        ProduceBench.run(c.bootstrap, c.registryUrl, recordBytes, count, System.out);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "moco", mixinStandardHelpOptions = true,
+      description = {"A full MoCo step against a plain forward+backward+SGD step of the same encoder.",
+          "Last line: moco_img_s=<a> plain_img_s=<b> moco_vs_plain=<ratio> gflops=<c>."})
+  static final class Moco implements Callable<Integer> {
+    @Option(names = "--arch", defaultValue = "resnet18-cifar") String arch;
+    @Option(names = "--batch", defaultValue = "64") int batch;
+    @Option(names = "--steps", defaultValue = "30") int steps;
+    @Option(names = "--device", defaultValue = "cpu") String device;
+
+    @Override
+    public Integer call() {
+      MocoBench.run(arch, batch, steps, device, System.out);
+      return 0;
+    }
+  }
+
+  @Command(name = "pipeline", mixinStandardHelpOptions = true,
+      description = {"The trainer fed from Kafka (consume, decode, augment, step) against the same steps on",
+          "tensors prepared in memory. Last line: pipeline_efficiency=<ratio>."})
+  static final class Pipeline extends BenchCluster implements Callable<Integer> {
+    @Option(names = "--arch", defaultValue = "resnet18-cifar,channels=1,size=28") String arch;
+    @Option(names = "--batch", defaultValue = "64") int batch;
+    @Option(names = "--steps", defaultValue = "30") int steps;
+
+    @Override
+    public Integer call() throws Exception {
+      try (LocalCluster c = LocalCluster.startOrUse(bootstrap, registry)) {
+        PipelineBench.run(c.bootstrap, c.registryUrl, arch, batch, steps, System.out);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "publish", mixinStandardHelpOptions = true,
+      description = {"Time from a version's trigger until a subscriber holds the verified weights (ResNet-18 size,",
+          "loopback). Last line: publish_to_subscriber_ms=<x>."})
+  static final class Publish extends BenchCluster implements Callable<Integer> {
+    @Option(names = "--payload-bytes", defaultValue = "" + PublishBench.RESNET18_PAYLOAD_BYTES) int payloadBytes;
+    @Option(names = "--versions", defaultValue = "" + PublishBench.DEFAULT_VERSIONS) int versions;
+
+    @Override
+    public Integer call() {
+      try (LocalCluster c = LocalCluster.startOrUse(bootstrap, registry)) {
+        PublishBench.run(c.bootstrap, c.registryUrl, payloadBytes, versions, System.out);
+      }
+      return 0;
+    }
+  }
+}

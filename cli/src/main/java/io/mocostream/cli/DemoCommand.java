@@ -1,0 +1,201 @@
+package io.mocostream.cli;
+
+import io.mocostream.encoder.client.StartPosition;
+import io.mocostream.encoder.client.SubscribeCommand;
+import io.mocostream.encoder.client.VerifiedVersion;
+import io.mocostream.encoder.client.VersionListener;
+import io.mocostream.encoder.client.VersionSubscriber;
+import io.mocostream.encoder.format.ModelSigning;
+import io.mocostream.encoder.format.TrustedKeys;
+import io.mocostream.producer.ProduceCommand;
+import io.mocostream.producer.ProduceOptions;
+import io.mocostream.schemas.EncoderVersion;
+import io.mocostream.trainer.augment.Augmenter;
+import io.mocostream.trainer.data.Datasets;
+import io.mocostream.trainer.eval.Evaluation;
+import io.mocostream.trainer.eval.FeatureExtractor;
+import io.mocostream.trainer.eval.KnnMonitor;
+import io.mocostream.trainer.eval.ProbeSet;
+import io.mocostream.trainer.model.Encoder;
+import io.mocostream.trainer.moco.MocoConfig;
+import io.mocostream.trainer.stream.StreamTrainer;
+import io.mocostream.trainer.stream.TrainerConfig;
+import io.mocostream.trainer.stream.TrainerListener;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"The whole pipeline on one machine, nothing else running: an embedded broker and registry, a",
+        "producer streaming Fashion-MNIST, the trainer (CPU, narrow encoder) and a subscriber that prints each",
+        "verified version with its kNN accuracy. Ends with a summary and a report (HTML + PNG)."})
+final class DemoCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(DemoCommand.class);
+  static final String MODEL = "fashion-demo";
+
+  @Option(names = "--minutes", defaultValue = "6", description = "Training time (default ${DEFAULT-VALUE}).")
+  double minutes;
+
+  @Option(names = "--report", defaultValue = "demo-report", description = "Report directory (default ${DEFAULT-VALUE}).")
+  Path reportDir;
+
+  @Option(names = "--rate", defaultValue = "400", description = "Producer images per second (default ${DEFAULT-VALUE}).")
+  double rate;
+
+  @Option(names = "--arch", defaultValue = "resnet18-narrow,channels=1,size=28",
+      description = "Encoder (default ${DEFAULT-VALUE}).")
+  String arch;
+
+  @Option(names = "--publish-every-s", defaultValue = "30", description = "Seconds between versions (default ${DEFAULT-VALUE}).")
+  long publishEverySeconds;
+
+  @Option(names = {"-D", "--set"}, paramLabel = "KEY=VALUE", description = "Any trainer or moco setting.")
+  Map<String, String> extra = new HashMap<>();
+
+  @Override
+  public Integer call() throws Exception {
+    Path work = Files.createTempDirectory("mocostream-demo");
+    Datasets.Splits data = Datasets.fashionMnist();
+    Path images = work.resolve("train-images-idx3-ubyte");
+    Path labels = work.resolve("train-labels-idx1-ubyte");
+    data.train().write(images, labels);
+    Path keys = work.resolve("keys");
+    TrainerConfig config = TrainerConfig.of(settings(keys));
+    System.out.printf(Locale.ROOT, "demo: Fashion-MNIST (%s, %d training images), %s, %.1f minutes%n", data.source(),
+        data.train().size(), arch, minutes);
+
+    try (LocalCluster cluster = LocalCluster.startOrUse(null, null)) {
+      System.out.println("kafka " + cluster.bootstrap + ", registry " + cluster.registryUrl);
+      Baselines baselines = baselines(config);
+      System.out.printf(Locale.ROOT, "baselines on the probe: random-init encoder kNN %.4f, raw pixels kNN %.4f%n",
+          baselines.randomInit, baselines.rawPixels);
+      DemoReport report = new DemoReport(baselines.randomInit, baselines.rawPixels);
+
+      AtomicReference<Throwable> producerFailure = new AtomicReference<>();
+      Thread producer = new Thread(() -> {
+        try {
+          ProduceCommand.run(ProduceOptions.of(cluster.bootstrap, cluster.registryUrl,
+              "idx:" + images + "," + labels).withSourceId("fashion-mnist").withRate(rate).withLoop(true)
+              .withProgress(ProduceOptions.ProgressMode.QUIET), new PrintStream(new ByteArrayOutputStream()));
+        } catch (Throwable t) {
+          if (!Thread.currentThread().isInterrupted()) {
+            producerFailure.set(t);
+          }
+        }
+      }, "demo-producer");
+      producer.setDaemon(true);
+      producer.start();
+
+      StreamTrainer trainer = new StreamTrainer(config, cluster.bootstrap, cluster.registryUrl, report);
+      Thread stopper = new Thread(() -> {
+        try {
+          Thread.sleep((long) (minutes * 60_000));
+        } catch (InterruptedException e) {
+          return;
+        }
+        trainer.stop();
+      }, "demo-timer");
+      stopper.setDaemon(true);
+
+      // The subscriber is a separate client, as a downstream service would be: it trusts the trainer's public key.
+      ModelSigning.loadOrCreate(keys); // the trainer would create it too; the subscriber needs the .pub now
+      VersionSubscriber subscriber = VersionSubscriber.builder(cluster.bootstrap, cluster.registryUrl, MODEL)
+          .topic(config.versionsTopic()).trustedKeys(TrustedKeys.load(keys.resolve(ModelSigning.PUBLIC_KEY_FILE)))
+          .startPosition(StartPosition.EARLIEST).listener(new VersionListener() {
+            @Override
+            public void onAccepted(VerifiedVersion v) {
+              System.out.println("subscriber: " + SubscribeCommand.acceptedLine(v.manifest()));
+            }
+          }).build();
+      subscriber.start();
+      Runtime.getRuntime().addShutdownHook(new Thread(trainer::stop));
+      stopper.start();
+      long last;
+      try {
+        last = trainer.run();
+      } finally {
+        producer.interrupt();
+        Thread.sleep(2000); // let the subscriber print the last version
+        subscriber.close();
+      }
+      if (producerFailure.get() != null) {
+        log.warn("the producer stopped early: {}", producerFailure.get().toString());
+      }
+      Path written = report.write(reportDir, config, data.source());
+      System.out.println(report.summary(last));
+      System.out.println("report: " + written.toAbsolutePath());
+      return report.improved() ? 0 : 4;
+    }
+  }
+
+  private Map<String, String> settings(Path keys) {
+    Map<String, String> s = new HashMap<>();
+    s.put(TrainerConfig.MODEL_NAME_CONFIG, MODEL);
+    s.put(TrainerConfig.BATCH_SIZE_CONFIG, "64");
+    s.put(TrainerConfig.MAX_WAIT_MS_CONFIG, "1000");
+    s.put(TrainerConfig.PUBLISH_EVERY_STEPS_CONFIG, "0");
+    s.put(TrainerConfig.PUBLISH_EVERY_SECONDS_CONFIG, String.valueOf(publishEverySeconds));
+    s.put(TrainerConfig.PROBE_CONFIG, "fashion-mnist");
+    s.put(TrainerConfig.PROBE_BANK_CONFIG, "2000");
+    s.put(TrainerConfig.PROBE_QUERIES_CONFIG, "500");
+    s.put(TrainerConfig.KEYS_DIR_CONFIG, keys.toString());
+    s.put(MocoConfig.ARCHITECTURE_CONFIG, arch);
+    // Small data, small images: the settings of the authors' CIFAR-10 demo (m 0.99, wd 5e-4, symmetric loss).
+    s.put(MocoConfig.QUEUE_SIZE_CONFIG, "4096");
+    s.put(MocoConfig.KEY_MOMENTUM_CONFIG, "0.99");
+    s.put(MocoConfig.WEIGHT_DECAY_CONFIG, "5e-4");
+    s.put(MocoConfig.SYMMETRIC_CONFIG, "true");
+    s.put(MocoConfig.LR_CONFIG, "0.06");
+    s.put(MocoConfig.LR_WARMUP_STEPS_CONFIG, "20");
+    s.putAll(extra);
+    return s;
+  }
+
+  record Baselines(double randomInit, double rawPixels) {}
+
+  /** kNN of the untrained encoder (the trainer's own step-0 weights: same seed) and of raw pixels. */
+  private static Baselines baselines(TrainerConfig config) throws Exception {
+    Datasets.Splits splits = Datasets.fashionMnist();
+    ProbeSet probe = ProbeSet.of(splits.train().balanced(Math.max(1, config.probeBank() / 10)),
+        splits.test().first(Math.min(config.probeQueries(), splits.test().size())), new Augmenter(config.augment()));
+    KnnMonitor knn = new KnnMonitor();
+    try (Encoder random = Evaluation.randomInit(config.moco().architecture(), config.moco().seed())) {
+      FeatureExtractor f = Evaluation.extractor(random);
+      return new Baselines(probe.knnTop1(f, knn), probe.rawPixelsTop1(knn));
+    }
+  }
+
+  /** Collects what the report shows, as the trainer goes. */
+  static final class DemoReport extends ReportWriter implements TrainerListener {
+    DemoReport(double randomInit, double rawPixels) {
+      super(randomInit, rawPixels);
+    }
+
+    @Override
+    public void onStep(long step, double loss, int images, long rejected, long skipped, double ips, long lag) {
+      addStep(step, loss, ips, lag);
+    }
+
+    @Override
+    public void onPublished(EncoderVersion v) {
+      addVersion(v);
+      System.out.printf(Locale.ROOT, "trainer: committed version %d at step %d (loss %.3f, kNN %.4f)%n",
+          v.getVersion(), v.getStep(), v.getMetrics().getLoss(), v.getMetrics().getKnnTop1());
+    }
+  }
+
+  static Duration minutes(double m) {
+    return Duration.ofMillis((long) (m * 60_000));
+  }
+}

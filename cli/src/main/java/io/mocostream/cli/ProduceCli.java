@@ -1,0 +1,57 @@
+package io.mocostream.cli;
+
+import io.mocostream.producer.ProduceCommand;
+import io.mocostream.producer.ProduceOptions;
+import io.mocostream.producer.ProduceSummary;
+import io.mocostream.producer.validate.ProducerLimits;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "produce", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Publish images as ImageFrame records: keyed by source id, idempotent, acks=all.",
+        "Sources: dir:PATH (--watch for an upload folder), idx:IMAGES[,LABELS], synthetic[:CLASSES], http:PORT.",
+        "Bad files are refused before publishing, with the file and the reason; the summary counts them."})
+final class ProduceCli implements Callable<Integer> {
+  @Mixin ClusterOptions cluster;
+
+  @Option(names = "--source", required = true, paramLabel = "SOURCE")
+  String source;
+
+  @Option(names = "--topic", defaultValue = ProduceOptions.DEFAULT_TOPIC, description = "Default ${DEFAULT-VALUE}.")
+  String topic;
+
+  @Option(names = "--source-id", paramLabel = "ID", description = "Record key (default: from the source).")
+  String sourceId;
+
+  @Option(names = "--rate", defaultValue = "0", paramLabel = "IMG_PER_S", description = "0 = as fast as acked.")
+  double rate;
+
+  @Option(names = "--max", defaultValue = "0", paramLabel = "N", description = "Stop after N frames (0 = no limit).")
+  long max;
+
+  @Option(names = "--loop", description = "Start the source again when it ends.")
+  boolean loop;
+
+  @Option(names = "--watch", description = "With dir:, publish every file dropped into the folder.")
+  boolean watch;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of the synthetic source.")
+  long seed;
+
+  @Option(names = "--max-bytes", defaultValue = "" + ProducerLimits.DEFAULT_MAX_BYTES, description = "Default ${DEFAULT-VALUE}.")
+  long maxBytes;
+
+  @Option(names = "--max-pixels", defaultValue = "" + ProducerLimits.DEFAULT_MAX_PIXELS, description = "Default ${DEFAULT-VALUE}.")
+  long maxPixels;
+
+  @Override
+  public Integer call() {
+    ProduceOptions opts = ProduceOptions.of(cluster.bootstrap, cluster.registry, source)
+        .withTopic(topic).withSourceId(sourceId).withRate(rate).withMax(max).withLoop(loop).withWatch(watch)
+        .withSeed(seed).withLimits(new ProducerLimits(maxBytes, maxPixels));
+    ProduceSummary summary = ProduceCommand.run(opts, System.out);
+    return summary.refused() > 0 ? 3 : 0;
+  }
+}

@@ -1,0 +1,37 @@
+package io.mocostream.cli;
+
+import io.mocostream.trainer.stream.Replayer;
+import io.mocostream.trainer.stream.TrainerConfig;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "replay", mixinStandardHelpOptions = true,
+    description = {"Rebuild a published version from the step log and the frames topic and compare its SHA-256.",
+        "Last line: replayed_sha256=<x> published_sha256=<y> match=<true|false>; exit 2 when they differ."})
+final class ReplayCommand implements Callable<Integer> {
+  @Mixin ClusterOptions cluster;
+
+  @Option(names = "--model", required = true)
+  String model;
+
+  @Option(names = "--to-version", required = true, paramLabel = "V")
+  long version;
+
+  @Option(names = {"-D", "--set"}, paramLabel = "KEY=VALUE",
+      description = "Topic names if the run changed them, e.g. -D trainer.topic.steps=my.steps.")
+  Map<String, String> topics = new HashMap<>();
+
+  @Override
+  public Integer call() {
+    Map<String, String> s = new HashMap<>(topics);
+    s.put(TrainerConfig.MODEL_NAME_CONFIG, model);
+    Replayer.Result result = Replayer.replay(cluster.bootstrap, cluster.registry, TrainerConfig.of(s), version,
+        System.err);
+    System.out.println(result.line());
+    return result.match() ? 0 : 2;
+  }
+}

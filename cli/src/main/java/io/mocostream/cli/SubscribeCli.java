@@ -1,0 +1,43 @@
+package io.mocostream.cli;
+
+import io.mocostream.encoder.client.SubscribeCommand;
+import io.mocostream.encoder.client.SubscribeOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "subscribe", mixinStandardHelpOptions = true,
+    description = {"Print each committed, verified version of a model as it lands (read_committed; SHA-256 and",
+        "Ed25519 signature checked against the trusted keys): version, step, kNN, sha256."})
+final class SubscribeCli implements Callable<Integer> {
+  @Mixin ClusterOptions cluster;
+
+  @Option(names = "--model", required = true)
+  String model;
+
+  @Option(names = "--topic", defaultValue = "encoder.versions", description = "Model topic (default ${DEFAULT-VALUE}).")
+  String topic;
+
+  @Option(names = "--trust", defaultValue = "keys", paramLabel = "FILE|DIR",
+      description = "Trusted public key(s): a .pub PEM file or a directory of them (default ${DEFAULT-VALUE}).")
+  Path trust;
+
+  @Option(names = "--from-beginning", description = "Every retained version, not only the newest and later ones.")
+  boolean fromBeginning;
+
+  @Option(names = "--max-versions", defaultValue = "0", description = "Stop after N versions (0 = no limit).")
+  int maxVersions;
+
+  @Option(names = "--timeout-s", defaultValue = "0", description = "Stop after this many seconds (0 = no limit).")
+  long timeoutSeconds;
+
+  @Override
+  public Integer call() {
+    SubscribeCommand.run(new SubscribeOptions(cluster.bootstrap, cluster.registry, topic, model, trust, fromBeginning,
+        maxVersions, timeoutSeconds == 0 ? null : Duration.ofSeconds(timeoutSeconds)), System.out);
+    return 0;
+  }
+}

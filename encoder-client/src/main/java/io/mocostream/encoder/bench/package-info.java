@@ -1,0 +1,2 @@
+/** Benchmarks of the model topic. */
+package io.mocostream.encoder.bench;

@@ -1,0 +1,32 @@
+package io.mocostream.encoder.client;
+
+/**
+ * An encoder version a subscriber did not accept, with the reason. Refused versions are reported, never
+ * dropped silently.
+ *
+ * @param model model name
+ * @param version version number as the manifest or chunks declare it
+ * @param reason why it was refused
+ * @param message what exactly was wrong, naming the model, version and chunk or key at fault
+ * @param topic the model topic
+ * @param partition partition it was read from
+ * @param offset offset of the record that completed the judgement (usually the manifest)
+ */
+public record RefusedVersion(String model, long version, Reason reason, String message, String topic, int partition,
+    long offset) {
+
+  /** Why a version was refused. */
+  public enum Reason {
+    /** The reassembled payload does not have the manifest's SHA-256: a chunk was altered. */
+    SHA_MISMATCH,
+    /** The manifest's signature does not verify with the trusted key it names: the manifest was altered. */
+    BAD_SIGNATURE,
+    /** The manifest names a key id that is not trusted. */
+    UNKNOWN_KEY,
+    /** Chunks of the version are missing. */
+    MISSING_CHUNKS,
+    /** The records do not form a version: bad counts or sizes, duplicate or foreign chunks, unreadable records,
+     *  chunks without a manifest. */
+    MALFORMED
+  }
+}

@@ -1,0 +1,44 @@
+package io.mocostream.encoder.client;
+
+import io.mocostream.encoder.format.ModelSigning;
+import io.mocostream.encoder.publish.ModelTopics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Options of {@link SubscribeCommand} ({@code mocostream subscribe}).
+ *
+ * @param bootstrap Kafka bootstrap servers
+ * @param registryUrl schema registry URL
+ * @param topic model topic; null means {@link ModelTopics#DEFAULT_TOPIC}
+ * @param model model name to follow
+ * @param trust a public key PEM file or a directory of them; null means the default key directory's public key
+ *     ({@link ModelSigning#DEFAULT_KEY_DIR}/{@link ModelSigning#PUBLIC_KEY_FILE})
+ * @param fromBeginning every retained version instead of the newest and later ones
+ * @param maxVersions stop after this many versions (accepted or refused); 0 means no limit
+ * @param timeout stop after this long; null means run until interrupted
+ */
+public record SubscribeOptions(String bootstrap, String registryUrl, String topic, String model, Path trust,
+    boolean fromBeginning, int maxVersions, Duration timeout) {
+
+  public SubscribeOptions {
+    Objects.requireNonNull(bootstrap, "bootstrap");
+    Objects.requireNonNull(registryUrl, "registryUrl");
+    if (model == null || model.isBlank()) {
+      throw new IllegalArgumentException("--model is required");
+    }
+    if (topic == null) {
+      topic = ModelTopics.DEFAULT_TOPIC;
+    }
+    if (trust == null) {
+      trust = ModelSigning.DEFAULT_KEY_DIR.resolve(ModelSigning.PUBLIC_KEY_FILE);
+    }
+    if (maxVersions < 0) {
+      throw new IllegalArgumentException("--max-versions must be >= 0, got " + maxVersions);
+    }
+    if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+      throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** Reading encoder versions: a verifying subscriber, its listeners, and the {@code subscribe} command. */
+package io.mocostream.encoder.client;

@@ -1,0 +1,161 @@
+package io.mocostream.encoder.format;
+
+import io.mocostream.encoder.format.ChunkException.Kind;
+import io.mocostream.schemas.EncoderChunk;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.List;
+
+/**
+ * Gathers the chunks of one model version as they arrive, checking each on arrival (model, version, index range,
+ * one count, no duplicate, a byte limit checked before the chunk is kept), then hands them back in index order
+ * once the expected count and size are known. Not thread-safe.
+ */
+public final class ChunkCollector {
+  private final String model;
+  private final long version;
+  private final long maxBytes;
+  private ByteBuffer[] byIndex; // allocated at the first chunk, sized by its count
+  private int count = -1;
+  private int received;
+  private long bytes;
+  // SHA-256 of the chunks 0..hashed-1, advanced as chunks arrive: chunks come in index order, so the hash is
+  // done by the time the manifest arrives instead of adding a pass over the whole payload after it.
+  private final MessageDigest digest = Sha256.newDigest();
+  private int hashed;
+
+  /** Collects chunks of {@code model} {@code version}, refusing more than {@code maxBytes} in total. */
+  public ChunkCollector(String model, long version, long maxBytes) {
+    this.model = model;
+    this.version = version;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Adds one chunk; a chunk that cannot belong is refused with the reason and nothing is kept. */
+  public void add(EncoderChunk chunk) throws ChunkException {
+    add(chunk.getModelName(), chunk.getVersion(), chunk.getIndex(), chunk.getCount(), chunk.getData());
+  }
+
+  /** Adds one chunk given by its fields (for records read generically). */
+  public void add(String chunkModel, long chunkVersion, int index, int chunkCount, ByteBuffer data)
+      throws ChunkException {
+    if (!model.equals(chunkModel) || version != chunkVersion) {
+      throw error(Kind.FOREIGN, index, "chunk " + index + " of model " + chunkModel + " version " + chunkVersion
+          + " is not part of model " + model + " version " + version);
+    }
+    if (chunkCount < 1) {
+      throw error(Kind.COUNT_MISMATCH, index, "chunk " + index + " of model " + model + " version " + version
+          + " declares " + chunkCount + " chunks");
+    }
+    if (count < 0) {
+      // The count comes from a record: bound it by the bytes it could describe before allocating for it.
+      if (chunkCount > maxBytes) {
+        throw error(Kind.SIZE_MISMATCH, index, "chunk " + index + " of model " + model + " version " + version
+            + " declares " + chunkCount + " chunks, more than the " + maxBytes + "-byte limit allows");
+      }
+      count = chunkCount;
+      byIndex = new ByteBuffer[chunkCount];
+    } else if (chunkCount != count) {
+      throw error(Kind.COUNT_MISMATCH, index, "chunk " + index + " of model " + model + " version " + version
+          + " declares " + chunkCount + " chunks, earlier chunks declared " + count);
+    }
+    if (index < 0 || index >= count) {
+      throw error(Kind.OUT_OF_RANGE, index, "chunk index " + index + " of model " + model + " version " + version
+          + " is outside 0.." + (count - 1));
+    }
+    if (byIndex[index] != null) {
+      throw error(Kind.DUPLICATE, index, "chunk " + index + " of model " + model + " version " + version
+          + " arrived twice");
+    }
+    int n = data.remaining();
+    if (bytes + n > maxBytes) {
+      throw error(Kind.SIZE_MISMATCH, index, "chunk " + index + " of model " + model + " version " + version
+          + " brings the payload to " + (bytes + n) + " bytes, over the limit of " + maxBytes);
+    }
+    byIndex[index] = data;
+    received++;
+    bytes += n;
+    while (hashed < count && byIndex[hashed] != null) {
+      digest.update(byIndex[hashed].duplicate());
+      hashed++;
+    }
+  }
+
+  /**
+   * Hex SHA-256 of the joined chunks; call after {@link #complete} succeeded. Computed incrementally as the
+   * chunks arrived, so this costs nothing more when they came in order. Once only (the digest is consumed).
+   */
+  public String sha256Hex() {
+    if (count < 0 || received < count) {
+      throw new IllegalStateException(this + " is not complete");
+    }
+    return Sha256.toHex(digest.digest());
+  }
+
+  /**
+   * The chunks in index order, once all {@code expectedCount} arrived and they add up to {@code expectedBytes}
+   * (-1: any size). The first missing index is named.
+   */
+  public List<ByteBuffer> complete(int expectedCount, long expectedBytes) throws ChunkException {
+    if (expectedCount < 1) {
+      throw error(Kind.COUNT_MISMATCH, -1, "model " + model + " version " + version + " declares "
+          + expectedCount + " chunks; a version has at least one");
+    }
+    if (count < 0) {
+      throw error(Kind.MISSING, 0, "model " + model + " version " + version + " has none of its "
+          + expectedCount + " chunks (first missing index 0)");
+    }
+    if (count != expectedCount) {
+      throw error(Kind.COUNT_MISMATCH, -1, "chunks of model " + model + " version " + version + " declare "
+          + count + " chunks, the manifest " + expectedCount);
+    }
+    if (received < count) {
+      int first = -1;
+      for (int i = 0; i < count && first < 0; i++) {
+        if (byIndex[i] == null) {
+          first = i;
+        }
+      }
+      throw error(Kind.MISSING, first, "model " + model + " version " + version + " lacks " + (count - received)
+          + " of " + count + " chunks (first missing index " + first + ")");
+    }
+    if (expectedBytes >= 0 && bytes != expectedBytes) {
+      throw error(Kind.SIZE_MISMATCH, -1, "chunks of model " + model + " version " + version + " hold " + bytes
+          + " bytes, the manifest declares " + expectedBytes);
+    }
+    return List.of(byIndex);
+  }
+
+  public String model() {
+    return model;
+  }
+
+  public long version() {
+    return version;
+  }
+
+  /** Chunks kept so far. */
+  public int received() {
+    return received;
+  }
+
+  /** Bytes kept so far. */
+  public long bytes() {
+    return bytes;
+  }
+
+  /** The chunk count the chunks declare, or -1 before the first chunk. */
+  public int declaredCount() {
+    return count;
+  }
+
+  private ChunkException error(Kind kind, int index, String message) {
+    return new ChunkException(kind, model, version, index, message);
+  }
+
+  @Override
+  public String toString() {
+    return "ChunkCollector[" + model + " v" + version + ", " + received + "/" + (count < 0 ? "?" : count)
+        + " chunks, " + bytes + " bytes]";
+  }
+}

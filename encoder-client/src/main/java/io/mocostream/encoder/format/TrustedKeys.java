@@ -1,0 +1,149 @@
+package io.mocostream.encoder.format;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.IndexedRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The public keys whose encoder versions a subscriber accepts, looked up by key id. Immutable. */
+public final class TrustedKeys {
+  /** Outcome of checking a manifest's signature. */
+  public enum Verdict {
+    VALID,
+    /** The manifest's {@code keyId} is not in this set. */
+    UNKNOWN_KEY,
+    /** The key is trusted but the signature does not match the manifest. */
+    BAD_SIGNATURE
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(TrustedKeys.class);
+
+  private final Map<String, PublicKey> byId;
+
+  private TrustedKeys(Map<String, PublicKey> byId) {
+    this.byId = Map.copyOf(byId);
+  }
+
+  public static TrustedKeys of(PublicKey... keys) {
+    return of(List.of(keys));
+  }
+
+  public static TrustedKeys of(Collection<PublicKey> keys) {
+    Map<String, PublicKey> byId = new LinkedHashMap<>();
+    for (PublicKey k : keys) {
+      byId.put(ModelSigning.keyId(k), k);
+    }
+    return new TrustedKeys(byId);
+  }
+
+  /**
+   * Loads public keys from PEM files and directories. A file must hold at least one {@code PUBLIC KEY} block.
+   * A directory contributes its {@code *.pub} and {@code *.pem} files (not recursively); files there that hold a
+   * private key and no public key, such as a trainer's key directory's {@code model-signing.key}, are skipped.
+   * Finding no key at all is an error: a subscriber that trusts nobody would refuse every version.
+   */
+  public static TrustedKeys load(Collection<Path> paths) {
+    List<PublicKey> keys = new ArrayList<>();
+    for (Path p : paths) {
+      if (Files.isDirectory(p)) {
+        keys.addAll(loadDirectory(p));
+      } else if (Files.isRegularFile(p)) {
+        List<PublicKey> found = ModelSigning.readPublicKeys(p);
+        if (found.isEmpty()) {
+          throw new IllegalArgumentException("trusted key file " + p + " holds no PUBLIC KEY block");
+        }
+        keys.addAll(found);
+      } else {
+        throw new IllegalArgumentException("trusted key path " + p + " is neither a file nor a directory");
+      }
+    }
+    if (keys.isEmpty()) {
+      throw new IllegalArgumentException("no public keys found in " + paths);
+    }
+    TrustedKeys trusted = of(keys);
+    log.info("trusting {} model signing key(s) {} from {}", trusted.size(), trusted.keyIds(), paths);
+    return trusted;
+  }
+
+  public static TrustedKeys load(Path... paths) {
+    return load(List.of(paths));
+  }
+
+  private static List<PublicKey> loadDirectory(Path dir) {
+    List<Path> files;
+    try (Stream<Path> s = Files.list(dir)) {
+      files = s.filter(Files::isRegularFile)
+          .filter(f -> f.getFileName().toString().endsWith(".pub") || f.getFileName().toString().endsWith(".pem"))
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list trusted key directory " + dir, e);
+    }
+    List<PublicKey> keys = new ArrayList<>();
+    for (Path f : files) {
+      List<PublicKey> found = ModelSigning.readPublicKeys(f);
+      if (found.isEmpty()) {
+        if (ModelSigning.hasBlock(f, "PRIVATE KEY")) {
+          log.debug("skipping private key file {} in trusted key directory {}", f, dir);
+          continue;
+        }
+        throw new IllegalArgumentException("trusted key file " + f + " holds no PUBLIC KEY block");
+      }
+      keys.addAll(found);
+    }
+    return keys;
+  }
+
+  public Optional<PublicKey> find(String keyId) {
+    return Optional.ofNullable(byId.get(keyId));
+  }
+
+  public Set<String> keyIds() {
+    return byId.keySet();
+  }
+
+  public int size() {
+    return byId.size();
+  }
+
+  /**
+   * Checks the signature of a manifest (generated {@code EncoderVersion} or a generic record read with the
+   * writer's schema) against the trusted key its {@code keyId} names.
+   */
+  public Verdict verify(IndexedRecord manifest) {
+    Schema schema = manifest.getSchema();
+    Schema.Field keyField = schema.getField("keyId");
+    Schema.Field sigField = schema.getField(SigningInput.SIGNATURE_FIELD);
+    if (keyField == null || sigField == null) {
+      throw new IllegalArgumentException(schema.getFullName() + " has no keyId/signature fields");
+    }
+    Object keyId = manifest.get(keyField.pos());
+    PublicKey key = keyId == null ? null : byId.get(keyId.toString());
+    if (key == null) {
+      return Verdict.UNKNOWN_KEY;
+    }
+    ByteBuffer sig = ((ByteBuffer) manifest.get(sigField.pos())).duplicate();
+    byte[] signature = new byte[sig.remaining()];
+    sig.get(signature);
+    return ModelSigning.verify(key, SigningInput.of(manifest), signature) ? Verdict.VALID : Verdict.BAD_SIGNATURE;
+  }
+
+  @Override
+  public String toString() {
+    return "TrustedKeys" + byId.keySet();
+  }
+}

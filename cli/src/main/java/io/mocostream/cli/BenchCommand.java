@@ -9,8 +9,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Benchmarks, each against a baseline run in the same process (the machines are noisy:",
-        "the last line's ratio is the figure)."},
+    description = {"Benchmarks, each a ratio against a baseline run in the same process.",
+        "The machines are noisy: the last line's ratio is the figure."},
     subcommands = {BenchCommand.Produce.class, BenchCommand.Moco.class, BenchCommand.Pipeline.class,
         BenchCommand.Publish.class})
 final class BenchCommand implements Runnable {

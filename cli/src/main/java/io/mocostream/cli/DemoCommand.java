@@ -37,9 +37,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"The whole pipeline on one machine, nothing else running: an embedded broker and registry, a",
-        "producer streaming Fashion-MNIST, the trainer (CPU, narrow encoder) and a subscriber that prints each",
-        "verified version with its kNN accuracy. Ends with a summary and a report (HTML + PNG)."})
+    description = {"Run the whole pipeline on this machine and report what it learned.",
+        "An embedded broker and registry, a producer streaming Fashion-MNIST, the trainer (CPU, narrow encoder) and a",
+        "subscriber that prints each verified version with its kNN accuracy. Ends with a summary and a report",
+        "(HTML + PNG)."})
 final class DemoCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(DemoCommand.class);
   static final String MODEL = "fashion-demo";

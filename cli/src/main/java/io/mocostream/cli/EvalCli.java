@@ -17,8 +17,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Weighted kNN top-1 (k=200, τ=0.1) of an encoder's features on a labelled set, with raw pixels",
-        "and the same architecture at random init as baselines.",
+    description = {"Score an encoder by weighted kNN top-1 on a labelled set.",
+        "k=200, τ=0.1 on the backbone's features; raw pixels and the same architecture at random init as baselines.",
         "Last line: knn_top1=<x> raw_pixels=<y> random_init=<z>."})
 final class EvalCli implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "1")

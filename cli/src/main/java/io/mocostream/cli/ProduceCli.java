@@ -10,7 +10,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "produce", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Publish images as ImageFrame records: keyed by source id, idempotent, acks=all.",
+    description = {"Publish images to a frames topic.",
+        "ImageFrame records keyed by source id, idempotent, acks=all.",
         "Sources: dir:PATH (--watch for an upload folder), idx:IMAGES[,LABELS], synthetic[:CLASSES], http:PORT.",
         "Bad files are refused before publishing, with the file and the reason; the summary counts them."})
 final class ProduceCli implements Callable<Integer> {

@@ -10,7 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "replay", mixinStandardHelpOptions = true,
-    description = {"Rebuild a published version from the step log and the frames topic and compare its SHA-256.",
+    description = {"Rebuild a published version from the step log and compare its SHA-256.",
         "Last line: replayed_sha256=<x> published_sha256=<y> match=<true|false>; exit 2 when they differ."})
 final class ReplayCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;

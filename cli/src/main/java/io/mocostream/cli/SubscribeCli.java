@@ -10,8 +10,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "subscribe", mixinStandardHelpOptions = true,
-    description = {"Print each committed, verified version of a model as it lands (read_committed; SHA-256 and",
-        "Ed25519 signature checked against the trusted keys): version, step, kNN, sha256."})
+    description = {"Print each verified version of a model as it lands.",
+        "read_committed; SHA-256 and Ed25519 signature checked against the trusted keys; one line per version:",
+        "version, step, kNN, sha256."})
 final class SubscribeCli implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
 

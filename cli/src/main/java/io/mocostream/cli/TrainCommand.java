@@ -13,7 +13,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Train a MoCo v2 encoder on a frames topic; publish a version every S steps or SEC seconds.",
+    description = {"Train a MoCo v2 encoder on a frames topic, publishing versions as it goes.",
+        "A version every S steps or SEC seconds.",
         "Each version, the full trainer state, the step log and the consumer offsets commit in one transaction:",
         "after a crash the trainer resumes exactly where the last version left off."})
 final class TrainCommand implements Callable<Integer> {

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "up", mixinStandardHelpOptions = true,
-    description = "Start a real single-node KRaft Kafka broker and a schema registry on loopback; Ctrl-C stops both.")
+    description = {"Start a Kafka broker and a schema registry on loopback.",
+        "A real single-node KRaft broker and a Confluent-compatible registry; data kept between runs; Ctrl-C stops both."})
 final class UpCommand implements Callable<Integer> {
   @Option(names = "--data-dir", defaultValue = "data", description = "Broker data, kept between runs (default ${DEFAULT-VALUE}).")
   Path dataDir;

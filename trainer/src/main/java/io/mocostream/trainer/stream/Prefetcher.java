@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -86,7 +87,7 @@ final class Prefetcher implements AutoCloseable {
         while (running && usable < batchSize && batch.size() < MAX_RECORDS_FACTOR * batchSize) {
           if (pending.isEmpty()) {
             long waitMs = batch.isEmpty() ? 200 : Math.max(1, (maxWaitNanos - (System.nanoTime() - first)) / 1_000_000);
-            consumer.poll(Duration.ofMillis(Math.min(waitMs, 200))).forEach(pending::add);
+            poll(Duration.ofMillis(Math.min(waitMs, 200))).forEach(pending::add);
             measureLag();
           }
           if (!pending.isEmpty()) {
@@ -116,6 +117,23 @@ final class Prefetcher implements AutoCloseable {
         log.error("batch preparation stopped: {}", t.toString());
         failure.set(t);
       }
+    }
+  }
+
+  /**
+   * {@code consumer.poll}, except that a wakeup meant for an earlier prefetcher on the same consumer is dropped: a
+   * {@link #close} that found its thread outside {@code poll} leaves the wakeup pending, and the trainer's recovery
+   * then hands the consumer to a new prefetcher whose first poll would take it for its own close.
+   */
+  private ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
+    try {
+      return consumer.poll(timeout);
+    } catch (WakeupException e) {
+      if (running) {
+        log.debug("dropped a wakeup left over from a closed prefetcher");
+        return ConsumerRecords.empty();
+      }
+      throw e;
     }
   }
 

@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -83,11 +84,17 @@ public final class StreamTrainer implements AutoCloseable {
   private final String registryUrl;
   private final TrainerListener listener;
   private final String groupId;
+  private final Map<String, Object> clientOverrides;
   private volatile boolean stopping;
 
   // Set up by run(), on the training thread (the engine's grad mode is per thread).
   private MocoEngine engine;
   private KafkaProducer<String, Object> producer;
+  /**
+   * Whether {@link #producer} has a transaction open. Transactions begin lazily, at the first send after a commit:
+   * an empty transaction left open makes {@code producer.close} try to abort it and wait out its whole timeout.
+   */
+  private boolean inTransaction;
   private KafkaConsumer<byte[], byte[]> consumer;
   private BatchPreparer preparer;
   private Prefetcher prefetcher;
@@ -109,11 +116,21 @@ public final class StreamTrainer implements AutoCloseable {
   private long skippedTotal;
 
   public StreamTrainer(TrainerConfig config, String bootstrap, String registryUrl, TrainerListener listener) {
+    this(config, bootstrap, registryUrl, listener, Map.of());
+  }
+
+  /**
+   * @param clientOverrides Kafka client settings laid over the trainer's own for its producer and consumers (the
+   *                        fault tests shorten timeouts with it, to drive the recovery path in seconds)
+   */
+  StreamTrainer(TrainerConfig config, String bootstrap, String registryUrl, TrainerListener listener,
+      Map<String, Object> clientOverrides) {
     this.config = config;
     this.bootstrap = bootstrap;
     this.registryUrl = registryUrl;
     this.listener = listener == null ? new TrainerListener() {} : listener;
     this.groupId = "mocostream-trainer-" + config.modelName();
+    this.clientOverrides = Map.copyOf(clientOverrides);
   }
 
   /** Asks {@link #run} to finish its current step, commit what it has and return. Any thread. */
@@ -125,11 +142,18 @@ public final class StreamTrainer implements AutoCloseable {
   public long run() throws InterruptedException {
     setUp();
     try {
-      producer.beginTransaction();
       intervalStartNanos = System.nanoTime();
       long lastPublishNanos = System.nanoTime();
-      while (!stopping && (config.maxSteps() == 0 || step < config.maxSteps())) {
+      while (true) {
         try {
+          if (stopping || (config.maxSteps() != 0 && step >= config.maxSteps())) {
+            // The last commit goes through the same recovery as the others: if it fails, the steps since the
+            // previous one are redone (or, when stopping, left to the next run) rather than the run dying.
+            if (step > committed.step) {
+              commit();
+            }
+            break;
+          }
           PreparedBatch batch = prefetcher.next(Duration.ofMillis(200));
           if (batch != null) {
             trainOn(batch);
@@ -148,9 +172,6 @@ public final class StreamTrainer implements AutoCloseable {
           recover(e);
         }
       }
-      if (step > committed.step) {
-        commit();
-      }
       return committed.version;
     } finally {
       close();
@@ -159,15 +180,10 @@ public final class StreamTrainer implements AutoCloseable {
 
   private void setUp() {
     ensureTopics();
-    Map<String, Object> producerConfig = new HashMap<>(
-        EncoderPublisher.producerConfig(bootstrap, registryUrl, "mocostream-trainer-" + config.modelName()));
-    // A commit carries every step since the last one: give the transaction the broker's whole default maximum.
-    producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) Duration.ofMinutes(15).toMillis());
-    producerConfig.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Duration.ofMinutes(5).toMillis());
-    PassThroughSerializer values = new PassThroughSerializer();
-    values.configure(producerConfig, false);
-    producer = new KafkaProducer<>(producerConfig, new StringSerializer(), values);
-    producer.initTransactions(); // fences an older trainer of this model and aborts its open transaction
+    producer = newProducer();
+    // Fences an older trainer of this model and completes its last transaction (aborts it if still open, finishes
+    // its commit if the commit was already decided), so the checkpoint read next is the last one there will be.
+    producer.initTransactions();
 
     ModelSigner signer = ModelSigning.loadOrCreate(Path.of(config.keysDir()));
     publisher = new EncoderPublisher(config.versionsTopic(), signer);
@@ -184,14 +200,9 @@ public final class StreamTrainer implements AutoCloseable {
             + ". Keep the settings, or train under a new model name.");
       }
       loadState(restored.get().state());
-      Map<TopicPartition, Long> pos = new LinkedHashMap<>();
-      for (TopicPosition p : m.getPositions()) {
-        pos.put(new TopicPartition(p.getTopic(), p.getPartition()), p.getOffset());
-      }
-      framePartitions().forEach(tp -> pos.putIfAbsent(tp, 0L)); // partitions added since the checkpoint
-      committed = new Committed(m.getStep(), m.getEncoderVersion(), restored.get().state(), Map.copyOf(pos));
+      committed = committedFrom(restored.get());
       log.info("model {}: resumed at step {} (version {}) from {}", config.modelName(), m.getStep(),
-          m.getEncoderVersion(), pos);
+          m.getEncoderVersion(), committed.positions);
     } else {
       Map<TopicPartition, Long> pos = new LinkedHashMap<>();
       framePartitions().forEach(tp -> pos.put(tp, 0L));
@@ -202,15 +213,43 @@ public final class StreamTrainer implements AutoCloseable {
     positions = new LinkedHashMap<>(committed.positions);
     probe = ProbeLoader.load(config);
     preparer = new BatchPreparer(registryUrl, config);
-    consumer = new KafkaConsumer<>(Map.of(
+    Map<String, Object> consumerConfig = new HashMap<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.GROUP_ID_CONFIG, groupId,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(500, 2 * config.batchSize()),
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20),
-        new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20));
+    consumerConfig.putAll(clientOverrides(ConsumerConfig.configNames()));
+    consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     prefetcher = new Prefetcher(consumer, preparer, config, positions, 2);
+  }
+
+  /** The trainer's transactional producer (transactions not yet initialised). */
+  private KafkaProducer<String, Object> newProducer() {
+    Map<String, Object> producerConfig = new HashMap<>(
+        EncoderPublisher.producerConfig(bootstrap, registryUrl, "mocostream-trainer-" + config.modelName()));
+    // A commit carries every step since the last one: give the transaction the broker's whole default maximum.
+    producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) Duration.ofMinutes(15).toMillis());
+    producerConfig.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Duration.ofMinutes(5).toMillis());
+    producerConfig.putAll(clientOverrides(ProducerConfig.configNames()));
+    PassThroughSerializer values = new PassThroughSerializer();
+    values.configure(producerConfig, false);
+    return new KafkaProducer<>(producerConfig, new StringSerializer(), values);
+  }
+
+  private Map<String, Object> clientOverrides(Set<String> names) {
+    Map<String, Object> picked = new HashMap<>(clientOverrides);
+    picked.keySet().retainAll(names);
+    return picked;
+  }
+
+  /** Opens the transaction that the next sends belong to, unless one is open. */
+  private void ensureTransaction() {
+    if (!inTransaction) {
+      producer.beginTransaction();
+      inTransaction = true;
+    }
   }
 
   private MocoEngine newEngine() {
@@ -244,6 +283,7 @@ public final class StreamTrainer implements AutoCloseable {
   }
 
   private void trainOn(PreparedBatch batch) {
+    ensureTransaction();
     for (Rejection r : batch.rejected()) {
       var rec = new ProducerRecord<String, Object>(config.dlqTopic(), null, r.record().timestamp(),
           r.record().key() == null ? null : new String(r.record().key(), StandardCharsets.UTF_8), r.record().value());
@@ -294,6 +334,7 @@ public final class StreamTrainer implements AutoCloseable {
 
   /** Publishes a version, writes the checkpoint, commits the offsets: one transaction. */
   private void commit() {
+    ensureTransaction();
     long version = committed.version + 1;
     byte[] weights = engine.saveEncoderWeights();
     Double knn = null;
@@ -334,6 +375,7 @@ public final class StreamTrainer implements AutoCloseable {
     positions.forEach((tp, off) -> offsets.put(tp, new OffsetAndMetadata(off, "step " + step)));
     producer.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata(groupId));
     producer.commitTransaction();
+    inTransaction = false;
     committed = new Committed(step, version, state, Map.copyOf(positions));
     log.info("model {}: version {} at step {} committed (loss {}, knn {}, {} img/s)", config.modelName(), version,
         step, manifest.getMetrics().getLoss(), knn, String.format("%.1f", imagesPerSecond()));
@@ -342,7 +384,6 @@ public final class StreamTrainer implements AutoCloseable {
     intervalLossSum = 0;
     intervalLossCount = 0;
     intervalStartNanos = System.nanoTime();
-    producer.beginTransaction();
   }
 
   private Map<String, TopicPartition> positionsByName() {
@@ -366,8 +407,12 @@ public final class StreamTrainer implements AutoCloseable {
   }
 
   /**
-   * A transaction failed (broker gone, request timed out): abort it, go back to the last commit's state and
+   * A transaction failed (broker gone, request timed out): abort it, go back to the last committed state and
    * offsets, and carry on once the broker answers. The steps since the commit are redone identically.
+   *
+   * <p>"Last committed" is the broker's word, not this process's belief: a commit that failed here (say, timed out)
+   * may have been decided there, and a new producer's {@code initTransactions} then completes it. So once the broker
+   * answers, the newest checkpoint is read back, as a restart would, and wins if it is newer than ours.
    */
   private void recover(KafkaException cause) throws InterruptedException {
     log.warn("model {}: transaction failed at step {} ({}); rolling back to step {}", config.modelName(), step,
@@ -376,18 +421,33 @@ public final class StreamTrainer implements AutoCloseable {
     long backoffMs = 500;
     while (!stopping) {
       try {
-        try {
-          producer.abortTransaction();
-        } catch (KafkaException abortFailed) {
-          log.debug("abort failed ({}); starting a new producer", abortFailed.toString());
-          producer.close(Duration.ofSeconds(5));
-          Map<String, Object> producerConfig = new HashMap<>(
-              EncoderPublisher.producerConfig(bootstrap, registryUrl, "mocostream-trainer-" + config.modelName()));
-          producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) Duration.ofMinutes(15).toMillis());
-          PassThroughSerializer values = new PassThroughSerializer();
-          values.configure(producerConfig, false);
-          producer = new KafkaProducer<>(producerConfig, new StringSerializer(), values);
-          producer.initTransactions();
+        if (producer != null && inTransaction) {
+          try {
+            producer.abortTransaction();
+          } catch (RuntimeException abortFailed) {
+            // Fatal, or "the timed-out commit must be retried" (an IllegalStateException): either way this producer
+            // is done; the next one's initTransactions settles the transaction on the broker, whichever way it went.
+            log.info("model {}: abort failed ({}); starting a new producer", config.modelName(), abortFailed.toString());
+            producer.close(Duration.ZERO); // no grace: a graceful close would try the same abort again
+            producer = null;
+          }
+          inTransaction = false;
+        }
+        if (producer == null) {
+          KafkaProducer<String, Object> fresh = newProducer();
+          try {
+            fresh.initTransactions();
+          } catch (RuntimeException e) {
+            fresh.close(Duration.ZERO);
+            throw e;
+          }
+          producer = fresh;
+        }
+        Optional<Checkpoints.Restored> latest = readLatestCheckpoint();
+        if (latest.isPresent() && latest.get().manifest().getStep() > committed.step) {
+          log.warn("model {}: the commit of step {} went through after all; continuing from it", config.modelName(),
+              latest.get().manifest().getStep());
+          committed = committedFrom(latest.get());
         }
         if (committed.state == null) {
           engine.close();
@@ -402,7 +462,6 @@ public final class StreamTrainer implements AutoCloseable {
         intervalLossCount = 0;
         intervalStartNanos = System.nanoTime();
         prefetcher = new Prefetcher(consumer, preparer, config, positions, 2);
-        producer.beginTransaction();
         listener.onRecovered(step, cause.toString());
         return;
       } catch (KafkaException e) {
@@ -411,6 +470,18 @@ public final class StreamTrainer implements AutoCloseable {
         backoffMs = Math.min(backoffMs * 2, 10_000);
       }
     }
+    step = committed.step; // stopped before the broker came back: nothing left that could be committed
+  }
+
+  /** The committed point a checkpoint describes; frame partitions added since it start at offset 0. */
+  private Committed committedFrom(Checkpoints.Restored restored) {
+    TrainerCheckpoint m = restored.manifest();
+    Map<TopicPartition, Long> pos = new LinkedHashMap<>();
+    for (TopicPosition p : m.getPositions()) {
+      pos.put(new TopicPartition(p.getTopic(), p.getPartition()), p.getOffset());
+    }
+    framePartitions().forEach(tp -> pos.putIfAbsent(tp, 0L));
+    return new Committed(m.getStep(), m.getEncoderVersion(), restored.state(), Map.copyOf(pos));
   }
 
   private Optional<Checkpoints.Restored> readLatestCheckpoint() {

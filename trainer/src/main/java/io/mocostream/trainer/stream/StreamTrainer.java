@@ -105,6 +105,10 @@ public final class StreamTrainer implements AutoCloseable {
   private record Committed(long step, long version, byte[] state, Map<TopicPartition, Long> positions) {}
 
   private Committed committed;
+  /** Consecutive roll-backs to the same commit; see {@link #recover}. */
+  static final int MAX_ROLLBACKS_WITHOUT_PROGRESS = 10;
+  private int rollbacksWithoutProgress;
+  private long lastRollbackTo = -1;
   private long step;
   private Map<TopicPartition, Long> positions;
   // Since the last commit:
@@ -373,7 +377,10 @@ public final class StreamTrainer implements AutoCloseable {
 
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     positions.forEach((tp, off) -> offsets.put(tp, new OffsetAndMetadata(off, "step " + step)));
-    producer.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata(groupId));
+    // The consumer is assigned, not subscribed (one trainer owns every partition), so its group metadata is only the
+    // group id; and it belongs to the prefetch thread, where consumer.groupMetadata() would have to be called.
+    // Zombie trainers are fenced by the transactional id instead of the group generation.
+    producer.sendOffsetsToTransaction(offsets, groupMetadata());
     producer.commitTransaction();
     inTransaction = false;
     committed = new Committed(step, version, state, Map.copyOf(positions));
@@ -384,6 +391,11 @@ public final class StreamTrainer implements AutoCloseable {
     intervalLossSum = 0;
     intervalLossCount = 0;
     intervalStartNanos = System.nanoTime();
+  }
+
+  @SuppressWarnings("removal") // the constructor Kafka deprecates is the one for assigned (group-less) consumers
+  private ConsumerGroupMetadata groupMetadata() {
+    return new ConsumerGroupMetadata(groupId);
   }
 
   private Map<String, TopicPartition> positionsByName() {
@@ -415,6 +427,14 @@ public final class StreamTrainer implements AutoCloseable {
    * answers, the newest checkpoint is read back, as a restart would, and wins if it is newer than ours.
    */
   private void recover(KafkaException cause) throws InterruptedException {
+    // A broker outage heals; an error that comes back at the same commit every time (a record over the broker's
+    // size limit, a missing ACL) would make the trainer redo the same steps for ever: give up, naming it.
+    rollbacksWithoutProgress = committed.step == lastRollbackTo ? rollbacksWithoutProgress + 1 : 1;
+    lastRollbackTo = committed.step;
+    if (rollbacksWithoutProgress > MAX_ROLLBACKS_WITHOUT_PROGRESS) {
+      throw new IllegalStateException("model " + config.modelName() + ": rolled back to step " + committed.step + " "
+          + MAX_ROLLBACKS_WITHOUT_PROGRESS + " times in a row without committing; last failure: " + cause, cause);
+    }
     log.warn("model {}: transaction failed at step {} ({}); rolling back to step {}", config.modelName(), step,
         cause.toString(), committed.step);
     prefetcher.close();

@@ -1,5 +1,6 @@
 package io.mocostream.trainer.data;
 
+import io.mocostream.vision.image.DecodedImage;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;

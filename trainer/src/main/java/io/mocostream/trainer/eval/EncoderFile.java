@@ -1,6 +1,6 @@
 package io.mocostream.trainer.eval;
 
-import io.mocostream.trainer.model.Architecture;
+import io.mocostream.vision.model.Architecture;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;

@@ -1,12 +1,12 @@
 package io.mocostream.trainer.eval;
 
-import io.mocostream.trainer.augment.AugmentConfig;
-import io.mocostream.trainer.augment.Augmenter;
+import io.mocostream.vision.augment.AugmentConfig;
+import io.mocostream.vision.augment.Augmenter;
 import io.mocostream.trainer.data.Datasets;
 import io.mocostream.trainer.data.IdxDataset;
-import io.mocostream.trainer.model.Architecture;
-import io.mocostream.trainer.model.Encoder;
-import io.mocostream.trainer.model.Encoders;
+import io.mocostream.vision.model.Architecture;
+import io.mocostream.vision.model.Encoder;
+import io.mocostream.vision.model.Encoders;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.SequentialBlock;

@@ -1,6 +1,6 @@
 package io.mocostream.trainer.eval;
 
-import io.mocostream.trainer.augment.Augmenter;
+import io.mocostream.vision.augment.Augmenter;
 import io.mocostream.trainer.data.IdxDataset;
 
 import java.util.Objects;

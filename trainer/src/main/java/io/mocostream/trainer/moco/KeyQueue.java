@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import io.mocostream.trainer.model.Encoders;
+import io.mocostream.vision.model.Encoders;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.mocostream.trainer.moco;
 
-import io.mocostream.trainer.model.Architecture;
+import io.mocostream.vision.model.Architecture;
 import io.mocostream.trainer.optim.LearningRate;
 import java.util.Locale;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package io.mocostream.trainer.stream;
 
-import io.mocostream.trainer.augment.Augmenter;
+import io.mocostream.vision.augment.Augmenter;
 import io.mocostream.trainer.data.Datasets;
 import io.mocostream.trainer.data.IdxDataset;
 import io.mocostream.trainer.eval.ProbeSet;

@@ -1,5 +1,6 @@
 package io.mocostream.trainer.data;
 
+import io.mocostream.vision.image.DecodedImage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

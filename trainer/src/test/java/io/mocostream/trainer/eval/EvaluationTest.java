@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mocostream.trainer.data.Datasets;
-import io.mocostream.trainer.model.Architecture;
-import io.mocostream.trainer.model.Encoder;
+import io.mocostream.vision.model.Architecture;
+import io.mocostream.vision.model.Encoder;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -28,11 +28,11 @@ class EvaluationTest {
     private static final Architecture ARCH = Architecture.resnet18Narrow(1, 28);
 
     private static byte[] randomWeights(long seed) throws IOException {
-        SequentialBlock backbone = io.mocostream.trainer.model.Encoders.backbone(ARCH);
-        SequentialBlock head = io.mocostream.trainer.model.Encoders.head(ARCH);
+        SequentialBlock backbone = io.mocostream.vision.model.Encoders.backbone(ARCH);
+        SequentialBlock head = io.mocostream.vision.model.Encoders.head(ARCH);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (NDManager m = NDManager.newBaseManager(); DataOutputStream out = new DataOutputStream(bytes)) {
-            io.mocostream.trainer.model.Encoders.initialize(backbone, head, ARCH, m, seed);
+            io.mocostream.vision.model.Encoders.initialize(backbone, head, ARCH, m, seed);
             backbone.saveParameters(out);
         }
         return bytes.toByteArray();

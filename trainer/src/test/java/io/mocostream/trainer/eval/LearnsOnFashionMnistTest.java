@@ -3,13 +3,13 @@ package io.mocostream.trainer.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mocostream.trainer.augment.AugmentConfig;
-import io.mocostream.trainer.augment.Augmenter;
-import io.mocostream.trainer.augment.BatchAugmenter;
+import io.mocostream.vision.augment.AugmentConfig;
+import io.mocostream.vision.augment.Augmenter;
+import io.mocostream.vision.augment.BatchAugmenter;
 import io.mocostream.trainer.data.Datasets;
 import io.mocostream.trainer.data.IdxDataset;
-import io.mocostream.trainer.model.Architecture;
-import io.mocostream.trainer.model.Encoder;
+import io.mocostream.vision.model.Architecture;
+import io.mocostream.vision.model.Encoder;
 import io.mocostream.trainer.moco.MocoConfig;
 import io.mocostream.trainer.moco.MocoEngine;
 import io.mocostream.trainer.moco.StepResult;

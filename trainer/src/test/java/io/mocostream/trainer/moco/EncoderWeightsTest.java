@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mocostream.trainer.model.Architecture;
-import io.mocostream.trainer.model.Encoder;
+import io.mocostream.vision.model.Architecture;
+import io.mocostream.vision.model.Encoder;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 

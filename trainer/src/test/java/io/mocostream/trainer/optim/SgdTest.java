@@ -7,7 +7,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import io.mocostream.trainer.model.GradMode;
+import io.mocostream.vision.model.GradMode;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

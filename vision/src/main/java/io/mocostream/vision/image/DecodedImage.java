@@ -1,4 +1,4 @@
-package io.mocostream.trainer.data;
+package io.mocostream.vision.image;
 
 import java.util.Arrays;
 import java.util.Objects;

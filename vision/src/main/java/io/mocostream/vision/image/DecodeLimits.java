@@ -1,4 +1,4 @@
-package io.mocostream.trainer.data;
+package io.mocostream.vision.image;
 
 /**
  * Upper bounds an incoming frame must respect before the decoder allocates anything for it.

@@ -1,6 +1,6 @@
-package io.mocostream.trainer.augment;
+package io.mocostream.vision.augment;
 
-import io.mocostream.trainer.data.DecodedImage;
+import io.mocostream.vision.image.DecodedImage;
 
 import java.util.ArrayList;
 import java.util.List;

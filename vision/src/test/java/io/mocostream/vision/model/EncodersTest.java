@@ -1,4 +1,4 @@
-package io.mocostream.trainer.model;
+package io.mocostream.vision.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

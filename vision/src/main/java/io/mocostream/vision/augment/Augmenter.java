@@ -1,7 +1,7 @@
-package io.mocostream.trainer.augment;
+package io.mocostream.vision.augment;
 
-import io.mocostream.trainer.augment.ViewParams.JitterOp;
-import io.mocostream.trainer.data.DecodedImage;
+import io.mocostream.vision.augment.ViewParams.JitterOp;
+import io.mocostream.vision.image.DecodedImage;
 
 import java.util.List;
 import java.util.Objects;

@@ -1,9 +1,9 @@
-package io.mocostream.trainer.augment;
+package io.mocostream.vision.augment;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.mocostream.trainer.data.DecodedImage;
+import io.mocostream.vision.image.DecodedImage;
 
 import java.util.ArrayList;
 import java.util.Arrays;

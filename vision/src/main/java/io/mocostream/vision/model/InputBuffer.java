@@ -1,4 +1,4 @@
-package io.mocostream.trainer.model;
+package io.mocostream.vision.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

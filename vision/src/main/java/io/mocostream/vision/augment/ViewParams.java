@@ -1,4 +1,4 @@
-package io.mocostream.trainer.augment;
+package io.mocostream.vision.augment;
 
 import java.util.List;
 

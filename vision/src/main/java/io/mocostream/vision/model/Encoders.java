@@ -1,4 +1,4 @@
-package io.mocostream.trainer.model;
+package io.mocostream.vision.model;
 
 import ai.djl.basicmodelzoo.cv.classification.ResNetV1;
 import ai.djl.ndarray.NDArray;

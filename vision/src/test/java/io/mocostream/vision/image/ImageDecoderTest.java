@@ -1,4 +1,4 @@
-package io.mocostream.trainer.data;
+package io.mocostream.vision.image;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.ImageFrame;
-import io.mocostream.trainer.data.FrameRejectedException.Reason;
+import io.mocostream.vision.image.FrameRejectedException.Reason;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;

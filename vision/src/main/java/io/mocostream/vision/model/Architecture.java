@@ -1,4 +1,4 @@
-package io.mocostream.trainer.model;
+package io.mocostream.vision.model;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package io.mocostream.trainer.augment;
+package io.mocostream.vision.augment;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mocostream.trainer.augment.ViewParams.JitterOp;
-import io.mocostream.trainer.data.DecodedImage;
+import io.mocostream.vision.augment.ViewParams.JitterOp;
+import io.mocostream.vision.image.DecodedImage;
 
 import java.util.Arrays;
 import java.util.List;

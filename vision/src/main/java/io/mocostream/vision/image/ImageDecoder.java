@@ -1,8 +1,8 @@
-package io.mocostream.trainer.data;
+package io.mocostream.vision.image;
 
 import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.ImageFrame;
-import io.mocostream.trainer.data.FrameRejectedException.Reason;
+import io.mocostream.vision.image.FrameRejectedException.Reason;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;

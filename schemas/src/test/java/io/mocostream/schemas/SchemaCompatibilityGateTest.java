@@ -40,7 +40,7 @@ class SchemaCompatibilityGateTest {
     // Parsing canonical form: the generated schema adds avro.java.string properties, which do not change the data.
     for (Schema generated : List.of(ImageFrame.getClassSchema(), EncoderVersion.getClassSchema(),
         EncoderChunk.getClassSchema(), TrainerStep.getClassSchema(), TrainerCheckpoint.getClassSchema(),
-        StateChunk.getClassSchema())) {
+        StateChunk.getClassSchema(), Embedding.getClassSchema())) {
       Path file = dir("mocostream.schemas.dir").resolve(generated.getName() + ".avsc");
       Schema parsed = new Schema.Parser().parse(file.toFile());
       assertEquals(SchemaNormalization.toParsingForm(parsed), SchemaNormalization.toParsingForm(generated), file.toString());

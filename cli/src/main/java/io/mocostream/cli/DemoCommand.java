@@ -54,7 +54,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--rate", defaultValue = "400", description = "Producer images per second (default ${DEFAULT-VALUE}).")
   double rate;
 
-  @Option(names = "--arch", defaultValue = "resnet18-narrow,channels=1,size=28",
+  @Option(names = "--arch", defaultValue = "resnet18-narrow,width=8,channels=1,size=28",
       description = "Encoder (default ${DEFAULT-VALUE}).")
   String arch;
 
@@ -152,12 +152,14 @@ final class DemoCommand implements Callable<Integer> {
     s.put(TrainerConfig.PROBE_QUERIES_CONFIG, "500");
     s.put(TrainerConfig.KEYS_DIR_CONFIG, keys.toString());
     s.put(MocoConfig.ARCHITECTURE_CONFIG, arch);
-    // Small data, small images: the settings of the authors' CIFAR-10 demo (m 0.99, wd 5e-4, symmetric loss).
+    // Small data, small images: the authors' CIFAR-10 demo (m 0.99, wd 5e-4, symmetric loss, T 0.1), and lr 0.03:
+    // at 0.06 the narrow encoder sometimes collapsed to a constant output (loss ln(K+1)) after a few hundred steps.
     s.put(MocoConfig.QUEUE_SIZE_CONFIG, "4096");
     s.put(MocoConfig.KEY_MOMENTUM_CONFIG, "0.99");
+    s.put(MocoConfig.TEMPERATURE_CONFIG, "0.1");
     s.put(MocoConfig.WEIGHT_DECAY_CONFIG, "5e-4");
     s.put(MocoConfig.SYMMETRIC_CONFIG, "true");
-    s.put(MocoConfig.LR_CONFIG, "0.06");
+    s.put(MocoConfig.LR_CONFIG, "0.03");
     s.put(MocoConfig.LR_WARMUP_STEPS_CONFIG, "20");
     s.putAll(extra);
     return s;

@@ -21,25 +21,11 @@ import picocli.CommandLine.Option;
         "k=200, τ=0.1 on the backbone's features; raw pixels and the same architecture at random init as baselines.",
         "Last line: knn_top1=<x> raw_pixels=<y> random_init=<z>."})
 final class EvalCli implements Callable<Integer> {
-  @ArgGroup(exclusive = true, multiplicity = "1")
-  Which which;
+  @Option(names = "--model-file", paramLabel = "F", description = "An encoder file (architecture + weights), as "
+      + "export writes it; or else --model.")
+  Path modelFile;
 
-  static final class Which {
-    @Option(names = "--model-file", paramLabel = "F", description = "An encoder file (architecture + weights).")
-    Path modelFile;
-
-    @Option(names = "--model", paramLabel = "NAME", description = "A model on the model topic (verified).")
-    String model;
-  }
-
-  @Option(names = "--version", paramLabel = "V", description = "With --model: this version (default: the newest).")
-  Long version;
-
-  @Option(names = "--trust", defaultValue = "keys", description = "With --model: trusted public key(s) (default ${DEFAULT-VALUE}).")
-  Path trust;
-
-  @Option(names = "--topic", defaultValue = "encoder.versions", description = "With --model: model topic.")
-  String topic;
+  @Mixin VersionFetch fetch;
 
   @Mixin ClusterOptions cluster;
 
@@ -58,7 +44,7 @@ final class EvalCli implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Evaluation.Options options = Evaluation.Options.defaults(which.modelFile).withSizes(bank, queries);
+    Evaluation.Options options = Evaluation.Options.defaults(modelFile).withSizes(bank, queries);
     if (idx != null) {
       options = options.withIdx(pair(idx, "--idx")[0], pair(idx, "--idx")[1]);
     }
@@ -66,11 +52,14 @@ final class EvalCli implements Callable<Integer> {
       options = options.withBankIdx(pair(trainIdx, "--train-idx")[0], pair(trainIdx, "--train-idx")[1]);
     }
     Evaluation.Result result;
-    if (which.modelFile != null) {
+    if ((modelFile == null) == (fetch.model == null)) {
+      throw new IllegalArgumentException("give --model-file F or --model NAME (one of them)");
+    }
+    if (modelFile != null) {
       result = Evaluation.run(options);
     } else {
-      VerifiedVersion v = fetch();
-      System.out.println("model " + which.model + " version " + v.version() + " (step " + v.manifest().getStep() + ")");
+      VerifiedVersion v = fetch.fetch(cluster);
+      System.out.println("model " + v.model() + " version " + v.version() + " (step " + v.manifest().getStep() + ")");
       try (Encoder encoder = Encoder.load(Architecture.fromAvro(v.manifest().getArchitecture()), v.payload())) {
         result = Evaluation.run(encoder, options);
       }
@@ -86,30 +75,4 @@ final class EvalCli implements Callable<Integer> {
     return files;
   }
 
-  /** The requested (or newest) verified version of the model from the model topic. */
-  private VerifiedVersion fetch() {
-    VerifiedVersion[] found = {null};
-    try (VersionSubscriber s = VersionSubscriber.builder(cluster.bootstrap, cluster.registry, which.model)
-        .topic(topic).trustedKeys(TrustedKeys.load(trust))
-        .startPosition(version == null ? StartPosition.NEWEST : StartPosition.EARLIEST)
-        .listener(new VersionListener() {
-          @Override
-          public void onAccepted(VerifiedVersion v) {
-            if (version == null || v.version() == version) {
-              found[0] = v;
-            }
-          }
-        }).build()) {
-      // Newest: the first accepted version is it. A given version: read until it shows up.
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (found[0] == null && System.nanoTime() < deadline) {
-        s.poll(Duration.ofMillis(500));
-      }
-    }
-    if (found[0] == null) {
-      throw new IllegalArgumentException("model " + which.model + " has no verified version"
-          + (version == null ? "" : " " + version) + " on " + topic + " at " + cluster.bootstrap);
-    }
-    return found[0];
-  }
 }

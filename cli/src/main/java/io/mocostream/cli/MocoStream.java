@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       SubscribeCli.class,
       ReplayCommand.class,
       EvalCli.class,
+      ExportCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })

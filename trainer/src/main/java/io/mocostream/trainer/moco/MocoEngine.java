@@ -500,6 +500,29 @@ public final class MocoEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * True when every array of f_q and f_k (weights and BatchNorm statistics) is finite. A finite loss does not
+     * guarantee it: one update with a too-large learning rate can overflow the weights while the loss that produced
+     * it was fine. The trainer checks this before it publishes.
+     */
+    public synchronized boolean parametersFinite() {
+        List<NDArray> all = arrays(queryBackbone, queryHead);
+        all.addAll(arrays(keyBackbone, keyHead));
+        try (NDManager scope = manager.newSubManager()) {
+            for (NDArray a : all) {
+                // An op's result belongs to its first operand's (long-lived) manager: move each into the scope.
+                NDArray nan = a.isNaN();
+                nan.attach(scope);
+                NDArray inf = a.isInfinite();
+                inf.attach(scope);
+                if (nan.logicalOr(inf).any().getBoolean()) {                       // any: scalar boolean
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     public MocoConfig config() {
         return config;
     }

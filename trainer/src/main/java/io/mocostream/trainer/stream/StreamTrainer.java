@@ -340,6 +340,12 @@ public final class StreamTrainer implements AutoCloseable {
   private void commit() {
     ensureTransaction();
     long version = committed.version + 1;
+    if (!engine.parametersFinite()) {
+      // Never publish (or checkpoint) broken weights: the last commit stays the newest good state.
+      throw new IllegalStateException("model " + config.modelName() + ": the encoder's weights are not finite at step "
+          + step + " (diverged: lower moco.lr or raise the warm-up); version " + committed.version + " at step "
+          + committed.step + " is the last good one, and a restart resumes from it");
+    }
     byte[] weights = engine.saveEncoderWeights();
     Double knn = null;
     if (probe != null) {

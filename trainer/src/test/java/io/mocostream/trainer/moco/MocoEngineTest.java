@@ -153,6 +153,7 @@ class MocoEngineTest {
             }
             engine.features(Tiny.images(0, 3), 3);
             engine.embed(Tiny.images(0, 3), 3);
+            assertTrue(engine.parametersFinite());
             int after10 = engine.managedArrayCount();
             for (int s = 10; s < 200; s++) {
                 engine.step(Tiny.images(s, 4), Tiny.images(s + 1, 4), 4, Tiny.entries("cam", 4, 4L * s, 0));
@@ -162,6 +163,7 @@ class MocoEngineTest {
             float[] nan = Tiny.images(0, 4);
             nan[0] = Float.NaN;
             assertFalse(engine.step(nan, nan, 4, null).finite());
+            assertTrue(engine.parametersFinite());
             assertEquals(after10, engine.managedArrayCount(), "arrays held by the engine's manager");
         }
     }

@@ -1,0 +1,55 @@
+package io.mocostream.cli;
+
+import io.mocostream.encoder.client.StartPosition;
+import io.mocostream.encoder.client.VerifiedVersion;
+import io.mocostream.encoder.client.VersionListener;
+import io.mocostream.encoder.client.VersionSubscriber;
+import io.mocostream.encoder.format.TrustedKeys;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** Options and logic to fetch one verified version of a model from the model topic. */
+final class VersionFetch {
+  @Option(names = "--model", paramLabel = "NAME", description = "A model on the model topic (verified).")
+  String model;
+
+  @Option(names = "--version", paramLabel = "V", description = "This version (default: the newest).")
+  Long version;
+
+  @Option(names = "--trust", defaultValue = "keys", description = "Trusted public key(s) (default ${DEFAULT-VALUE}).")
+  Path trust;
+
+  @Option(names = "--topic", defaultValue = "encoder.versions", description = "Model topic (default ${DEFAULT-VALUE}).")
+  String topic;
+
+  /** The requested (or newest) verified version; an error naming model and version when there is none. */
+  VerifiedVersion fetch(ClusterOptions cluster) {
+    if (model == null) {
+      throw new IllegalArgumentException("--model is required");
+    }
+    VerifiedVersion[] found = {null};
+    try (VersionSubscriber s = VersionSubscriber.builder(cluster.bootstrap, cluster.registry, model)
+        .topic(topic).trustedKeys(TrustedKeys.load(trust))
+        .startPosition(version == null ? StartPosition.NEWEST : StartPosition.EARLIEST)
+        .listener(new VersionListener() {
+          @Override
+          public void onAccepted(VerifiedVersion v) {
+            if (version == null || v.version() == version) {
+              found[0] = v;
+            }
+          }
+        }).build()) {
+      // Newest: the first accepted version is it. A given version: read until it shows up.
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (found[0] == null && System.nanoTime() < deadline) {
+        s.poll(Duration.ofMillis(500));
+      }
+    }
+    if (found[0] == null) {
+      throw new IllegalArgumentException("model " + model + " has no verified version"
+          + (version == null ? "" : " " + version) + " on " + topic + " at " + cluster.bootstrap);
+    }
+    return found[0];
+  }
+}

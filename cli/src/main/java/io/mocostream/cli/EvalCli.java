@@ -1,17 +1,11 @@
 package io.mocostream.cli;
 
-import io.mocostream.encoder.client.StartPosition;
 import io.mocostream.encoder.client.VerifiedVersion;
-import io.mocostream.encoder.client.VersionListener;
-import io.mocostream.encoder.client.VersionSubscriber;
-import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.trainer.eval.Evaluation;
 import io.mocostream.vision.model.Architecture;
 import io.mocostream.vision.model.Encoder;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -237,17 +237,7 @@ public final class Evaluation {
 
     /** An {@link Encoder} as a {@link FeatureExtractor}: pooled backbone features. */
     public static FeatureExtractor extractor(Encoder encoder) {
-        return new FeatureExtractor() {
-            @Override
-            public float[] features(float[] images, int n) {
-                return encoder.features(images, n);
-            }
-
-            @Override
-            public int dim() {
-                return encoder.featureDim();
-            }
-        };
+        return FeatureExtractor.of(encoder.featureDim(), encoder::features);
     }
 
     /**

@@ -15,6 +15,21 @@ public interface FeatureExtractor {
     /** Length of one feature vector. */
     int dim();
 
+    /** An extractor over any {@code (images, n) → n × dim features} function, such as an encoder's. */
+    static FeatureExtractor of(int dim, java.util.function.BiFunction<float[], Integer, float[]> features) {
+        return new FeatureExtractor() {
+            @Override
+            public float[] features(float[] images, int n) {
+                return features.apply(images, n);
+            }
+
+            @Override
+            public int dim() {
+                return dim;
+            }
+        };
+    }
+
     /** The pixels themselves as features (the raw-pixel baseline): {@code dim} = C × S × S. */
     static FeatureExtractor identity(int dim) {
         return new FeatureExtractor() {

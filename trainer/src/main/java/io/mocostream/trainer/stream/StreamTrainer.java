@@ -34,7 +34,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -352,8 +351,9 @@ public final class StreamTrainer implements AutoCloseable {
       knn = probe.knnTop1(engineExtractor(), new KnnMonitor());
     }
     List<OffsetRange> ranges = new ArrayList<>();
-    for (var e : new TreeMap<>(positionsByName()).entrySet()) {
-      TopicPartition tp = e.getValue();
+    List<TopicPartition> partitions = new ArrayList<>(positions.keySet());
+    partitions.sort(java.util.Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+    for (TopicPartition tp : partitions) {
       long from = committed.positions.getOrDefault(tp, 0L);
       long to = positions.get(tp);
       if (to > from) {
@@ -404,24 +404,8 @@ public final class StreamTrainer implements AutoCloseable {
     return new ConsumerGroupMetadata(groupId);
   }
 
-  private Map<String, TopicPartition> positionsByName() {
-    Map<String, TopicPartition> byName = new HashMap<>();
-    positions.keySet().forEach(tp -> byName.put(tp.toString(), tp));
-    return byName;
-  }
-
   private FeatureExtractor engineExtractor() {
-    return new FeatureExtractor() {
-      @Override
-      public float[] features(float[] images, int n) {
-        return engine.features(images, n);
-      }
-
-      @Override
-      public int dim() {
-        return config.moco().architecture().featureDim();
-      }
-    };
+    return FeatureExtractor.of(config.moco().architecture().featureDim(), engine::features);
   }
 
   /**

@@ -136,17 +136,7 @@ class LearnsOnFashionMnistTest {
     }
 
     private static FeatureExtractor extractor(MocoEngine engine, Architecture arch) {
-        return new FeatureExtractor() {
-            @Override
-            public float[] features(float[] images, int n) {
-                return engine.features(images, n);
-            }
-
-            @Override
-            public int dim() {
-                return arch.featureDim();
-            }
-        };
+        return FeatureExtractor.of(arch.featureDim(), engine::features);
     }
 
     private static void permute(int[] order, SplittableRandom random) {

@@ -27,6 +27,15 @@ public record RefusedVersion(String model, long version, Reason reason, String m
     MISSING_CHUNKS,
     /** The records do not form a version: bad counts or sizes, duplicate or foreign chunks, unreadable records,
      *  chunks without a manifest. */
-    MALFORMED
+    MALFORMED,
+    /**
+     * The version is verified but not newer than the last one this subscriber accepted (versions are monotonic
+     * per model: an older or repeated version is a replay or a misconfigured publisher, never an update).
+     */
+    NOT_NEWER,
+    /** Verified, but its payload does not load into the architecture its manifest declares (live encoder). */
+    UNLOADABLE,
+    /** Verified and loadable, but the consumer's swap policy (pin, quality gate) declined it (live encoder). */
+    POLICY
   }
 }

@@ -59,6 +59,9 @@ import org.slf4j.LoggerFactory;
  * with n versions of c chunks is so entered after reading about {@code scanWindow + c} records instead of
  * n·(c + 1); {@link #recordsRead()} and {@link #lowestOffsetRead()} show it.
  *
+ * <p>Versions are monotonic per model: a verified version not newer than the last one accepted is refused as
+ * {@code NOT_NEWER}.
+ *
  * <p>From the earliest offset, a version whose first chunks were already deleted by retention is refused as
  * {@code MISSING_CHUNKS}: reported, like every refusal, rather than skipped silently.
  *
@@ -274,6 +277,17 @@ public final class VersionSubscriber implements AutoCloseable {
   }
 
   private void deliver(VersionAssembler.Outcome outcome) {
+    if (outcome instanceof VersionAssembler.Accepted a) {
+      VerifiedVersion v = a.version();
+      VerifiedVersion last = latest.get();
+      if (last != null && v.version() <= last.version()) {
+        // Versions are monotonic per model: an old or repeated one (a replay, a second publisher) is no update.
+        outcome = new VersionAssembler.Refused(new RefusedVersion(model, v.version(), RefusedVersion.Reason.NOT_NEWER,
+            "model " + model + " version " + v.version() + " at " + v.topic() + "-" + v.partition() + "@" + v.offset()
+                + " is verified but not newer than version " + last.version() + ", verified before",
+            v.topic(), v.partition(), v.offset()));
+      }
+    }
     if (outcome instanceof VersionAssembler.Accepted a) {
       VerifiedVersion v = a.version();
       accepted.incrementAndGet();

@@ -3,6 +3,7 @@ package io.mocostream.cli;
 import io.mocostream.cli.bench.PipelineBench;
 import io.mocostream.encoder.bench.PublishBench;
 import io.mocostream.producer.bench.ProduceBench;
+import io.mocostream.serving.bench.ServeBench;
 import io.mocostream.trainer.bench.MocoBench;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Option;
     description = {"Benchmarks, each a ratio against a baseline run in the same process.",
         "The machines are noisy: the last line's ratio is the figure."},
     subcommands = {BenchCommand.Produce.class, BenchCommand.Moco.class, BenchCommand.Pipeline.class,
-        BenchCommand.Publish.class})
+        BenchCommand.Publish.class, BenchCommand.Serve.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -92,6 +93,23 @@ final class BenchCommand implements Runnable {
         PublishBench.run(c.bootstrap, c.registryUrl, payloadBytes, versions, System.out);
       }
       return 0;
+    }
+  }
+
+  @Command(name = "serve", mixinStandardHelpOptions = true,
+      description = {"Embedding requests against the HTTP service while a new version is published mid-run.",
+          "Last line: embed_rps=<x> p99_ms=<y> swap_max_ms=<z> failed=<n>."})
+  static final class Serve extends BenchCluster implements Callable<Integer> {
+    @Option(names = "--concurrency", defaultValue = "" + ServeBench.DEFAULT_CONCURRENCY) int concurrency;
+    @Option(names = "--seconds", defaultValue = "" + ServeBench.DEFAULT_SECONDS) int seconds;
+    @Option(names = "--arch", defaultValue = ServeBench.DEFAULT_ARCH) String arch;
+
+    @Override
+    public Integer call() {
+      try (LocalCluster c = LocalCluster.startOrUse(bootstrap, registry)) {
+        ServeBench.Result r = ServeBench.run(c.bootstrap, c.registryUrl, arch, concurrency, seconds, System.out);
+        return r.failed() == 0 ? 0 : 5;
+      }
     }
   }
 }

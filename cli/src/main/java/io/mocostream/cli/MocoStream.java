@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       EvalCli.class,
       ExportCommand.class,
+      ServeCli.class,
+      EmbedStreamCli.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -1,0 +1,43 @@
+package io.mocostream.cli;
+
+import io.mocostream.serving.streams.EmbedOptions;
+import io.mocostream.serving.streams.EmbedStreamCommand;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "embed-stream", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Embed every frame of a topic with the current encoder (Kafka Streams, exactly_once_v2).",
+        "Writes Embedding records (vector + encoder version) under the frame's key; new versions are picked up",
+        "without a restart; frames that cannot be embedded go to the dead-letter topic with the reason."})
+final class EmbedStreamCli implements Callable<Integer> {
+  @Mixin ClusterOptions cluster;
+  @Mixin ServeCli.PolicyOptions policy;
+
+  @Option(names = "--model", required = true)
+  String model;
+
+  @Option(names = "--in", defaultValue = EmbedOptions.DEFAULT_IN_TOPIC, description = "Default ${DEFAULT-VALUE}.")
+  String in;
+
+  @Option(names = "--out", defaultValue = EmbedOptions.DEFAULT_OUT_TOPIC, description = "Default ${DEFAULT-VALUE}.")
+  String out;
+
+  @Option(names = "--dlq", defaultValue = EmbedOptions.DEFAULT_DLQ_TOPIC, description = "Default ${DEFAULT-VALUE}.")
+  String dlq;
+
+  @Option(names = "--topic", defaultValue = "encoder.versions", description = "Model topic (default ${DEFAULT-VALUE}).")
+  String topic;
+
+  @Option(names = "--trust", defaultValue = "keys", description = "Trusted public key(s) (default ${DEFAULT-VALUE}).")
+  Path trust;
+
+  @Override
+  public Integer call() throws Exception {
+    EmbedOptions o = EmbedOptions.defaults(cluster.bootstrap, cluster.registry, model)
+        .withTopics(in, out, dlq).withModelTopic(topic, trust).withPolicy(policy.policy());
+    return EmbedStreamCommand.run(o, System.out);
+  }
+}

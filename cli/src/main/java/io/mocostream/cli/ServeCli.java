@@ -1,0 +1,66 @@
+package io.mocostream.cli;
+
+import io.mocostream.encoder.live.SwapPolicy;
+import io.mocostream.serving.http.ServeCommand;
+import io.mocostream.serving.http.ServeOptions;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Serve embeddings over HTTP with the newest verified encoder, hot-swapped.",
+        "POST /v1/embed (an image) → {model, version, vector}; GET /v1/models; /health/live, /health/ready; /metrics.",
+        "Bearer-token auth when MOCOSTREAM_SERVE_TOKEN is set."})
+final class ServeCli implements Callable<Integer> {
+  @Mixin ClusterOptions cluster;
+  @Mixin PolicyOptions policy;
+
+  @Option(names = "--model", required = true)
+  String model;
+
+  @Option(names = "--port", defaultValue = "" + ServeOptions.DEFAULT_PORT, description = "Default ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(names = "--host", defaultValue = ServeOptions.DEFAULT_HOST, description = "Bind address (default ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--topic", defaultValue = "encoder.versions", description = "Model topic (default ${DEFAULT-VALUE}).")
+  String topic;
+
+  @Option(names = "--trust", defaultValue = "keys", description = "Trusted public key(s) (default ${DEFAULT-VALUE}).")
+  Path trust;
+
+  @Override
+  public Integer call() throws Exception {
+    ServeOptions o = ServeOptions.defaults(cluster.bootstrap, cluster.registry, model)
+        .withListen(host, port).withModelTopic(topic, trust).withPolicy(policy.policy())
+        .withToken(System.getenv(ServeOptions.TOKEN_ENV));
+    ServeCommand.run(o, System.out);
+    return 0;
+  }
+
+  /** Which verified versions a service takes: follow the newest, pin one, or gate on kNN quality. */
+  static final class PolicyOptions {
+    @Option(names = "--pin", paramLabel = "V", description = "Serve only this version.")
+    Long pin;
+
+    @Option(names = "--min-knn", paramLabel = "X", description = "Quality gate: refuse versions with kNN top-1 below X.")
+    Double minKnn;
+
+    @Option(names = "--max-regression", paramLabel = "EPS", defaultValue = "0.02",
+        description = "Quality gate: refuse a drop of more than EPS from the served version (default ${DEFAULT-VALUE}).")
+    double maxRegression;
+
+    SwapPolicy policy() {
+      if (pin != null && minKnn != null) {
+        throw new IllegalArgumentException("--pin and --min-knn exclude each other");
+      }
+      if (pin != null) {
+        return SwapPolicy.pin(pin);
+      }
+      return minKnn != null ? SwapPolicy.qualityGate(minKnn, maxRegression) : SwapPolicy.followLatest();
+    }
+  }
+}

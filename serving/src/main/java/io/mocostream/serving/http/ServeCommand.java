@@ -1,0 +1,110 @@
+package io.mocostream.serving.http;
+
+import io.mocostream.encoder.format.TrustedKeys;
+import io.mocostream.encoder.live.LiveEncoder;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code mocostream serve}: follows a model on the model topic with a {@link LiveEncoder} and serves it over HTTP
+ * ({@link EmbeddingService}). The service is live at once and ready when the first verified version is loaded;
+ * later versions swap in without a failed request.
+ */
+public final class ServeCommand {
+  private ServeCommand() {}
+
+  /** A started service and its encoder; closing stops both (the service first, then the encoder). */
+  public static final class Running implements AutoCloseable {
+    private final EmbeddingService service;
+    private final LiveEncoder encoder;
+    private final CountDownLatch closed = new CountDownLatch(1);
+
+    Running(EmbeddingService service, LiveEncoder encoder) {
+      this.service = service;
+      this.encoder = encoder;
+    }
+
+    public EmbeddingService service() {
+      return service;
+    }
+
+    public LiveEncoder encoder() {
+      return encoder;
+    }
+
+    /** Blocks until {@link #close()}. */
+    public void awaitClosed() throws InterruptedException {
+      closed.await();
+    }
+
+    @Override
+    public synchronized void close() {
+      if (closed.getCount() == 0) {
+        return;
+      }
+      try {
+        service.close();
+      } finally {
+        encoder.close();
+        closed.countDown();
+      }
+    }
+  }
+
+  /**
+   * Loads the trusted keys, starts the live encoder and the HTTP service. Does not wait for a version: the service
+   * answers 503 on {@code /health/ready} and {@code /v1/embed} until one serves.
+   *
+   * @throws IllegalArgumentException when the trusted keys cannot be loaded (the message names the path)
+   * @throws UncheckedIOException     when the address cannot be bound
+   */
+  public static Running start(ServeOptions o) {
+    TrustedKeys trust = TrustedKeys.load(o.trust());
+    LiveEncoder encoder = LiveEncoder.builder(o.bootstrap(), o.registryUrl(), o.model())
+        .topic(o.topic())
+        .trustedKeys(trust)
+        .policy(o.policy())
+        .decodeLimits(o.limits())
+        .build();
+    try {
+      EmbeddingService service = EmbeddingService.start(o, encoder);
+      encoder.start();
+      return new Running(service, encoder);
+    } catch (IOException e) {
+      encoder.close();
+      throw new UncheckedIOException("cannot listen on " + o.host() + ":" + o.port() + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      encoder.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Serves until the JVM shuts down (Ctrl-C: a shutdown hook stops the service and the encoder) or the thread is
+   * interrupted. Prints the address and the endpoints first.
+   */
+  public static void run(ServeOptions o, PrintStream out) throws InterruptedException {
+    Running running = start(o);
+    Thread hook = new Thread(running::close, "serve-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    String base = running.service().uri().toString();
+    out.println("serving model " + o.model() + " from " + o.topic() + " on " + base + " (auth: "
+        + (o.token() == null ? "none" : "bearer token") + ")");
+    out.println("  POST " + base + EmbeddingService.EMBED_PATH + "   GET " + base + EmbeddingService.MODELS_PATH
+        + "   GET " + base + EmbeddingService.READY_PATH + "   GET " + base + EmbeddingService.METRICS_PATH);
+    out.println("ready once a verified version of " + o.model() + " arrives (trusting " + o.trust() + ")");
+    out.flush();
+    try {
+      running.awaitClosed();
+    } finally {
+      running.close();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running or has run
+      }
+    }
+  }
+}

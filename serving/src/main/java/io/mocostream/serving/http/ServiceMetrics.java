@@ -1,0 +1,116 @@
+package io.mocostream.serving.http;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.mocostream.encoder.client.RefusedVersion;
+import io.mocostream.encoder.live.LiveEncoder;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The service's meters. Names are Micrometer's dotted names; Prometheus sees them with underscores and unit
+ * suffixes:
+ * <ul>
+ *   <li>{@code mocostream_http_requests_total{endpoint,status}}: requests answered;</li>
+ *   <li>{@code mocostream_http_request_seconds_bucket{endpoint,le}} (with {@code _count}, {@code _sum}, {@code _max}):
+ *       latency histogram, from the handler's start to the last byte of the answer;</li>
+ *   <li>{@code mocostream_http_shed_total}: requests answered 503 because every worker and queue slot was taken;</li>
+ *   <li>{@code mocostream_encoder_version{model}}: the version serving (0 before the first);</li>
+ *   <li>{@code mocostream_encoder_ready{model}}: 1 once a verified version serves;</li>
+ *   <li>{@code mocostream_encoder_versions_accepted_total{model}}, {@code mocostream_encoder_swaps_total{model}};</li>
+ *   <li>{@code mocostream_encoder_versions_refused_total{model,reason}}: one series per refusal reason
+ *       ({@code SHA_MISMATCH}, {@code BAD_SIGNATURE}, {@code UNKNOWN_KEY}, {@code UNLOADABLE}, {@code POLICY}, ...);</li>
+ *   <li>{@code mocostream_encoder_last_swap_seconds{model}}: verification to serving of the last version;</li>
+ *   <li>{@code mocostream_encoder_embeddings_total{model}}: images embedded;</li>
+ *   <li>JVM memory, GC, threads, class loading, CPU and uptime (Micrometer's standard binders).</li>
+ * </ul>
+ * Endpoint tags are the fixed route names (unknown paths are {@code other}), so no client can grow the series count.
+ */
+final class ServiceMetrics implements AutoCloseable {
+  static final String REQUESTS = "mocostream.http.requests";
+  static final String LATENCY = "mocostream.http.request";
+  static final String SHED = "mocostream.http.shed";
+
+  private final PrometheusMeterRegistry registry;
+  private final JvmGcMetrics gc = new JvmGcMetrics();
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Counter shed;
+
+  ServiceMetrics(PrometheusMeterRegistry registry, LiveEncoder encoder) {
+    this.registry = registry;
+    String model = encoder.model();
+    Gauge.builder("mocostream.encoder.version", encoder, e -> e.current().map(c -> (double) c.version()).orElse(0.0))
+        .description("Encoder version serving (0 before the first verified version)").tag("model", model)
+        .register(registry);
+    Gauge.builder("mocostream.encoder.ready", encoder, e -> e.current().isPresent() ? 1 : 0)
+        .description("1 once a verified encoder version serves").tag("model", model).register(registry);
+    FunctionCounter.builder("mocostream.encoder.versions.accepted", encoder, LiveEncoder::acceptedCount)
+        .description("Encoder versions put into service").tag("model", model).register(registry);
+    FunctionCounter.builder("mocostream.encoder.swaps", encoder, LiveEncoder::swapCount)
+        .description("Times a serving version was replaced").tag("model", model).register(registry);
+    for (RefusedVersion.Reason reason : RefusedVersion.Reason.values()) {
+      FunctionCounter.builder("mocostream.encoder.versions.refused", encoder, e -> e.refusedCount(reason))
+          .description("Encoder versions not served, by reason").tags("model", model, "reason", reason.name())
+          .register(registry);
+    }
+    Gauge.builder("mocostream.encoder.last.swap", encoder, e -> e.lastSwapMillis() < 0 ? Double.NaN
+            : e.lastSwapMillis() / 1000.0)
+        .description("Seconds from verification to serving of the last version").baseUnit("seconds")
+        .tag("model", model).register(registry);
+    FunctionCounter.builder("mocostream.encoder.embeddings", encoder, LiveEncoder::embeddingCount)
+        .description("Images embedded").tag("model", model).register(registry);
+    shed = Counter.builder(SHED).description("Requests refused with 503 because every worker and queue slot was"
+        + " taken").register(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    gc.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+  }
+
+  PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** Counts one answered request and records its latency. */
+  void record(String endpoint, int status, long nanos) {
+    timers.computeIfAbsent(endpoint, e -> Timer.builder(LATENCY)
+            .description("Request latency, handler start to the answer's last byte").tag("endpoint", e)
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofSeconds(60))
+            .register(registry))
+        .record(nanos, TimeUnit.NANOSECONDS);
+    counters.computeIfAbsent(endpoint + ' ' + status, k -> Counter.builder(REQUESTS)
+            .description("HTTP requests answered").tags("endpoint", endpoint, "status", Integer.toString(status))
+            .register(registry))
+        .increment();
+  }
+
+  void shed() {
+    shed.increment();
+  }
+
+  /** The Prometheus text exposition of every meter. */
+  String scrape() {
+    return registry.scrape();
+  }
+
+  @Override
+  public void close() {
+    gc.close();
+  }
+}

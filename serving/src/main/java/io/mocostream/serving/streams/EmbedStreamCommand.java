@@ -1,0 +1,298 @@
+package io.mocostream.serving.streams;
+
+import io.mocostream.encoder.format.TrustedKeys;
+import io.mocostream.encoder.live.CurrentVersion;
+import io.mocostream.encoder.live.LiveEncoder;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code mocostream embed-stream}: a Kafka Streams application ({@link EmbedTopology}) that embeds every frame with
+ * the model's current verified encoder version and follows new versions without a restart.
+ *
+ * <p>Exactly-once ({@code processing.guarantee=exactly_once_v2}): each embedding or dead-letter record is written
+ * in the same transaction as the consumer offset of its frame, so after a crash no frame is embedded twice or
+ * skipped in the committed output. The version that computed a vector is in the record, so a replay with another
+ * version is visible as such.
+ *
+ * <p>Start-up: the input topic must exist; the output and dead-letter topics are created when missing with the
+ * input's partition count (keys keep their partition). Streams starts only once the live encoder serves a
+ * verified version, so that no frame meets an encoder that is not ready.
+ */
+public final class EmbedStreamCommand {
+  /**
+   * Records per poll. Kafka's default of 1000 frames takes tens of seconds to embed on a CPU, all inside one
+   * transaction; 100 keeps a poll's work to a few seconds and transactions short.
+   */
+  public static final int DEFAULT_MAX_POLL_RECORDS = 100;
+  /** Stream threads replaced after an unexpected error (registry down, ...) before the application gives up. */
+  public static final int MAX_THREAD_REPLACEMENTS = 5;
+  static final int PROGRESS_SECONDS = 10;
+  static final Duration PROGRESS_EVERY = Duration.ofSeconds(PROGRESS_SECONDS);
+  static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+  private static final Logger log = LoggerFactory.getLogger(EmbedStreamCommand.class);
+
+  private EmbedStreamCommand() {}
+
+  /** A started application: its streams, its live encoder and its counters. Close it to stop both. */
+  public static final class Running implements AutoCloseable {
+    private final KafkaStreams streams;
+    private final LiveEncoder encoder;
+    private final EmbedTopology.Counters counters;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile Throwable failure;
+
+    Running(KafkaStreams streams, LiveEncoder encoder, EmbedTopology.Counters counters) {
+      this.streams = streams;
+      this.encoder = encoder;
+      this.counters = counters;
+    }
+
+    public KafkaStreams streams() {
+      return streams;
+    }
+
+    public LiveEncoder encoder() {
+      return encoder;
+    }
+
+    public EmbedTopology.Counters counters() {
+      return counters;
+    }
+
+    /** The error that stopped the application, if one did. */
+    public Optional<Throwable> failure() {
+      return Optional.ofNullable(failure);
+    }
+
+    /** Waits until the application stops (error or close); true when it did within {@code timeout}. */
+    public boolean awaitStopped(Duration timeout) throws InterruptedException {
+      return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public synchronized void close() {
+      try {
+        streams.close(CLOSE_TIMEOUT);
+      } finally {
+        encoder.close();
+        stopped.countDown();
+      }
+    }
+  }
+
+  /**
+   * Runs until the JVM shuts down (Ctrl-C: a shutdown hook closes the application cleanly) or the application
+   * fails, printing a progress line every {@value #PROGRESS_SECONDS} seconds.
+   *
+   * @return 0 after a clean stop, 1 when the application failed
+   * @throws IllegalArgumentException when the trusted keys cannot be loaded or the input topic does not exist
+   * @throws IllegalStateException    when no verified version arrives within {@link EmbedOptions#readyTimeout()}
+   */
+  public static int run(EmbedOptions o, PrintStream out) throws InterruptedException {
+    Running running = start(o, out);
+    Thread hook = new Thread(running::close, "embed-stream-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      while (!running.awaitStopped(PROGRESS_EVERY)) {
+        out.println(progressLine(running));
+        out.flush();
+      }
+    } finally {
+      running.close(); // after a failure too: the encoder's native memory and the streams' threads
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running or has run
+      }
+    }
+    out.println(progressLine(running));
+    if (running.failure().isPresent()) {
+      out.println("embed-stream failed: " + running.failure().get());
+      return 1;
+    }
+    return 0;
+  }
+
+  /** {@code embedded=<n> rejected=<n> version=<v|-> swaps=<n> refused_versions=<n>}. */
+  public static String progressLine(Running r) {
+    return "embedded=" + r.counters().embedded() + " rejected=" + r.counters().rejected() + " version="
+        + r.encoder().current().map(c -> Long.toString(c.version())).orElse("-") + " swaps="
+        + r.encoder().swapCount() + " refused_versions=" + r.encoder().refusedCount();
+  }
+
+  /**
+   * Checks the topics, starts the live encoder, waits for a verified version, then starts the Kafka Streams
+   * application. The caller closes what this returns.
+   */
+  public static Running start(EmbedOptions o, PrintStream out) {
+    TrustedKeys trust = TrustedKeys.load(o.trust());
+    ensureTopics(o);
+    LiveEncoder encoder = LiveEncoder.builder(o.bootstrap(), o.registryUrl(), o.model())
+        .topic(o.modelTopic())
+        .trustedKeys(trust)
+        .policy(o.policy())
+        .decodeLimits(o.limits())
+        .consumerConfig(connectionConfig(o))
+        .build()
+        .start();
+    try {
+      awaitFirstVersion(encoder, o, out);
+      EmbedTopology.Counters counters = new EmbedTopology.Counters();
+      Topology topology = EmbedTopology.build(new StreamsBuilder(), o, new LiveEmbedder(encoder, o.limits()),
+          counters);
+      KafkaStreams streams = new KafkaStreams(topology, streamsProperties(o));
+      Running running = new Running(streams, encoder, counters);
+      AtomicInteger replaced = new AtomicInteger();
+      streams.setUncaughtExceptionHandler(e -> {
+        if (replaced.incrementAndGet() <= MAX_THREAD_REPLACEMENTS) {
+          log.error("embed-stream thread failed ({} of {} replacements): {}", replaced.get(),
+              MAX_THREAD_REPLACEMENTS, e.toString(), e);
+          return StreamThreadExceptionResponse.REPLACE_THREAD;
+        }
+        running.failure = e;
+        log.error("embed-stream failed {} times; stopping: {}", replaced.get(), e.toString(), e);
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+      });
+      streams.setStateListener((now, before) -> {
+        log.info("embed-stream {} -> {}", before, now);
+        if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+          running.stopped.countDown();
+        }
+      });
+      streams.start();
+      out.println("embed-stream " + o.applicationId() + ": " + o.inTopic() + " -> " + o.outTopic() + " (dead letters: "
+          + o.dlqTopic() + "), model " + o.model() + " version " + encoder.current().map(CurrentVersion::version)
+          .orElseThrow() + ", exactly_once_v2");
+      out.flush();
+      return running;
+    } catch (RuntimeException e) {
+      encoder.close();
+      throw e;
+    }
+  }
+
+  private static void awaitFirstVersion(LiveEncoder encoder, EmbedOptions o, PrintStream out) {
+    if (o.readyTimeout() != null) {
+      if (!encoder.awaitReady(o.readyTimeout())) {
+        throw new IllegalStateException("no verified version of model " + o.model() + " on " + o.modelTopic()
+            + " within " + o.readyTimeout().toSeconds() + " s" + encoder.lastError().map(e -> " (last error: " + e
+            + ")").orElse("") + "; refused so far: " + encoder.refusedByReason());
+      }
+      return;
+    }
+    while (!encoder.awaitReady(Duration.ofSeconds(30))) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new IllegalStateException("interrupted waiting for a version of model " + o.model());
+      }
+      out.println("waiting for a verified version of model " + o.model() + " on " + o.modelTopic()
+          + " (refused so far: " + encoder.refusedCount() + ")");
+      out.flush();
+    }
+  }
+
+  /** Kafka Streams settings: exactly_once_v2, byte-array default serdes, then {@link EmbedOptions#streamsConfig()}. */
+  public static Properties streamsProperties(EmbedOptions o) {
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, o.applicationId());
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, o.bootstrap());
+    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, o.replicationFactor());
+    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, o.threads());
+    p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
+    p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), DEFAULT_MAX_POLL_RECORDS);
+    if (o.stateDir() != null) {
+      p.put(StreamsConfig.STATE_DIR_CONFIG, o.stateDir().toAbsolutePath().toString());
+    }
+    p.putAll(o.streamsConfig());
+    return p;
+  }
+
+  /**
+   * The settings of {@link EmbedOptions#streamsConfig()} that the other clients (the live encoder's consumer and
+   * registry client, the admin client) need too: security, TLS, SASL and registry authentication. Stream-processing
+   * settings stay with Kafka Streams.
+   */
+  static Map<String, Object> connectionConfig(EmbedOptions o) {
+    Map<String, Object> config = new java.util.HashMap<>();
+    o.streamsConfig().forEach((k, v) -> {
+      if (k.startsWith("security.") || k.startsWith("ssl.") || k.startsWith("sasl.")
+          || k.startsWith("schema.registry.") || k.startsWith("basic.auth.") || k.startsWith("bearer.auth.")) {
+        config.put(k, v);
+      }
+    });
+    return config;
+  }
+
+  /**
+   * The input topic must exist (a typo would otherwise wait forever); output and dead-letter topics are created
+   * with its partition count when missing.
+   */
+  static void ensureTopics(EmbedOptions o) {
+    Map<String, Object> config = connectionConfig(o);
+    config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, o.bootstrap());
+    try (Admin admin = Admin.create(config)) {
+      TopicDescription in;
+      try {
+        in = admin.describeTopics(List.of(o.inTopic())).allTopicNames().get(30, TimeUnit.SECONDS).get(o.inTopic());
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+          throw new IllegalArgumentException("input topic " + o.inTopic() + " does not exist on " + o.bootstrap()
+              + "; produce frames to it first or name another with --in");
+        }
+        throw new IllegalStateException("cannot describe input topic " + o.inTopic() + ": " + e.getCause(),
+            e.getCause());
+      }
+      int partitions = in.partitions().size();
+      Optional<Short> rf = o.replicationFactor() == -1 ? Optional.empty() : Optional.of((short) o.replicationFactor());
+      Collection<NewTopic> wanted = new ArrayList<>();
+      for (String t : List.of(o.outTopic(), o.dlqTopic())) {
+        wanted.add(new NewTopic(t, Optional.of(partitions), rf));
+      }
+      for (var entry : admin.createTopics(wanted).values().entrySet()) {
+        try {
+          entry.getValue().get(30, TimeUnit.SECONDS);
+          log.info("created topic {} with {} partitions", entry.getKey(), partitions);
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw new IllegalStateException("cannot create topic " + entry.getKey() + ": " + e.getCause(),
+                e.getCause());
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted checking the embed-stream topics", e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("broker " + o.bootstrap() + " did not answer within 30 s", e);
+    }
+  }
+}

@@ -40,7 +40,7 @@ import java.util.SplittableRandom;
  * key forward) per image of the MoCo step.
  *
  * <p>Usage: {@code MocoBench --arch resnet18-cifar --batch 64 --steps 30 --device cpu|gpu [--warmup 3]
- * [--queue 65536] [--groups 8]}; threads: {@code -Dai.djl.pytorch.num_threads=N}.
+ * [--queue 65536] [--groups 2]}; threads: {@code -Dai.djl.pytorch.num_threads=N}.
  */
 public final class MocoBench {
 

@@ -193,6 +193,17 @@ public final class MocoEngine implements AutoCloseable {
                 }
                 collector.backward(lossArray);
             }
+            if (!sgd.gradientsFinite(scope)) {
+                // The loss was finite but the backward pass overflowed: updating would make the weights NaN for good.
+                sgd.zeroGradients(scope);
+                restoreBatchNormStatistics();
+                skippedSteps++;
+                LOG.warn("step {}: gradients are not finite (loss {}); step skipped (no update, no enqueue), {} skipped "
+                        + "so far", stepIndex, loss, skippedSteps);
+                long t = System.nanoTime();
+                return new StepResult(stepIndex, loss, false, lr, n, negativeCount,
+                        new StepTimings(ms(t0, t1), ms(t1, t2), ms(t2, t), 0, 0, 0, ms(t0, t)));
+            }
             long t3 = System.nanoTime();
 
             sgd.step(lr, scope);

@@ -48,6 +48,30 @@ public final class Sgd {
      * Applies one update with learning rate {@code lr} from the gradients autograd left on the parameters, then
      * zeroes those gradients. Temporaries live in {@code scope}.
      */
+    /**
+     * True when every gradient is finite. A finite loss does not guarantee it (an overflow inside the backward pass),
+     * and one non-finite gradient poisons the weights for good. One reduction per parameter, summed on the host.
+     */
+    public boolean gradientsFinite(NDManager scope) {
+        double total = 0;
+        for (NDArray w : parameters) {
+            NDArray g = w.getGradient();
+            g.attach(scope);
+            NDArray sum = g.sum();                        // NaN or ±∞ if any element is
+            total += sum.getFloat();
+        }
+        return Double.isFinite(total);
+    }
+
+    /** Clears the gradients without updating anything (a skipped step). */
+    public void zeroGradients(NDManager scope) {
+        for (NDArray w : parameters) {
+            NDArray g = w.getGradient();
+            g.attach(scope);
+            g.set(new NDIndex("..."), 0f);
+        }
+    }
+
     public void step(float lr, NDManager scope) {
         for (int i = 0; i < parameters.size(); i++) {
             NDArray w = parameters.get(i);

@@ -306,7 +306,8 @@ public final class StreamTrainer implements AutoCloseable {
       loss = result.loss();
       skipped = !result.finite();
       if (skipped) {
-        log.warn("step {}: loss {} is not finite; step skipped (no update, no enqueue)", step + 1, result.loss());
+        log.warn("step {}: loss {} or its gradients not finite; step skipped (no update, no enqueue)", step + 1,
+            result.loss());
       }
     } else {
       log.warn("step {}: only {} usable frames among {} records; step skipped", step + 1, batch.n(),

@@ -2,6 +2,8 @@ package io.mocostream.trainer.optim;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -58,6 +60,27 @@ class SgdTest {
             for (int i = 0; i < 3; i++) {
                 assertEquals(buf[i], momentum[i], 1e-5, "momentum buffer " + i);
             }
+        }
+    }
+
+    /** A gradient with an infinity in it (d(x·w)/dw = x, x = [∞, 1]) is caught and cleared; w is untouched. */
+    @Test
+    void detectsAndClearsNonFiniteGradients() {
+        GradMode.disableOnThisThread();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray weight = manager.create(new float[] {0f, 1f});
+            weight.setRequiresGradient(true);
+            Sgd sgd = new Sgd(manager, List.of(weight), 0.9f, 0f);
+            try (NDManager scope = manager.newSubManager()) {
+                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    NDArray x = scope.create(new float[] {Float.POSITIVE_INFINITY, 1f});
+                    collector.backward(x.mul(weight).sum());
+                }
+                assertFalse(sgd.gradientsFinite(scope));
+                sgd.zeroGradients(scope);
+                assertTrue(sgd.gradientsFinite(scope));
+            }
+            assertArrayEquals(new float[] {0f, 1f}, weight.toFloatArray());
         }
     }
 }

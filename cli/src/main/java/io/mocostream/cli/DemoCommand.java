@@ -161,6 +161,9 @@ final class DemoCommand implements Callable<Integer> {
     s.put(MocoConfig.SYMMETRIC_CONFIG, "true");
     s.put(MocoConfig.LR_CONFIG, "0.03");
     s.put(MocoConfig.LR_WARMUP_STEPS_CONFIG, "20");
+    // Without a clip the narrow head's output sometimes shrank towards zero after ~1,400 steps and the
+    // normalisation's gradient blew the weights up; a global norm clip keeps the default run on its feet.
+    s.put(MocoConfig.GRAD_CLIP_NORM_CONFIG, "5");
     s.putAll(extra);
     return s;
   }

@@ -29,10 +29,13 @@ import java.util.Objects;
  *                           own (the single-device form of MoCo's shuffle BN); 1 turns the shuffle's effect off
  * @param sameSourceWindowMs if &gt; 0, queue keys from the query's own source captured within this many
  *                           milliseconds of the query frame are masked out of the negatives; 0 = off
+ * @param gradClipNorm       if &gt; 0, gradients are scaled down so that their global L2 norm is at most this
+ *                           (not in MoCo; a guard for long small-data runs, where a head whose output shrinks
+ *                           towards zero makes the normalisation's gradient explode); 0 = off, as in the reference
  */
 public record MocoConfig(Architecture architecture, int queueSize, float keyMomentum, float temperature,
                          boolean symmetric, LearningRate learningRate, float sgdMomentum, float weightDecay, long seed,
-                         int shuffleBnGroups, long sameSourceWindowMs) {
+                         int shuffleBnGroups, long sameSourceWindowMs, float gradClipNorm) {
 
     public static final String ARCHITECTURE_CONFIG = "moco.architecture";
     public static final String QUEUE_SIZE_CONFIG = "moco.queue.size";
@@ -55,6 +58,8 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
     public static final String SEED_CONFIG = "moco.seed";
     public static final String SHUFFLE_BN_GROUPS_CONFIG = "moco.shuffle.bn.groups";
     public static final String SAME_SOURCE_WINDOW_MS_CONFIG = "moco.same.source.window.ms";
+    /** Global gradient-norm clip, 0 = off (the reference's behaviour). */
+    public static final String GRAD_CLIP_NORM_CONFIG = "moco.grad.clip.norm";
 
     public static final int DEFAULT_QUEUE_SIZE = 65536;
     public static final float DEFAULT_KEY_MOMENTUM = 0.999f;
@@ -91,6 +96,10 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
         if (shuffleBnGroups < 1) {
             throw new IllegalArgumentException(SHUFFLE_BN_GROUPS_CONFIG + " " + shuffleBnGroups + " must be >= 1");
         }
+        if (!(gradClipNorm >= 0) || !Float.isFinite(gradClipNorm)) {
+            throw new IllegalArgumentException(GRAD_CLIP_NORM_CONFIG + " " + gradClipNorm + " must be finite and >= 0"
+                    + " (0 = off)");
+        }
         if (sameSourceWindowMs < 0) {
             throw new IllegalArgumentException(SAME_SOURCE_WINDOW_MS_CONFIG + " " + sameSourceWindowMs
                     + " must be >= 0 (0 = off)");
@@ -104,7 +113,8 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
     public Builder toBuilder() {
         return new Builder(architecture).queueSize(queueSize).keyMomentum(keyMomentum).temperature(temperature)
                 .symmetric(symmetric).learningRate(learningRate).sgdMomentum(sgdMomentum).weightDecay(weightDecay)
-                .seed(seed).shuffleBnGroups(shuffleBnGroups).sameSourceWindowMs(sameSourceWindowMs);
+                .seed(seed).shuffleBnGroups(shuffleBnGroups).sameSourceWindowMs(sameSourceWindowMs)
+                .gradClipNorm(gradClipNorm);
     }
 
     /**
@@ -128,6 +138,7 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
         b.seed(longValue(props, SEED_CONFIG, 0));
         b.shuffleBnGroups(intValue(props, SHUFFLE_BN_GROUPS_CONFIG, DEFAULT_SHUFFLE_BN_GROUPS));
         b.sameSourceWindowMs(longValue(props, SAME_SOURCE_WINDOW_MS_CONFIG, 0));
+        b.gradClipNorm(floatValue(props, GRAD_CLIP_NORM_CONFIG, 0f));
         float lr = floatValue(props, LR_CONFIG, DEFAULT_LR);
         long warmup = longValue(props, LR_WARMUP_STEPS_CONFIG, DEFAULT_WARMUP_STEPS);
         String schedule = props.getOrDefault(LR_SCHEDULE_CONFIG, "constant").trim().toLowerCase(Locale.ROOT);
@@ -150,7 +161,7 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
     private static final java.util.Set<String> KNOWN_KEYS = java.util.Set.of(ARCHITECTURE_CONFIG, QUEUE_SIZE_CONFIG,
             KEY_MOMENTUM_CONFIG, TEMPERATURE_CONFIG, SYMMETRIC_CONFIG, LR_CONFIG, LR_SCHEDULE_CONFIG,
             LR_WARMUP_STEPS_CONFIG, LR_CYCLE_STEPS_CONFIG, LR_MIN_CONFIG, LR_TOTAL_STEPS_CONFIG, SGD_MOMENTUM_CONFIG,
-            WEIGHT_DECAY_CONFIG, SEED_CONFIG, SHUFFLE_BN_GROUPS_CONFIG, SAME_SOURCE_WINDOW_MS_CONFIG);
+            WEIGHT_DECAY_CONFIG, SEED_CONFIG, SHUFFLE_BN_GROUPS_CONFIG, SAME_SOURCE_WINDOW_MS_CONFIG, GRAD_CLIP_NORM_CONFIG);
 
     private static String value(Map<String, String> props, String key) {
         String v = props.get(key);
@@ -208,6 +219,7 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
         private long seed;
         private int shuffleBnGroups = DEFAULT_SHUFFLE_BN_GROUPS;
         private long sameSourceWindowMs;
+        private float gradClipNorm;
 
         private Builder(Architecture architecture) {
             this.architecture = Objects.requireNonNull(architecture, "architecture");
@@ -283,6 +295,11 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
             return this;
         }
 
+        public Builder gradClipNorm(float v) {
+            gradClipNorm = v;
+            return this;
+        }
+
         public Builder sameSourceWindowMs(long v) {
             sameSourceWindowMs = v;
             return this;
@@ -290,7 +307,8 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
 
         public MocoConfig build() {
             return new MocoConfig(architecture, queueSize, keyMomentum, temperature, symmetric, learningRate,
-                    sgdMomentum, weightDecay, seed, shuffleBnGroups, sameSourceWindowMs);
+                    sgdMomentum, weightDecay, seed, shuffleBnGroups, sameSourceWindowMs,
+                    gradClipNorm);
         }
     }
 }

@@ -193,7 +193,8 @@ public final class MocoEngine implements AutoCloseable {
                 }
                 collector.backward(lossArray);
             }
-            if (!sgd.gradientsFinite(scope)) {
+            double gradNorm = sgd.gradientNorm(scope);
+            if (!Double.isFinite(gradNorm)) {
                 // The loss was finite but the backward pass overflowed: updating would make the weights NaN for good.
                 sgd.zeroGradients(scope);
                 restoreBatchNormStatistics();
@@ -203,6 +204,9 @@ public final class MocoEngine implements AutoCloseable {
                 long t = System.nanoTime();
                 return new StepResult(stepIndex, loss, false, lr, n, negativeCount,
                         new StepTimings(ms(t0, t1), ms(t1, t2), ms(t2, t), 0, 0, 0, ms(t0, t)));
+            }
+            if (config.gradClipNorm() > 0 && gradNorm > config.gradClipNorm()) {
+                sgd.scaleGradients((float) (config.gradClipNorm() / gradNorm), scope);
             }
             long t3 = System.nanoTime();
 

@@ -53,14 +53,28 @@ public final class Sgd {
      * and one non-finite gradient poisons the weights for good. One reduction per parameter, summed on the host.
      */
     public boolean gradientsFinite(NDManager scope) {
-        double total = 0;
+        return Double.isFinite(gradientNorm(scope));
+    }
+
+    /** Global L2 norm of all gradients: √Σg²; NaN or ∞ when any element is not finite. */
+    public double gradientNorm(NDManager scope) {
+        double squares = 0;
         for (NDArray w : parameters) {
             NDArray g = w.getGradient();
             g.attach(scope);
-            NDArray sum = g.sum();                        // NaN or ±∞ if any element is
-            total += sum.getFloat();
+            float norm = g.norm().getFloat();             // one pass, no temporary copy of g
+            squares += (double) norm * norm;
         }
-        return Double.isFinite(total);
+        return Math.sqrt(squares);
+    }
+
+    /** Multiplies every gradient by {@code factor}, in place (gradient clipping). */
+    public void scaleGradients(float factor, NDManager scope) {
+        for (NDArray w : parameters) {
+            NDArray g = w.getGradient();
+            g.attach(scope);
+            g.muli(factor);
+        }
     }
 
     /** Clears the gradients without updating anything (a skipped step). */

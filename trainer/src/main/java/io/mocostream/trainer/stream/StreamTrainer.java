@@ -117,6 +117,9 @@ public final class StreamTrainer implements AutoCloseable {
   private long intervalStartNanos;
   private long rejectedTotal;
   private long skippedTotal;
+  /** Steps skipped in a row: a model whose every step is non-finite has diverged and must not be published. */
+  private long consecutiveSkips;
+  static final int DIVERGED_AFTER_SKIPS = 3;
 
   public StreamTrainer(TrainerConfig config, String bootstrap, String registryUrl, TrainerListener listener) {
     this(config, bootstrap, registryUrl, listener, Map.of());
@@ -314,6 +317,7 @@ public final class StreamTrainer implements AutoCloseable {
           batch.n() + batch.rejected().size());
     }
     step++;
+    consecutiveSkips = skipped ? consecutiveSkips + 1 : 0;
     if (skipped) {
       skippedTotal++;
     } else {
@@ -340,6 +344,11 @@ public final class StreamTrainer implements AutoCloseable {
   private void commit() {
     ensureTransaction();
     long version = committed.version + 1;
+    if (consecutiveSkips >= DIVERGED_AFTER_SKIPS) {
+      throw new IllegalStateException("model " + config.modelName() + ": the last " + consecutiveSkips + " steps up to "
+          + step + " were all non-finite (diverged: lower moco.lr, or set moco.grad.clip.norm); version "
+          + committed.version + " at step " + committed.step + " is the last good one, and a restart resumes from it");
+    }
     if (!engine.parametersFinite()) {
       // Never publish (or checkpoint) broken weights: the last commit stays the newest good state.
       throw new IllegalStateException("model " + config.modelName() + ": the encoder's weights are not finite at step "
@@ -467,6 +476,7 @@ public final class StreamTrainer implements AutoCloseable {
           loadState(committed.state);
         }
         step = committed.step;
+        consecutiveSkips = 0;
         positions = new LinkedHashMap<>(committed.positions);
         intervalImages = 0;
         intervalLossSum = 0;

@@ -149,6 +149,8 @@ class ReportWriter {
     ValueMarker m = new ValueMarker(value, color, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,
         10f, new float[] {6f, 4f}, 0f));
     m.setLabel(label + String.format(Locale.ROOT, " %.3f", value));
+    m.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT); // inside the plot, not cut at its left edge
+    m.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_RIGHT);
     plot.addRangeMarker(m);
   }
 }

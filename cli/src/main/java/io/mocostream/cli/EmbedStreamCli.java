@@ -2,7 +2,6 @@ package io.mocostream.cli;
 
 import io.mocostream.serving.streams.EmbedOptions;
 import io.mocostream.serving.streams.EmbedStreamCommand;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,16 +27,12 @@ final class EmbedStreamCli implements Callable<Integer> {
   @Option(names = "--dlq", defaultValue = EmbedOptions.DEFAULT_DLQ_TOPIC, description = "Default ${DEFAULT-VALUE}.")
   String dlq;
 
-  @Option(names = "--topic", defaultValue = "encoder.versions", description = "Model topic (default ${DEFAULT-VALUE}).")
-  String topic;
-
-  @Option(names = "--trust", defaultValue = "keys", description = "Trusted public key(s) (default ${DEFAULT-VALUE}).")
-  Path trust;
+  @Mixin ModelSource source;
 
   @Override
   public Integer call() throws Exception {
     EmbedOptions o = EmbedOptions.defaults(cluster.bootstrap, cluster.registry, model)
-        .withTopics(in, out, dlq).withModelTopic(topic, trust).withPolicy(policy.policy());
+        .withTopics(in, out, dlq).withModelTopic(source.topic, source.trust).withPolicy(policy.policy());
     return EmbedStreamCommand.run(o, System.out);
   }
 }

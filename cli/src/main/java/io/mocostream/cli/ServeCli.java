@@ -3,7 +3,6 @@ package io.mocostream.cli;
 import io.mocostream.encoder.live.SwapPolicy;
 import io.mocostream.serving.http.ServeCommand;
 import io.mocostream.serving.http.ServeOptions;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,16 +25,12 @@ final class ServeCli implements Callable<Integer> {
   @Option(names = "--host", defaultValue = ServeOptions.DEFAULT_HOST, description = "Bind address (default ${DEFAULT-VALUE}).")
   String host;
 
-  @Option(names = "--topic", defaultValue = "encoder.versions", description = "Model topic (default ${DEFAULT-VALUE}).")
-  String topic;
-
-  @Option(names = "--trust", defaultValue = "keys", description = "Trusted public key(s) (default ${DEFAULT-VALUE}).")
-  Path trust;
+  @Mixin ModelSource source;
 
   @Override
   public Integer call() throws Exception {
     ServeOptions o = ServeOptions.defaults(cluster.bootstrap, cluster.registry, model)
-        .withListen(host, port).withModelTopic(topic, trust).withPolicy(policy.policy())
+        .withListen(host, port).withModelTopic(source.topic, source.trust).withPolicy(policy.policy())
         .withToken(System.getenv(ServeOptions.TOKEN_ENV));
     ServeCommand.run(o, System.out);
     return 0;

@@ -10,7 +10,6 @@ import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.producer.ProduceCommand;
 import io.mocostream.producer.ProduceOptions;
 import io.mocostream.schemas.EncoderVersion;
-import io.mocostream.vision.augment.Augmenter;
 import io.mocostream.trainer.data.Datasets;
 import io.mocostream.trainer.eval.Evaluation;
 import io.mocostream.trainer.eval.FeatureExtractor;
@@ -18,6 +17,7 @@ import io.mocostream.trainer.eval.KnnMonitor;
 import io.mocostream.trainer.eval.ProbeSet;
 import io.mocostream.vision.model.Encoder;
 import io.mocostream.trainer.moco.MocoConfig;
+import io.mocostream.trainer.stream.ProbeLoader;
 import io.mocostream.trainer.stream.StreamTrainer;
 import io.mocostream.trainer.stream.TrainerConfig;
 import io.mocostream.trainer.stream.TrainerListener;
@@ -170,11 +170,9 @@ final class DemoCommand implements Callable<Integer> {
 
   record Baselines(double randomInit, double rawPixels) {}
 
-  /** kNN of the untrained encoder (the trainer's own step-0 weights: same seed) and of raw pixels. */
-  private static Baselines baselines(TrainerConfig config) throws Exception {
-    Datasets.Splits splits = Datasets.fashionMnist();
-    ProbeSet probe = ProbeSet.of(splits.train().balanced(Math.max(1, config.probeBank() / 10)),
-        splits.test().first(Math.min(config.probeQueries(), splits.test().size())), new Augmenter(config.augment()));
+  /** kNN of the untrained encoder (the trainer's own step-0 weights: same seed) and of raw pixels, on its probe. */
+  private static Baselines baselines(TrainerConfig config) {
+    ProbeSet probe = ProbeLoader.load(config); // the same probe the trainer scores its versions on
     KnnMonitor knn = new KnnMonitor();
     try (Encoder random = Evaluation.randomInit(config.moco().architecture(), config.moco().seed())) {
       FeatureExtractor f = Evaluation.extractor(random);

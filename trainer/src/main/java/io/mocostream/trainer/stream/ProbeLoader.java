@@ -11,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Loads the kNN monitor's labelled probe named by {@code trainer.probe}. */
-final class ProbeLoader {
+public final class ProbeLoader {
   private static final Logger log = LoggerFactory.getLogger(ProbeLoader.class);
 
   private ProbeLoader() {}
@@ -21,7 +21,7 @@ final class ProbeLoader {
    * from its test split. {@code IMAGES,LABELS}: IDX files; the first {@code probe.bank} images are the bank and the
    * next {@code probe.queries} the queries.
    */
-  static ProbeSet load(TrainerConfig config) {
+  public static ProbeSet load(TrainerConfig config) {
     String spec = config.probe().trim();
     if (spec.isEmpty()) {
       return null;

@@ -11,7 +11,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import io.mocostream.registry.serde.KafkaAvroDeserializer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -37,6 +40,20 @@ final class Checkpoints {
   static Map<String, String> topicConfigs() {
     return Map.of("cleanup.policy", "compact", "segment.bytes", String.valueOf(64 * 1024 * 1024),
         "segment.ms", String.valueOf(Duration.ofMinutes(10).toMillis()), "max.message.bytes", String.valueOf(4 << 20));
+  }
+
+  /**
+   * A read_committed, group-less consumer of the trainer's Avro topics (state, step log, model), with fetch sizes for
+   * ~1 MiB chunks. The caller assigns partitions (see {@link #scan}) and closes it.
+   */
+  static KafkaConsumer<String, Object> avroReader(String bootstrap, String registryUrl) {
+    KafkaAvroDeserializer values = new KafkaAvroDeserializer();
+    values.configure(Map.of("schema.registry.url", registryUrl, "specific.avro.reader", true), false);
+    return new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20), new StringDeserializer(), values);
   }
 
   /** Every committed checkpoint manifest of {@code model} (their states may be gone), oldest first. */

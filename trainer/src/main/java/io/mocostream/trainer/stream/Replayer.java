@@ -1,7 +1,6 @@
 package io.mocostream.trainer.stream;
 
 import io.mocostream.encoder.format.Sha256;
-import io.mocostream.registry.serde.KafkaAvroDeserializer;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.StepSegment;
 import io.mocostream.schemas.TrainerCheckpoint;
@@ -20,7 +19,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Rebuilds a published encoder version from the step log and the frames topic: a fresh engine from the run's
@@ -51,13 +49,7 @@ public final class Replayer {
   public static Result replay(String bootstrap, String registryUrl, TrainerConfig topics, long toVersion,
       PrintStream progress) {
     String model = topics.modelName();
-    KafkaAvroDeserializer avro = new KafkaAvroDeserializer();
-    avro.configure(Map.of("schema.registry.url", registryUrl, "specific.avro.reader", true), false);
-    try (KafkaConsumer<String, Object> meta = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20), new StringDeserializer(), avro)) {
+    try (KafkaConsumer<String, Object> meta = Checkpoints.avroReader(bootstrap, registryUrl)) {
       EncoderVersion[] found = {null};
       Checkpoints.scan(meta, topics.versionsTopic(), TIMEOUT, r -> {
         if (r.value() instanceof EncoderVersion v && v.getModelName().equals(model) && v.getVersion() == toVersion) {

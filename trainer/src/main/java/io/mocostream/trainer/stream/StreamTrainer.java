@@ -6,7 +6,6 @@ import io.mocostream.encoder.format.ModelSigner;
 import io.mocostream.encoder.format.ModelSigning;
 import io.mocostream.encoder.publish.EncoderPublisher;
 import io.mocostream.encoder.publish.ModelTopics;
-import io.mocostream.registry.serde.KafkaAvroDeserializer;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.Lineage;
 import io.mocostream.schemas.Metrics;
@@ -54,7 +53,6 @@ import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -506,13 +504,7 @@ public final class StreamTrainer implements AutoCloseable {
   }
 
   private Optional<Checkpoints.Restored> readLatestCheckpoint() {
-    KafkaAvroDeserializer values = new KafkaAvroDeserializer();
-    values.configure(Map.of("schema.registry.url", registryUrl, "specific.avro.reader", true), false);
-    try (KafkaConsumer<String, Object> c = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20), new StringDeserializer(), values)) {
+    try (KafkaConsumer<String, Object> c = Checkpoints.avroReader(bootstrap, registryUrl)) {
       return Checkpoints.readLatest(c, config.stateTopic(), config.modelName(), TIMEOUT);
     }
   }

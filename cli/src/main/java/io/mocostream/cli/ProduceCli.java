@@ -3,7 +3,7 @@ package io.mocostream.cli;
 import io.mocostream.producer.ProduceCommand;
 import io.mocostream.producer.ProduceOptions;
 import io.mocostream.producer.ProduceSummary;
-import io.mocostream.producer.validate.ProducerLimits;
+import io.mocostream.frames.FrameLimits;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -41,17 +41,17 @@ final class ProduceCli implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the synthetic source.")
   long seed;
 
-  @Option(names = "--max-bytes", defaultValue = "" + ProducerLimits.DEFAULT_MAX_BYTES, description = "Default ${DEFAULT-VALUE}.")
+  @Option(names = "--max-bytes", defaultValue = "" + FrameLimits.DEFAULT_MAX_BYTES, description = "Default ${DEFAULT-VALUE}.")
   long maxBytes;
 
-  @Option(names = "--max-pixels", defaultValue = "" + ProducerLimits.DEFAULT_MAX_PIXELS, description = "Default ${DEFAULT-VALUE}.")
+  @Option(names = "--max-pixels", defaultValue = "" + FrameLimits.DEFAULT_MAX_PIXELS, description = "Default ${DEFAULT-VALUE}.")
   long maxPixels;
 
   @Override
   public Integer call() {
     ProduceOptions opts = ProduceOptions.of(cluster.bootstrap, cluster.registry, source)
         .withTopic(topic).withSourceId(sourceId).withRate(rate).withMax(max).withLoop(loop).withWatch(watch)
-        .withSeed(seed).withLimits(new ProducerLimits(maxBytes, maxPixels));
+        .withSeed(seed).withLimits(new FrameLimits(maxBytes, maxPixels));
     ProduceSummary summary = ProduceCommand.run(opts, System.out);
     return summary.refused() > 0 ? 3 : 0;
   }

@@ -9,7 +9,7 @@ import io.mocostream.producer.source.FrameSource;
 import io.mocostream.producer.source.IdxSource;
 import io.mocostream.producer.source.SyntheticSource;
 import io.mocostream.producer.validate.FrameValidator;
-import io.mocostream.producer.validate.ProducerLimits;
+import io.mocostream.frames.FrameLimits;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -88,7 +88,7 @@ public final class ProduceCommand {
     } catch (PublishException e) {
       throw new ProduceException(e.getMessage(), e);
     }
-    ProducerLimits limits = fitToTopic(opts.limits(), topic);
+    FrameLimits limits = fitToTopic(opts.limits(), topic);
     FrameValidator validator = new FrameValidator(limits);
     String description = source != null ? source.describe() : "upload endpoint " + opts.source();
     FramePublisher publisher;
@@ -161,14 +161,14 @@ public final class ProduceCommand {
   }
 
   /** Lowers the byte limit when the topic would not accept frames that big (Kafka's default is ~1 MB). */
-  static ProducerLimits fitToTopic(ProducerLimits limits, ServiceCheck.TopicInfo topic) {
+  static FrameLimits fitToTopic(FrameLimits limits, ServiceCheck.TopicInfo topic) {
     long fits = topic.maxMessageBytes() - FRAME_ENVELOPE_BYTES;
     if (fits < limits.maxBytes() && fits > 0) {
       // A few KiB off the 16 MiB default to fit a 16 MiB broker limit is routine; a large cut is worth telling.
       boolean routine = fits >= limits.maxBytes() * 0.99;
       (routine ? log.atDebug() : log.atInfo()).log("byte limit lowered from {} to {} to fit max.message.bytes={} of topic {}",
           limits.maxBytes(), fits, topic.maxMessageBytes(), topic.name());
-      return new ProducerLimits(fits, limits.maxPixels());
+      return new FrameLimits(fits, limits.maxPixels());
     }
     return limits;
   }

@@ -1,6 +1,6 @@
 package io.mocostream.producer;
 
-import io.mocostream.producer.validate.ProducerLimits;
+import io.mocostream.frames.FrameLimits;
 import java.util.Map;
 import java.util.Objects;
 
@@ -32,7 +32,7 @@ public record ProduceOptions(
     long max,
     boolean loop,
     boolean watch,
-    ProducerLimits limits,
+    FrameLimits limits,
     long seed,
     ProgressMode progress,
     Map<String, String> producerProps) {
@@ -66,7 +66,7 @@ public record ProduceOptions(
 
   public static ProduceOptions of(String bootstrap, String registryUrl, String source) {
     return new ProduceOptions(bootstrap, registryUrl, source, DEFAULT_TOPIC, null, 0, 0, false, false,
-        ProducerLimits.DEFAULTS, 0, ProgressMode.AUTO, Map.of());
+        FrameLimits.DEFAULT, 0, ProgressMode.AUTO, Map.of());
   }
 
   public ProduceOptions withTopic(String v) {
@@ -93,7 +93,7 @@ public record ProduceOptions(
     return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, v, limits, seed, progress, producerProps);
   }
 
-  public ProduceOptions withLimits(ProducerLimits v) {
+  public ProduceOptions withLimits(FrameLimits v) {
     return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, watch, v, seed, progress, producerProps);
   }
 

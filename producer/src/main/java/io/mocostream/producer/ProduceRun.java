@@ -9,7 +9,7 @@ import io.mocostream.producer.source.SourceEntry;
 import io.mocostream.producer.source.SourceItem;
 import io.mocostream.producer.validate.FrameValidator;
 import io.mocostream.producer.validate.Refusal;
-import io.mocostream.producer.validate.RefusalReason;
+import io.mocostream.frames.Reason;
 import io.mocostream.producer.validate.Verdict;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -56,7 +56,7 @@ public final class ProduceRun implements FrameEndpoint.Sink {
   private final AtomicLong published = new AtomicLong();
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong inFlight = new AtomicLong();
-  private final Map<RefusalReason, LongAdder> refused = new EnumMap<>(RefusalReason.class);
+  private final Map<Reason, LongAdder> refused = new EnumMap<>(Reason.class);
   private final AtomicLong refusedTotal = new AtomicLong();
   private final List<Refusal> firstRefusals = new ArrayList<>();
   private final AtomicReference<PublishException> failure = new AtomicReference<>();
@@ -70,7 +70,7 @@ public final class ProduceRun implements FrameEndpoint.Sink {
     this.publisher = publisher;
     this.settings = settings;
     this.progress = progress;
-    for (RefusalReason r : RefusalReason.values()) {
+    for (Reason r : Reason.values()) {
       refused.put(r, new LongAdder());
     }
   }
@@ -283,7 +283,7 @@ public final class ProduceRun implements FrameEndpoint.Sink {
   }
 
   public ProduceSummary summary() {
-    Map<RefusalReason, Long> counts = new EnumMap<>(RefusalReason.class);
+    Map<Reason, Long> counts = new EnumMap<>(Reason.class);
     refused.forEach((r, a) -> counts.put(r, a.sum()));
     List<Refusal> listed;
     synchronized (firstRefusals) {

@@ -1,7 +1,7 @@
 package io.mocostream.producer;
 
 import io.mocostream.producer.validate.Refusal;
-import io.mocostream.producer.validate.RefusalReason;
+import io.mocostream.frames.Reason;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,7 +25,7 @@ public record ProduceSummary(
     String topic,
     long published,
     long bytes,
-    Map<RefusalReason, Long> refusedByReason,
+    Map<Reason, Long> refusedByReason,
     List<Refusal> firstRefusals,
     double seconds,
     double ackSpanSeconds) {
@@ -33,8 +33,8 @@ public record ProduceSummary(
   public static final int MAX_LISTED_REFUSALS = 20;
 
   public ProduceSummary {
-    EnumMap<RefusalReason, Long> all = new EnumMap<>(RefusalReason.class);
-    for (RefusalReason r : RefusalReason.values()) {
+    EnumMap<Reason, Long> all = new EnumMap<>(Reason.class);
+    for (Reason r : Reason.values()) {
       all.put(r, refusedByReason == null ? 0L : refusedByReason.getOrDefault(r, 0L));
     }
     refusedByReason = java.util.Collections.unmodifiableMap(all);
@@ -45,7 +45,7 @@ public record ProduceSummary(
     return refusedByReason.values().stream().mapToLong(Long::longValue).sum();
   }
 
-  public long refused(RefusalReason reason) {
+  public long refused(Reason reason) {
     return refusedByReason.get(reason);
   }
 

@@ -12,8 +12,8 @@ import io.mocostream.producer.source.SourceItem;
 import io.mocostream.producer.source.SyntheticSource;
 import io.mocostream.producer.testing.Frames;
 import io.mocostream.producer.testing.TestImages;
-import io.mocostream.producer.validate.ProducerLimits;
-import io.mocostream.producer.validate.RefusalReason;
+import io.mocostream.frames.FrameLimits;
+import io.mocostream.frames.Reason;
 import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.ImageFrame;
 import io.mocostream.testkit.KafkaCluster;
@@ -114,15 +114,15 @@ class ProduceIntegrationTest {
 
     String topic = topic("dir");
     ProduceSummary s = ProduceCommand.run(ProduceOptions.of(cluster.bootstrapServers(), cluster.registryUrl(), "dir:" + dir)
-        .withTopic(topic).withLimits(new ProducerLimits(200_000, ProducerLimits.DEFAULT_MAX_PIXELS))
+        .withTopic(topic).withLimits(new FrameLimits(200_000, FrameLimits.DEFAULT_MAX_PIXELS))
         .withProgress(ProduceOptions.ProgressMode.QUIET), out);
     assertEquals(3, s.published());
     assertEquals(5, s.refused());
-    assertEquals(1, s.refused(RefusalReason.EMPTY));
-    assertEquals(1, s.refused(RefusalReason.UNDECODABLE));
-    assertEquals(1, s.refused(RefusalReason.UNSUPPORTED_TYPE));
-    assertEquals(1, s.refused(RefusalReason.TOO_MANY_PIXELS));
-    assertEquals(1, s.refused(RefusalReason.TOO_LARGE));
+    assertEquals(1, s.refused(Reason.EMPTY));
+    assertEquals(1, s.refused(Reason.UNDECODABLE));
+    assertEquals(1, s.refused(Reason.UNSUPPORTED_TYPE));
+    assertEquals(1, s.refused(Reason.TOO_MANY_PIXELS));
+    assertEquals(1, s.refused(Reason.TOO_MANY_BYTES));
     String text = printed.toString(StandardCharsets.UTF_8);
     assertTrue(text.contains("e-truncated.jpg: undecodable"), text);
     assertTrue(text.contains("g-bomb.png: too_many_pixels"), text);

@@ -11,7 +11,7 @@ import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.testkit.KafkaCluster;
 import io.mocostream.vision.augment.AugmentConfig;
 import io.mocostream.vision.augment.Augmenter;
-import io.mocostream.vision.image.DecodedImage;
+import io.mocostream.frames.DecodedImage;
 import io.mocostream.vision.model.Architecture;
 import io.mocostream.vision.model.Encoder;
 import java.nio.file.Path;

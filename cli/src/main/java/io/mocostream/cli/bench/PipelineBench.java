@@ -6,7 +6,7 @@ import io.mocostream.schemas.ImageFrame;
 import io.mocostream.vision.augment.Augmenter;
 import io.mocostream.vision.augment.BatchAugmenter;
 import io.mocostream.trainer.data.Datasets;
-import io.mocostream.vision.image.DecodedImage;
+import io.mocostream.frames.DecodedImage;
 import io.mocostream.trainer.data.IdxDataset;
 import io.mocostream.trainer.moco.MocoEngine;
 import io.mocostream.trainer.moco.QueueEntry;

@@ -11,10 +11,10 @@ import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.encoder.publish.ModelTopics;
 import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.EncoderVersion;
-import io.mocostream.vision.image.DecodeLimits;
-import io.mocostream.vision.image.DecodedImage;
-import io.mocostream.vision.image.FrameRejectedException;
-import io.mocostream.vision.image.ImageDecoder;
+import io.mocostream.frames.FrameLimits;
+import io.mocostream.frames.DecodedImage;
+import io.mocostream.frames.FrameRejectedException;
+import io.mocostream.frames.ImageDecoder;
 import io.mocostream.vision.model.Architecture;
 import io.mocostream.vision.model.Encoder;
 import java.time.Duration;
@@ -181,13 +181,7 @@ public final class LiveEncoder implements AutoCloseable {
 
   /** {@link #embed(byte[])}, naming the input {@code input} in a rejection. */
   public Embedding embed(byte[] imageBytes, String input) {
-    if (imageBytes == null || imageBytes.length == 0) {
-      throw new FrameRejectedException(FrameRejectedException.Reason.EMPTY, input, "no image bytes");
-    }
-    ContentType type = ImageDecoder.sniff(imageBytes).orElseThrow(() -> new FrameRejectedException(
-        FrameRejectedException.Reason.UNSUPPORTED_TYPE, input, "not a JPEG, PNG, GIF or BMP (" + imageBytes.length
-            + " bytes starting " + hex(imageBytes, 8) + ")"));
-    return embed(decoder.decode(type, imageBytes, null, null, input));
+    return embed(decoder.decode(imageBytes, input));
   }
 
   /**
@@ -510,7 +504,7 @@ public final class LiveEncoder implements AutoCloseable {
     private SwapPolicy policy = SwapPolicy.followLatest();
     private final List<SwapListener> listeners = new ArrayList<>();
     private Device device;
-    private DecodeLimits decodeLimits = DecodeLimits.DEFAULT;
+    private FrameLimits decodeLimits = FrameLimits.DEFAULT;
     private long maxPayloadBytes;
     private final Map<String, Object> consumerConfig = new HashMap<>();
 
@@ -553,8 +547,8 @@ public final class LiveEncoder implements AutoCloseable {
       return this;
     }
 
-    /** Limits on images given as bytes (default {@link DecodeLimits#DEFAULT}). */
-    public Builder decodeLimits(DecodeLimits limits) {
+    /** Limits on images given as bytes (default {@link FrameLimits#DEFAULT}). */
+    public Builder decodeLimits(FrameLimits limits) {
       this.decodeLimits = Objects.requireNonNull(limits, "decodeLimits");
       return this;
     }

@@ -25,9 +25,9 @@ import io.mocostream.schemas.EncoderChunk;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.testkit.KafkaCluster;
 import io.mocostream.testkit.KafkaClusterExtension;
-import io.mocostream.vision.image.DecodeLimits;
-import io.mocostream.vision.image.DecodedImage;
-import io.mocostream.vision.image.FrameRejectedException;
+import io.mocostream.frames.FrameLimits;
+import io.mocostream.frames.DecodedImage;
+import io.mocostream.frames.FrameRejectedException;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -148,7 +148,7 @@ class LiveEncoderTest {
     Recorder rec = new Recorder();
     byte[] w1 = weights(ARCH, 1);
     byte[] w2 = weights(ARCH, 2);
-    try (LiveEncoder live = live(cluster, topic, rec).decodeLimits(new DecodeLimits(4000, 10_000)).build().start();
+    try (LiveEncoder live = live(cluster, topic, rec).decodeLimits(new FrameLimits(4000, 10_000)).build().start();
         KafkaProducer<String, Object> producer = producer(cluster)) {
       assertFalse(live.awaitReady(Duration.ofMillis(300)));
       assertTrue(live.current().isEmpty());
@@ -184,10 +184,10 @@ class LiveEncoderTest {
       assertArrayEquals(live.embed(img).vector(), live.embed(png.toByteArray()).vector(), 0f);
       FrameRejectedException notImage = assertThrows(FrameRejectedException.class,
           () -> live.embed(new byte[] {1, 2, 3, 4}, "request 9"));
-      assertEquals(FrameRejectedException.Reason.UNSUPPORTED_TYPE, notImage.reason());
+      assertEquals(io.mocostream.frames.Reason.UNSUPPORTED_TYPE, notImage.reason());
       assertTrue(notImage.getMessage().contains("request 9"), notImage.getMessage());
       byte[] big = java.util.Arrays.copyOf(png.toByteArray(), 5000); // over the 4000-byte limit: refused before decoding
-      assertEquals(FrameRejectedException.Reason.TOO_MANY_BYTES,
+      assertEquals(io.mocostream.frames.Reason.TOO_MANY_BYTES,
           assertThrows(FrameRejectedException.class, () -> live.embed(big)).reason());
 
       // Batches: one version for all, the same vectors as one at a time.

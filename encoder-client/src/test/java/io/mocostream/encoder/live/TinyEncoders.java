@@ -7,7 +7,7 @@ import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.Metrics;
 import io.mocostream.vision.augment.AugmentConfig;
 import io.mocostream.vision.augment.Augmenter;
-import io.mocostream.vision.image.DecodedImage;
+import io.mocostream.frames.DecodedImage;
 import io.mocostream.vision.model.Architecture;
 import io.mocostream.vision.model.Encoder;
 import io.mocostream.vision.model.Encoders;

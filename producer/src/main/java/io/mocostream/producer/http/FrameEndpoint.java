@@ -5,9 +5,10 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.mocostream.producer.publish.PublishedFrame;
 import io.mocostream.producer.source.SourceItem;
+import io.mocostream.frames.ImageFormats;
 import io.mocostream.producer.validate.FrameValidator;
 import io.mocostream.producer.validate.Refusal;
-import io.mocostream.producer.validate.RefusalReason;
+import io.mocostream.frames.Reason;
 import io.mocostream.producer.validate.Verdict;
 import io.mocostream.schemas.ContentType;
 import java.io.IOException;
@@ -151,16 +152,16 @@ public final class FrameEndpoint implements AutoCloseable {
 
     // Content type first: a body we cannot use is refused without reading it.
     String mime = ex.getRequestHeaders().getFirst("Content-Type");
-    ContentType declared = FrameValidator.fromMimeType(mime);
+    ContentType declared = ImageFormats.fromMimeType(mime);
     if (declared == null && mime != null && !mime.trim().toLowerCase(java.util.Locale.ROOT).startsWith("application/octet-stream")) {
-      refuse(ex, new Refusal(origin, RefusalReason.UNSUPPORTED_TYPE,
+      refuse(ex, new Refusal(origin, Reason.UNSUPPORTED_TYPE,
           "Content-Type " + mime + " is not image/jpeg, image/png, image/gif or image/bmp"));
       return;
     }
     String sourceId = firstNonNull(ex.getRequestHeaders().getFirst(SOURCE_ID_HEADER), query.get("sourceId"),
         defaultSourceId);
     if (sourceId.isBlank() || sourceId.length() > MAX_SOURCE_ID_LENGTH) {
-      refuse(ex, new Refusal(origin, RefusalReason.BAD_REQUEST,
+      refuse(ex, new Refusal(origin, Reason.BAD_REQUEST,
           "source id must be 1 to " + MAX_SOURCE_ID_LENGTH + " characters"));
       return;
     }
@@ -173,7 +174,7 @@ public final class FrameEndpoint implements AutoCloseable {
         label = -1;
       }
       if (label < 0) {
-        refuse(ex, new Refusal(origin, RefusalReason.BAD_REQUEST, "label '" + labelText + "' is not an integer ≥ 0"));
+        refuse(ex, new Refusal(origin, Reason.BAD_REQUEST, "label '" + labelText + "' is not an integer ≥ 0"));
         return;
       }
     }
@@ -188,7 +189,7 @@ public final class FrameEndpoint implements AutoCloseable {
         length = -1;
       }
       if (length < 0) {
-        refuse(ex, new Refusal(origin, RefusalReason.BAD_REQUEST, "Content-Length '" + lengthHeader + "' is invalid"));
+        refuse(ex, new Refusal(origin, Reason.BAD_REQUEST, "Content-Length '" + lengthHeader + "' is invalid"));
         return;
       }
       Optional<Refusal> size = validator.checkSize(origin, length);

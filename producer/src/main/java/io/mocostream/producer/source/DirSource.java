@@ -2,7 +2,7 @@ package io.mocostream.producer.source;
 
 import io.mocostream.producer.validate.FrameValidator;
 import io.mocostream.producer.validate.Refusal;
-import io.mocostream.producer.validate.RefusalReason;
+import io.mocostream.frames.Reason;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
@@ -206,7 +206,7 @@ public final class DirSource implements FrameSource {
       return new SourceItem(sourceId, origin, null, data, null, null, null, attrs.lastModifiedTime().toMillis(),
           Map.of("file", root.relativize(file).toString()));
     } catch (IOException | SecurityException e) {
-      return new SourceEntry.Refused(new Refusal(origin, RefusalReason.UNREADABLE, e.toString()));
+      return new SourceEntry.Refused(new Refusal(origin, Reason.UNREADABLE, e.toString()));
     }
   }
 

@@ -1,6 +1,6 @@
 package io.mocostream.producer.source;
 
-import io.mocostream.producer.validate.ProducerLimits;
+import io.mocostream.frames.FrameLimits;
 import io.mocostream.schemas.ContentType;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -22,7 +22,7 @@ import java.util.zip.GZIPInputStream;
  * Images are {@code N×rows×cols} (RAW_GREY) or {@code N×rows×cols×3} (RAW_RGB); labels are {@code N}.
  *
  * <p>The headers are checked when the source opens, so a bad file fails before anything is published: magic,
- * dimension count, positive sizes, pixels per image within {@link ProducerLimits#maxPixels()}, equal image and
+ * dimension count, positive sizes, pixels per image within {@link FrameLimits#maxPixels()}, equal image and
  * label counts, and, for uncompressed files, a file length that matches the header exactly. A gzipped file's
  * length is only known by reading it: if it ends early, {@link #next()} throws an {@link IdxFormatException}
  * naming how many images were read (those were valid and stay published).
@@ -47,7 +47,7 @@ public final class IdxSource implements FrameSource {
   /** Header of one IDX file: dimension sizes and the byte offset of the data. */
   private record Header(int[] dims, long dataOffset) {}
 
-  public IdxSource(Path imagesPath, Path labelsPath, String sourceId, ProducerLimits limits) throws IOException {
+  public IdxSource(Path imagesPath, Path labelsPath, String sourceId, FrameLimits limits) throws IOException {
     this.imagesPath = imagesPath;
     this.labelsPath = labelsPath;
     this.sourceId = sourceId;

@@ -11,8 +11,8 @@ import io.mocostream.producer.ProduceOptions;
 import io.mocostream.producer.ProduceSummary;
 import io.mocostream.producer.testing.Frames;
 import io.mocostream.producer.testing.TestImages;
-import io.mocostream.producer.validate.ProducerLimits;
-import io.mocostream.producer.validate.RefusalReason;
+import io.mocostream.frames.FrameLimits;
+import io.mocostream.frames.Reason;
 import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.ImageFrame;
 import io.mocostream.testkit.KafkaCluster;
@@ -55,7 +55,7 @@ class FrameEndpointIntegrationTest {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static void assertError(HttpResponse<String> r, int status, RefusalReason reason) throws IOException {
+  private static void assertError(HttpResponse<String> r, int status, Reason reason) throws IOException {
     assertEquals(status, r.statusCode(), r.body());
     JsonNode body = JSON.readTree(r.body());
     assertEquals(reason.code(), body.get("error").asText(), r.body());
@@ -71,7 +71,7 @@ class FrameEndpointIntegrationTest {
     String topic = "uploads-" + UUID.randomUUID().toString().substring(0, 8);
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     ProduceOptions opts = ProduceOptions.of(cluster.bootstrapServers(), cluster.registryUrl(), "http:127.0.0.1:" + port)
-        .withTopic(topic).withMax(2).withLimits(new ProducerLimits(50_000, ProducerLimits.DEFAULT_MAX_PIXELS))
+        .withTopic(topic).withMax(2).withLimits(new FrameLimits(50_000, FrameLimits.DEFAULT_MAX_PIXELS))
         .withProgress(ProduceOptions.ProgressMode.QUIET);
     CompletableFuture<ProduceSummary> run = CompletableFuture.supplyAsync(
         () -> ProduceCommand.run(opts, new PrintStream(printed, true, StandardCharsets.UTF_8)));
@@ -88,21 +88,21 @@ class FrameEndpointIntegrationTest {
     assertEquals("cam-1", first.get("sourceId").asText());
     assertEquals(0, first.get("sequence").asLong());
 
-    assertError(post(frames, "image/png", new byte[0]), 400, RefusalReason.EMPTY);
+    assertError(post(frames, "image/png", new byte[0]), 400, Reason.EMPTY);
     byte[] jpeg = TestImages.jpeg(300, 300);
-    assertError(post(frames, "image/jpeg", Arrays.copyOf(jpeg, jpeg.length / 2)), 400, RefusalReason.UNDECODABLE);
-    assertError(post(frames, "text/plain", "hello".getBytes(StandardCharsets.UTF_8)), 415, RefusalReason.UNSUPPORTED_TYPE);
-    assertError(post(frames, "image/jpeg", png), 415, RefusalReason.TYPE_MISMATCH);
-    assertError(post(frames, "image/png", TestImages.pngHeaderOnly(100_000, 100_000)), 413, RefusalReason.TOO_MANY_PIXELS);
-    assertError(post(URI.create(frames + "?label=cat"), "image/png", png), 400, RefusalReason.BAD_REQUEST);
+    assertError(post(frames, "image/jpeg", Arrays.copyOf(jpeg, jpeg.length / 2)), 400, Reason.UNDECODABLE);
+    assertError(post(frames, "text/plain", "hello".getBytes(StandardCharsets.UTF_8)), 415, Reason.UNSUPPORTED_TYPE);
+    assertError(post(frames, "image/jpeg", png), 415, Reason.TYPE_MISMATCH);
+    assertError(post(frames, "image/png", TestImages.pngHeaderOnly(100_000, 100_000)), 413, Reason.TOO_MANY_PIXELS);
+    assertError(post(URI.create(frames + "?label=cat"), "image/png", png), 400, Reason.BAD_REQUEST);
     byte[] big = new byte[80_000];
     System.arraycopy(png, 0, big, 0, png.length);
-    assertError(post(frames, "image/png", big), 413, RefusalReason.TOO_LARGE);
+    assertError(post(frames, "image/png", big), 413, Reason.TOO_MANY_BYTES);
     // Chunked (no Content-Length): the read is capped at the limit.
     HttpResponse<String> chunked = http.send(HttpRequest.newBuilder(frames).header("Content-Type", "image/png")
         .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build(),
         HttpResponse.BodyHandlers.ofString());
-    assertError(chunked, 413, RefusalReason.TOO_LARGE);
+    assertError(chunked, 413, Reason.TOO_MANY_BYTES);
     assertEquals(405, http.send(HttpRequest.newBuilder(frames).GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode());
 
     byte[] small = TestImages.jpeg(64, 48);
@@ -118,13 +118,13 @@ class FrameEndpointIntegrationTest {
     // --max 2 reached: the command ends by itself with its summary.
     ProduceSummary s = run.get(60, TimeUnit.SECONDS);
     assertEquals(2, s.published());
-    assertEquals(1, s.refused(RefusalReason.EMPTY));
-    assertEquals(1, s.refused(RefusalReason.UNDECODABLE));
-    assertEquals(1, s.refused(RefusalReason.UNSUPPORTED_TYPE));
-    assertEquals(1, s.refused(RefusalReason.TYPE_MISMATCH));
-    assertEquals(1, s.refused(RefusalReason.TOO_MANY_PIXELS));
-    assertEquals(1, s.refused(RefusalReason.BAD_REQUEST));
-    assertEquals(2, s.refused(RefusalReason.TOO_LARGE));
+    assertEquals(1, s.refused(Reason.EMPTY));
+    assertEquals(1, s.refused(Reason.UNDECODABLE));
+    assertEquals(1, s.refused(Reason.UNSUPPORTED_TYPE));
+    assertEquals(1, s.refused(Reason.TYPE_MISMATCH));
+    assertEquals(1, s.refused(Reason.TOO_MANY_PIXELS));
+    assertEquals(1, s.refused(Reason.BAD_REQUEST));
+    assertEquals(2, s.refused(Reason.TOO_MANY_BYTES));
     assertTrue(printed.toString(StandardCharsets.UTF_8).contains("POST images to http://127.0.0.1:" + port + "/v1/frames"));
 
     List<ConsumerRecord<String, ImageFrame>> records = Frames.read(cluster, topic, 2, Duration.ofSeconds(60));

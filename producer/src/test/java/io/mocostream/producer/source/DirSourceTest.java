@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mocostream.producer.testing.TestImages;
 import io.mocostream.producer.validate.FrameValidator;
-import io.mocostream.producer.validate.ProducerLimits;
-import io.mocostream.producer.validate.RefusalReason;
+import io.mocostream.frames.FrameLimits;
+import io.mocostream.frames.Reason;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class DirSourceTest {
   @TempDir Path dir;
-  private final FrameValidator validator = new FrameValidator(ProducerLimits.DEFAULTS);
+  private final FrameValidator validator = new FrameValidator(FrameLimits.DEFAULT);
   private final ExecutorService pool = Executors.newSingleThreadExecutor();
 
   @AfterEach
@@ -80,9 +80,9 @@ class DirSourceTest {
     try (DirSource s = new DirSource(dir, "cam", validator, false)) {
       List<SourceEntry> all = drain(s);
       assertEquals(2, all.size());
-      assertEquals(RefusalReason.EMPTY, assertInstanceOf(SourceEntry.Refused.class, all.get(0)).refusal().reason());
+      assertEquals(Reason.EMPTY, assertInstanceOf(SourceEntry.Refused.class, all.get(0)).refusal().reason());
       SourceEntry.Refused huge = assertInstanceOf(SourceEntry.Refused.class, all.get(1));
-      assertEquals(RefusalReason.TOO_LARGE, huge.refusal().reason());
+      assertEquals(Reason.TOO_MANY_BYTES, huge.refusal().reason());
       assertTrue(huge.refusal().origin().endsWith("huge.png"));
       assertTrue(huge.refusal().message().contains("3221225472 bytes"), huge.refusal().message());
     }
@@ -151,7 +151,7 @@ class DirSourceTest {
     try (DirSource s = new DirSource(dir, "cam", validator, false)) {
       Files.delete(f); // listed, then gone before it is read
       SourceEntry.Refused r = assertInstanceOf(SourceEntry.Refused.class, s.next());
-      assertEquals(RefusalReason.UNREADABLE, r.refusal().reason());
+      assertEquals(Reason.UNREADABLE, r.refusal().reason());
       assertTrue(r.refusal().message().contains("locked.png"), r.refusal().message());
     }
   }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mocostream.producer.validate.ProducerLimits;
+import io.mocostream.frames.FrameLimits;
 import io.mocostream.schemas.ContentType;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -67,7 +67,7 @@ class IdxSourceTest {
     int n = 5;
     Path images = write("img.idx", idx(8, new int[] {n, 3, 4}, pixels(n, 3, 4)), gzip);
     Path labels = write("lab.idx", idx(8, new int[] {n}, labels(n)), gzip);
-    try (IdxSource src = new IdxSource(images, labels, "fm", ProducerLimits.DEFAULTS)) {
+    try (IdxSource src = new IdxSource(images, labels, "fm", FrameLimits.DEFAULT)) {
       assertEquals(n, src.count());
       byte[] all = pixels(n, 3, 4);
       for (int pass = 0; pass < 2; pass++) {
@@ -101,7 +101,7 @@ class IdxSourceTest {
   @Test
   void imagesWithoutLabelsHaveNoLabel() throws IOException {
     Path images = write("img.idx", idx(8, new int[] {2, 2, 2}, pixels(2, 2, 2)), false);
-    try (IdxSource src = new IdxSource(images, null, "x", ProducerLimits.DEFAULTS)) {
+    try (IdxSource src = new IdxSource(images, null, "x", FrameLimits.DEFAULT)) {
       assertNull(((SourceItem) src.next()).label());
     }
   }
@@ -109,7 +109,7 @@ class IdxSourceTest {
   @Test
   void rgbImagesHaveThreeChannelsLast() throws IOException {
     Path images = write("rgb.idx", idx(8, new int[] {2, 2, 3, 3}, pixels(2, 2, 9)), false);
-    try (IdxSource src = new IdxSource(images, null, "x", ProducerLimits.DEFAULTS)) {
+    try (IdxSource src = new IdxSource(images, null, "x", FrameLimits.DEFAULT)) {
       SourceItem item = (SourceItem) src.next();
       assertEquals(ContentType.RAW_RGB, item.contentType());
       assertEquals(18, item.data().length);
@@ -117,7 +117,7 @@ class IdxSourceTest {
   }
 
   private IdxFormatException fails(Path images, Path labels) {
-    return assertThrows(IdxFormatException.class, () -> new IdxSource(images, labels, "x", ProducerLimits.DEFAULTS));
+    return assertThrows(IdxFormatException.class, () -> new IdxSource(images, labels, "x", FrameLimits.DEFAULT));
   }
 
   @Test
@@ -155,7 +155,7 @@ class IdxSourceTest {
   void truncatedGzipFailsWhenTheDataEnds() throws IOException {
     byte[] full = idx(8, new int[] {5, 3, 4}, pixels(5, 3, 4));
     Path cut = write("cut.idx.gz", Arrays.copyOf(full, full.length - 20), true); // well-formed gzip of short data
-    try (IdxSource src = new IdxSource(cut, null, "x", ProducerLimits.DEFAULTS)) {
+    try (IdxSource src = new IdxSource(cut, null, "x", FrameLimits.DEFAULT)) {
       assertInstanceOf(SourceItem.class, src.next());
       assertInstanceOf(SourceItem.class, src.next());
       assertInstanceOf(SourceItem.class, src.next());
@@ -176,7 +176,7 @@ class IdxSourceTest {
     Path images = Path.of("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
     Path labels = Path.of("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz");
     Assumptions.assumeTrue(Files.isReadable(images) && Files.isReadable(labels), "dataset-fashion-mnist not installed");
-    try (IdxSource src = new IdxSource(images, labels, "fashion", ProducerLimits.DEFAULTS)) {
+    try (IdxSource src = new IdxSource(images, labels, "fashion", FrameLimits.DEFAULT)) {
       assertEquals(10_000, src.count());
       assertEquals(28, src.rows());
       assertEquals(28, src.cols());

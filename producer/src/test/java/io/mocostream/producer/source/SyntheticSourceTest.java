@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mocostream.producer.validate.FrameValidator;
-import io.mocostream.producer.validate.ProducerLimits;
+import io.mocostream.frames.FrameLimits;
 import io.mocostream.producer.validate.Verdict;
 import io.mocostream.schemas.ContentType;
 import java.awt.image.BufferedImage;
@@ -105,7 +105,7 @@ class SyntheticSourceTest {
     byte[] raw = s.image(0).rgb();
     int o = (7 * 32 + 5) * 3;
     assertEquals(((raw[o] & 0xFF) << 16) | ((raw[o + 1] & 0xFF) << 8) | (raw[o + 2] & 0xFF), rgb & 0xFFFFFF);
-    Verdict v = new FrameValidator(ProducerLimits.DEFAULTS).validate(item.origin(), item.data(), item.contentType(),
+    Verdict v = new FrameValidator(FrameLimits.DEFAULT).validate(item.origin(), item.data(), item.contentType(),
         item.width(), item.height());
     assertEquals(new Verdict.Accepted(ContentType.PNG, 32, 32), v);
   }

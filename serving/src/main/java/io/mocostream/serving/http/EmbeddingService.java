@@ -14,9 +14,11 @@ import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.Lineage;
 import io.mocostream.schemas.Metrics;
 import io.mocostream.schemas.OffsetRange;
-import io.mocostream.vision.image.DecodedImage;
-import io.mocostream.vision.image.FrameRejectedException;
-import io.mocostream.vision.image.ImageDecoder;
+import io.mocostream.frames.DecodedImage;
+import io.mocostream.frames.FrameRejectedException;
+import io.mocostream.frames.ImageDecoder;
+import io.mocostream.frames.ImageFormats;
+import io.mocostream.frames.Reason;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -54,7 +56,7 @@ import org.slf4j.LoggerFactory;
  *       before reading; the read is capped for chunked bodies) or the pixel limit (judged from the image header
  *       before decoding); 415 a Content-Type that is not an image type, disagrees with the bytes, or bytes of no
  *       supported format; 503 while no verified version serves. Errors are {@code {"error": code, "message"}},
- *       the code being the lower-case {@link FrameRejectedException.Reason} for image problems.
+ *       the code being the lower-case {@link Reason} for image problems.
  *   <li>{@code GET /v1/models} → the model, the version serving with its metrics and lineage, and the version
  *       counters (accepted, swaps, refused by reason).
  *   <li>{@code GET /health/live} → 200 while the process serves HTTP; {@code GET /health/ready} → 200 only once a
@@ -256,7 +258,7 @@ public final class EmbeddingService implements AutoCloseable {
       if (!base.isEmpty() && !base.equals("application/octet-stream")) {
         declared = IMAGE_TYPES.get(base);
         if (declared == null) {
-          return refuse(ex, 415, FrameRejectedException.Reason.UNSUPPORTED_TYPE, origin + ": Content-Type " + mime
+          return refuse(ex, 415, Reason.UNSUPPORTED_TYPE, origin + ": Content-Type " + mime
               + " is not image/jpeg, image/png, image/gif, image/bmp or application/octet-stream");
         }
       }
@@ -277,7 +279,7 @@ public final class EmbeddingService implements AutoCloseable {
         if (length > DISCARD_LIMIT) {
           ex.getResponseHeaders().set("Connection", "close"); // not worth reading to keep the connection
         }
-        return refuse(ex, 413, FrameRejectedException.Reason.TOO_MANY_BYTES, origin + ": Content-Length " + length
+        return refuse(ex, 413, Reason.TOO_MANY_BYTES, origin + ": Content-Length " + length
             + " exceeds the limit of " + options.maxBytes() + " bytes");
       }
     }
@@ -287,19 +289,19 @@ public final class EmbeddingService implements AutoCloseable {
     // Not closed here: closing an unfinished body drops the connection before the answer (see respond).
     byte[] data = ex.getRequestBody().readNBytes((int) options.maxBytes() + 1);
     if (data.length > options.maxBytes()) {
-      return refuse(ex, 413, FrameRejectedException.Reason.TOO_MANY_BYTES, origin + ": body exceeds the limit of "
+      return refuse(ex, 413, Reason.TOO_MANY_BYTES, origin + ": body exceeds the limit of "
           + options.maxBytes() + " bytes");
     }
     if (data.length == 0) {
-      return refuse(ex, 400, FrameRejectedException.Reason.EMPTY, origin + ": empty body; POST an image");
+      return refuse(ex, 400, Reason.EMPTY, origin + ": empty body; POST an image");
     }
-    Optional<ContentType> sniffed = ImageDecoder.sniff(data);
+    Optional<ContentType> sniffed = ImageFormats.sniff(data);
     if (sniffed.isEmpty()) {
-      return refuse(ex, 415, FrameRejectedException.Reason.UNSUPPORTED_TYPE, origin + ": " + data.length
+      return refuse(ex, 415, Reason.UNSUPPORTED_TYPE, origin + ": " + data.length
           + " bytes are not a JPEG, PNG, GIF or BMP (leading bytes " + hex(data, 8) + ")");
     }
     if (declared != null && declared != sniffed.get()) {
-      return refuse(ex, 415, FrameRejectedException.Reason.UNSUPPORTED_TYPE, origin + ": Content-Type " + mime
+      return refuse(ex, 415, Reason.UNSUPPORTED_TYPE, origin + ": Content-Type " + mime
           + " but the bytes are a " + sniffed.get());
     }
     Embedding e;
@@ -318,16 +320,12 @@ public final class EmbeddingService implements AutoCloseable {
     return respond(ex, 200, body);
   }
 
-  /** HTTP status of an image refusal: too large is 413, an unusable type 415, anything else 400. */
-  static int status(FrameRejectedException.Reason reason) {
-    return switch (reason) {
-      case TOO_MANY_BYTES, TOO_MANY_PIXELS -> 413;
-      case UNSUPPORTED_TYPE -> 415;
-      case EMPTY, UNDECODABLE, SIZE_MISMATCH -> 400;
-    };
+  /** HTTP status of an image refusal: too large is 413, an unusable type 415, a bad image 400 (the shared contract). */
+  static int status(Reason reason) {
+    return reason.httpStatus();
   }
 
-  private int refuse(HttpExchange ex, int status, FrameRejectedException.Reason reason, String message)
+  private int refuse(HttpExchange ex, int status, Reason reason, String message)
       throws IOException {
     log.debug("refused {} ({}): {}", reason, status, message);
     return respond(ex, status, error(reason.name().toLowerCase(Locale.ROOT), message));

@@ -3,7 +3,7 @@ package io.mocostream.serving.http;
 import io.mocostream.encoder.format.ModelSigning;
 import io.mocostream.encoder.live.SwapPolicy;
 import io.mocostream.encoder.publish.ModelTopics;
-import io.mocostream.vision.image.DecodeLimits;
+import io.mocostream.frames.FrameLimits;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -38,7 +38,7 @@ public record ServeOptions(String bootstrap, String registryUrl, String model, S
   public static final int DEFAULT_PORT = 8080;
   /** 8 MiB: far above any JPEG/PNG an encoder with a 32–224 px input can use. */
   public static final long DEFAULT_MAX_BYTES = 8L << 20;
-  public static final long DEFAULT_MAX_PIXELS = DecodeLimits.DEFAULT_MAX_PIXELS;
+  public static final long DEFAULT_MAX_PIXELS = FrameLimits.DEFAULT_MAX_PIXELS;
   public static final int DEFAULT_THREADS = 16;
   public static final int DEFAULT_QUEUE_CAPACITY = 256;
   /** Environment variable a CLI reads the bearer token from. */
@@ -71,7 +71,7 @@ public record ServeOptions(String bootstrap, String registryUrl, String model, S
     if (maxBytes < 1 || maxBytes > Integer.MAX_VALUE - 1) {
       throw new IllegalArgumentException("max bytes must be 1.." + (Integer.MAX_VALUE - 1) + ", got " + maxBytes);
     }
-    new DecodeLimits(maxBytes, maxPixels); // validates maxPixels
+    new FrameLimits(maxBytes, maxPixels); // validates maxPixels
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
@@ -87,8 +87,8 @@ public record ServeOptions(String bootstrap, String registryUrl, String model, S
   }
 
   /** The decode limits of these options. */
-  public DecodeLimits limits() {
-    return new DecodeLimits(maxBytes, maxPixels);
+  public FrameLimits limits() {
+    return new FrameLimits(maxBytes, maxPixels);
   }
 
   public ServeOptions withListen(String newHost, int newPort) {

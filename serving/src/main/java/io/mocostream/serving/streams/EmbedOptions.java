@@ -3,7 +3,7 @@ package io.mocostream.serving.streams;
 import io.mocostream.encoder.format.ModelSigning;
 import io.mocostream.encoder.live.SwapPolicy;
 import io.mocostream.encoder.publish.ModelTopics;
-import io.mocostream.vision.image.DecodeLimits;
+import io.mocostream.frames.FrameLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -36,7 +36,7 @@ import java.util.Objects;
  */
 public record EmbedOptions(String bootstrap, String registryUrl, String model, String modelTopic, Path trust,
     SwapPolicy policy, String inTopic, String outTopic, String dlqTopic, String applicationId, Path stateDir,
-    int replicationFactor, int threads, DecodeLimits limits, Duration readyTimeout, Map<String, String> streamsConfig) {
+    int replicationFactor, int threads, FrameLimits limits, Duration readyTimeout, Map<String, String> streamsConfig) {
 
   public static final String DEFAULT_IN_TOPIC = "frames.raw";
   public static final String DEFAULT_OUT_TOPIC = "embeddings";
@@ -72,7 +72,7 @@ public record EmbedOptions(String bootstrap, String registryUrl, String model, S
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
     if (limits == null) {
-      limits = DecodeLimits.DEFAULT;
+      limits = FrameLimits.DEFAULT;
     }
     if (readyTimeout != null && (readyTimeout.isNegative() || readyTimeout.isZero())) {
       throw new IllegalArgumentException("ready timeout must be positive, got " + readyTimeout);
@@ -101,7 +101,7 @@ public record EmbedOptions(String bootstrap, String registryUrl, String model, S
         applicationId, stateDir, replicationFactor, threads, limits, readyTimeout, streamsConfig);
   }
 
-  public EmbedOptions withLimits(DecodeLimits newLimits, int newThreads) {
+  public EmbedOptions withLimits(FrameLimits newLimits, int newThreads) {
     return new EmbedOptions(bootstrap, registryUrl, model, modelTopic, trust, policy, inTopic, outTopic, dlqTopic,
         applicationId, stateDir, replicationFactor, newThreads, newLimits, readyTimeout, streamsConfig);
   }

@@ -1,14 +1,15 @@
 package io.mocostream.serving.streams;
 
 import io.mocostream.encoder.live.Embedding;
-import io.mocostream.registry.client.RegistryException;
-import io.mocostream.registry.serde.KafkaAvroDeserializer;
+import io.mocostream.frames.DeadLetter;
+import io.mocostream.frames.FrameReader;
+import io.mocostream.frames.FrameRejectedException;
+import io.mocostream.frames.ImageDecoder;
+import io.mocostream.frames.Reason;
+import io.mocostream.frames.RegistryUnavailableException;
 import io.mocostream.registry.serde.KafkaAvroSerDeConfig;
 import io.mocostream.registry.serde.SpecificAvroSerde;
 import io.mocostream.schemas.ImageFrame;
-import io.mocostream.vision.image.FrameRejectedException;
-import io.mocostream.vision.image.ImageDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,9 +18,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -50,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * not an {@code ImageFrame} at all (corrupt Avro, another record type) is routed to the dead-letter topic byte for
  * byte ({@value #REASON_DESERIALIZE}, {@value #REASON_NOT_AN_IMAGE_FRAME}) instead of stopping the application or
  * vanishing in a deserialization handler. Frames that do not decode carry the
- * {@link FrameRejectedException.Reason} name ({@code EMPTY}, {@code TOO_MANY_BYTES}, {@code TOO_MANY_PIXELS},
+ * {@link Reason} name ({@code EMPTY}, {@code TOO_MANY_BYTES}, {@code TOO_MANY_PIXELS},
  * {@code UNDECODABLE}, {@code SIZE_MISMATCH}, {@code UNSUPPORTED_TYPE}). The dead-letter headers are the trainer's
  * ({@value #DLQ_REASON_HEADER}, {@value #DLQ_MESSAGE_HEADER}, {@value #DLQ_ORIGIN_HEADER}), so one tool reads both
  * dead-letter topics. A registry that cannot be reached is not the frame's fault: that failure is thrown, the
@@ -60,26 +58,12 @@ import org.slf4j.LoggerFactory;
  * repartitioning. Output records keep the input record's timestamp and headers.
  */
 public final class EmbedTopology {
-  /** Dead-letter header: machine-readable reason (as the trainer writes it). */
-  public static final String DLQ_REASON_HEADER = "mocostream.dlq.reason";
-  /** Dead-letter header: what was wrong, naming the frame. */
-  public static final String DLQ_MESSAGE_HEADER = "mocostream.dlq.message";
-  /** Dead-letter header: {@code topic-partition@offset} of the original record. */
-  public static final String DLQ_ORIGIN_HEADER = "mocostream.dlq.origin";
-  /** Reason of a value that is not in the registry's Avro wire format or whose body is corrupt. */
-  public static final String REASON_DESERIALIZE = "DESERIALIZE";
-  /** Reason of a null value or a readable Avro record of another type. */
-  public static final String REASON_NOT_AN_IMAGE_FRAME = "NOT_AN_IMAGE_FRAME";
-
   /** Processor and node names: stable, so that a topology description can be compared across versions. */
   static final String SOURCE = "frames";
   static final String EMBED = "embed";
   static final String SPLIT = "outcome-";
   static final String EMBEDDED = "embedded";
   static final String REJECTED = "rejected";
-
-  /** Longest message kept in a dead-letter header. */
-  static final int MAX_MESSAGE_CHARS = 2000;
 
   private static final Logger log = LoggerFactory.getLogger(EmbedTopology.class);
 
@@ -191,7 +175,7 @@ public final class EmbedTopology {
     private final Map<String, Object> serdeConfig;
     private final Counters counters;
     private ProcessorContext<byte[], Outcome> context;
-    private KafkaAvroDeserializer deserializer;
+    private FrameReader reader;
 
     EmbedProcessor(Embedder embedder, Map<String, Object> serdeConfig, Counters counters) {
       this.embedder = embedder;
@@ -202,42 +186,32 @@ public final class EmbedTopology {
     @Override
     public void init(ProcessorContext<byte[], Outcome> context) {
       this.context = context;
-      Map<String, Object> config = new HashMap<>(serdeConfig);
-      config.put(KafkaAvroSerDeConfig.SPECIFIC_AVRO_READER_CONFIG, true);
-      deserializer = new KafkaAvroDeserializer();
-      deserializer.configure(config, false);
+      reader = new FrameReader(serdeConfig);
     }
 
     @Override
     public void process(Record<byte[], byte[]> record) {
       RecordMetadata md = context.recordMetadata()
           .orElseThrow(() -> new IllegalStateException("embed processor called without a source record"));
-      String where = md.topic() + "-" + md.partition() + "@" + md.offset();
-      Object value;
-      try {
-        value = deserializer.deserialize(md.topic(), record.headers(), record.value());
-      } catch (SerializationException e) {
-        if (registryUnavailable(e)) {
-          // Not the frame's fault: fail the task (the transaction aborts) instead of dead-lettering a good frame.
-          throw new StreamsException("cannot read frame " + where + ": schema registry unavailable: "
-              + e.getMessage(), e);
-        }
-        reject(record, md, REASON_DESERIALIZE, where + ": " + e.getMessage());
-        return;
-      }
-      if (!(value instanceof ImageFrame frame)) {
-        reject(record, md, REASON_NOT_AN_IMAGE_FRAME, where + ": value is "
-            + (value == null ? "null" : "a " + value.getClass().getSimpleName()) + ", not an ImageFrame");
-        return;
-      }
+      String where = DeadLetter.origin(md.topic(), md.partition(), md.offset());
+      io.mocostream.schemas.Embedding out;
       Embedding e;
+      ImageFrame frame;
       try {
+        frame = reader.read(md.topic(), record.headers(), record.value(), where);
         e = embedder.embed(frame, ImageDecoder.describe(frame) + " at " + where);
+      } catch (RegistryUnavailableException unavailable) {
+        // Not the frame's fault: fail the task (the transaction aborts) instead of dead-lettering a good frame.
+        throw new StreamsException(unavailable.getMessage(), unavailable);
       } catch (FrameRejectedException rejected) {
-        reject(record, md, rejected.reason().name(), rejected.getMessage());
+        reject(record, new DeadLetter(rejected.reason(), rejected.getMessage(), where, DeadLetter.EMBED_STREAM));
+        return;
+      } catch (RuntimeException | LinkageError | VirtualMachineError t) {
+        // One frame's failure (an encoder error, memory for one hostile image) is that frame's, never the app's.
+        reject(record, new DeadLetter(Reason.INTERNAL, where + ": " + t, where, DeadLetter.EMBED_STREAM));
         return;
       }
-      io.mocostream.schemas.Embedding out = io.mocostream.schemas.Embedding.newBuilder()
+      out = io.mocostream.schemas.Embedding.newBuilder()
           .setModel(e.model())
           .setVersion(e.version())
           .setVector(floats(e.vector()))
@@ -252,34 +226,19 @@ public final class EmbedTopology {
       context.forward(record.withValue(new Outcome.Embedded(out)));
     }
 
-    private void reject(Record<byte[], byte[]> record, RecordMetadata md, String reason, String message) {
-      Headers headers = new RecordHeaders(record.headers().toArray());
-      String m = message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "…" : message;
-      headers.add(DLQ_REASON_HEADER, reason.getBytes(StandardCharsets.UTF_8));
-      headers.add(DLQ_MESSAGE_HEADER, m.getBytes(StandardCharsets.UTF_8));
-      headers.add(DLQ_ORIGIN_HEADER, (md.topic() + "-" + md.partition() + "@" + md.offset())
-          .getBytes(StandardCharsets.UTF_8));
-      counters.rejected(reason);
-      log.warn("frame rejected to the dead-letter topic ({}): {}", reason, m);
-      context.forward(record.withValue(new Outcome.Rejected(record.value())).withHeaders(headers));
+    private void reject(Record<byte[], byte[]> record, DeadLetter letter) {
+      counters.rejected(letter.reason().name());
+      log.warn("frame rejected to the dead-letter topic ({}): {}", letter.reason(), letter.message());
+      context.forward(record.withValue(new Outcome.Rejected(record.value())).withHeaders(
+          letter.headersOn(record.headers())));
     }
 
     @Override
     public void close() {
-      if (deserializer != null) {
-        deserializer.close();
+      if (reader != null) {
+        reader.close();
       }
     }
-  }
-
-  /** Whether a deserialization failure is the registry's (unreachable or a server error), not the record's. */
-  static boolean registryUnavailable(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof RegistryException r) {
-        return r.unreachable() || r.status() >= 500;
-      }
-    }
-    return false;
   }
 
   /** The vector as the Avro array field wants it. */

@@ -2,7 +2,7 @@ package io.mocostream.serving.streams;
 
 import io.mocostream.encoder.live.Embedding;
 import io.mocostream.schemas.ImageFrame;
-import io.mocostream.vision.image.FrameRejectedException;
+import io.mocostream.frames.FrameRejectedException;
 
 /**
  * Turns one frame into one embedding: what {@link EmbedTopology} needs of an encoder. {@link LiveEmbedder} is the

@@ -15,7 +15,7 @@ import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.testkit.KafkaCluster;
 import io.mocostream.testkit.KafkaClusterExtension;
-import io.mocostream.vision.image.ImageDecoder;
+import io.mocostream.frames.ImageDecoder;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

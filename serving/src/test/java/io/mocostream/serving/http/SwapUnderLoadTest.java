@@ -11,7 +11,7 @@ import io.mocostream.serving.bench.SyntheticVersions;
 import io.mocostream.schemas.ContentType;
 import io.mocostream.testkit.KafkaCluster;
 import io.mocostream.testkit.KafkaClusterExtension;
-import io.mocostream.vision.image.ImageDecoder;
+import io.mocostream.frames.ImageDecoder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

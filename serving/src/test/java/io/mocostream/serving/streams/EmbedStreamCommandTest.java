@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mocostream.frames.DeadLetter;
 import io.mocostream.registry.serde.KafkaAvroDeserializer;
 import io.mocostream.registry.serde.KafkaAvroSerDeConfig;
 import io.mocostream.registry.serde.KafkaAvroSerializer;
@@ -80,7 +81,7 @@ class EmbedStreamCommandTest {
         }
         List<ConsumerRecord<String, Object>> dead = poll(dlqConsumer, 1);
         assertEquals("cam-bad", dead.get(0).key());
-        assertEquals("UNDECODABLE", new String(dead.get(0).headers().lastHeader(EmbedTopology.DLQ_REASON_HEADER).value(),
+        assertEquals("UNDECODABLE", new String(dead.get(0).headers().lastHeader(DeadLetter.REASON_HEADER).value(),
             StandardCharsets.UTF_8));
 
         // A new version, mid-stream.

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mocostream.frames.DeadLetter;
 import io.mocostream.encoder.live.LiveEncoder;
 import io.mocostream.registry.serde.KafkaAvroSerDeConfig;
 import io.mocostream.registry.serde.KafkaAvroSerializer;
@@ -17,8 +18,8 @@ import io.mocostream.serving.TestModels;
 import io.mocostream.serving.bench.SyntheticVersions;
 import io.mocostream.testkit.KafkaCluster;
 import io.mocostream.testkit.KafkaClusterExtension;
-import io.mocostream.vision.image.DecodeLimits;
-import io.mocostream.vision.image.ImageDecoder;
+import io.mocostream.frames.FrameLimits;
+import io.mocostream.frames.ImageDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,7 +69,7 @@ class EmbedTopologyTest {
 
         EmbedTopology.Counters counters = new EmbedTopology.Counters();
         Topology topology = EmbedTopology.build(new StreamsBuilder(), options,
-            new LiveEmbedder(encoder, new DecodeLimits(1 << 20, 1 << 20)), counters);
+            new LiveEmbedder(encoder, new FrameLimits(1 << 20, 1 << 20)), counters);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topo-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -124,20 +125,20 @@ class EmbedTopologyTest {
           assertArrayEquals(TestModels.reference(1, new ImageDecoder().decode(greyFrame)), floats(b.getVector()), 1e-5f);
 
           List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
-          List<String> reasons = dead.stream().map(r -> header(r, EmbedTopology.DLQ_REASON_HEADER)).toList();
+          List<String> reasons = dead.stream().map(r -> header(r, DeadLetter.REASON_HEADER)).toList();
           assertEquals(List.of("UNDECODABLE", "SIZE_MISMATCH", "EMPTY", "TOO_MANY_PIXELS",
-              EmbedTopology.REASON_DESERIALIZE, EmbedTopology.REASON_NOT_AN_IMAGE_FRAME), reasons);
+              "DESERIALIZE", "NOT_AN_IMAGE_FRAME"), reasons);
           for (int i = 0; i < dead.size(); i++) {
             TestRecord<byte[], byte[]> r = dead.get(i);
             Object[] original = inputs.get(i + 2);
             assertEquals(original[0], new String(r.key(), StandardCharsets.UTF_8));
             assertArrayEquals((byte[]) original[1], r.value(), "the original value, byte for byte");
-            assertEquals(in + "-0@" + (i + 2), header(r, EmbedTopology.DLQ_ORIGIN_HEADER));
+            assertEquals(in + "-0@" + (i + 2), header(r, DeadLetter.ORIGIN_HEADER));
             assertEquals(original[0], header(r, "trace"), "the original headers are kept");
-            assertTrue(header(r, EmbedTopology.DLQ_MESSAGE_HEADER).length() > 10);
+            assertTrue(header(r, DeadLetter.MESSAGE_HEADER).length() > 10);
           }
-          assertTrue(header(dead.get(0), EmbedTopology.DLQ_MESSAGE_HEADER).contains("source \"cam-c\" sequence 0"),
-              "the message names the frame: " + header(dead.get(0), EmbedTopology.DLQ_MESSAGE_HEADER));
+          assertTrue(header(dead.get(0), DeadLetter.MESSAGE_HEADER).contains("source \"cam-c\" sequence 0"),
+              "the message names the frame: " + header(dead.get(0), DeadLetter.MESSAGE_HEADER));
           assertNull(dead.get(5).value());
           assertEquals(2, counters.embedded());
           assertEquals(6, counters.rejected());

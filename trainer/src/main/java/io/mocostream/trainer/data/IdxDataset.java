@@ -1,6 +1,6 @@
 package io.mocostream.trainer.data;
 
-import io.mocostream.vision.image.DecodedImage;
+import io.mocostream.frames.DecodedImage;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;

@@ -1,13 +1,16 @@
 package io.mocostream.trainer.stream;
 
-import io.mocostream.registry.serde.KafkaAvroDeserializer;
+import io.mocostream.frames.DeadLetter;
+import io.mocostream.frames.DecodedImage;
+import io.mocostream.frames.FrameReader;
+import io.mocostream.frames.FrameRejectedException;
+import io.mocostream.frames.ImageDecoder;
+import io.mocostream.frames.Reason;
+import io.mocostream.frames.RegistryUnavailableException;
 import io.mocostream.schemas.ImageFrame;
 import io.mocostream.schemas.StepSegment;
 import io.mocostream.vision.augment.Augmenter;
 import io.mocostream.vision.augment.BatchAugmenter;
-import io.mocostream.vision.image.DecodedImage;
-import io.mocostream.vision.image.FrameRejectedException;
-import io.mocostream.vision.image.ImageDecoder;
 import io.mocostream.trainer.moco.QueueEntry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.SerializationException;
 
 /**
  * Turns consumed records into a {@link PreparedBatch}: Avro → frame → pixels → two augmented views. The
@@ -23,14 +25,13 @@ import org.apache.kafka.common.errors.SerializationException;
  * in both.
  */
 final class BatchPreparer implements AutoCloseable {
-  private final KafkaAvroDeserializer deserializer;
+  private final FrameReader reader;
   private final ImageDecoder decoder;
   private final BatchAugmenter augmenter;
   private final long seed;
 
   BatchPreparer(String registryUrl, TrainerConfig config) {
-    this.deserializer = new KafkaAvroDeserializer();
-    deserializer.configure(Map.of("schema.registry.url", registryUrl, "specific.avro.reader", true), false);
+    this.reader = FrameReader.forRegistry(registryUrl);
     this.decoder = new ImageDecoder(config.limits());
     this.augmenter = new BatchAugmenter(new Augmenter(config.augment()), config.prepareThreads());
     this.seed = config.moco().seed();
@@ -43,29 +44,24 @@ final class BatchPreparer implements AutoCloseable {
     }
   }
 
-  /** Deserializes and decodes one record; a failure becomes a {@link Rejection}, never an exception. */
+  /**
+   * Reads and decodes one record by the shared frame contract; whatever is wrong with the record becomes a
+   * {@link Rejection}, never an exception. A registry outage is not the record's fault: it is thrown.
+   *
+   * @throws RegistryUnavailableException when the writer schema could not be fetched
+   */
   Checked check(ConsumerRecord<byte[], byte[]> record) {
-    String where = record.topic() + "-" + record.partition() + "@" + record.offset();
-    ImageFrame frame;
+    String where = DeadLetter.origin(record.topic(), record.partition(), record.offset());
     try {
-      Object value = deserializer.deserialize(record.topic(), record.headers(), record.value());
-      if (!(value instanceof ImageFrame f)) {
-        return rejected(record, "NOT_AN_IMAGE_FRAME", where + ": value is "
-            + (value == null ? "null" : value.getClass().getSimpleName()) + ", not an ImageFrame");
-      }
-      frame = f;
-    } catch (SerializationException e) {
-      return rejected(record, "DESERIALIZE", where + ": " + e.getMessage());
-    }
-    try {
+      ImageFrame frame = reader.read(record.topic(), record.headers(), record.value(), where);
       DecodedImage image = decoder.decode(frame, ImageDecoder.describe(frame) + " at " + where);
       return new Checked(record, frame, image, null);
     } catch (FrameRejectedException e) {
-      return rejected(record, e.reason().name(), e.getMessage());
+      return rejected(record, e.reason(), e.getMessage());
     }
   }
 
-  private static Checked rejected(ConsumerRecord<byte[], byte[]> record, String reason, String message) {
+  private static Checked rejected(ConsumerRecord<byte[], byte[]> record, Reason reason, String message) {
     return new Checked(record, null, null, new Rejection(record, reason, message));
   }
 
@@ -109,6 +105,6 @@ final class BatchPreparer implements AutoCloseable {
   @Override
   public void close() {
     augmenter.close();
-    deserializer.close();
+    reader.close();
   }
 }

@@ -6,6 +6,7 @@ import io.mocostream.encoder.format.ModelSigner;
 import io.mocostream.encoder.format.ModelSigning;
 import io.mocostream.encoder.publish.EncoderPublisher;
 import io.mocostream.encoder.publish.ModelTopics;
+import io.mocostream.frames.DeadLetter;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.Lineage;
 import io.mocostream.schemas.Metrics;
@@ -39,6 +40,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -51,7 +53,6 @@ import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -70,10 +71,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class StreamTrainer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StreamTrainer.class);
-  /** Header names on dead-letter records (the original key, value and headers are kept). */
-  public static final String DLQ_REASON_HEADER = "mocostream.dlq.reason";
-  public static final String DLQ_MESSAGE_HEADER = "mocostream.dlq.message";
-  public static final String DLQ_ORIGIN_HEADER = "mocostream.dlq.origin";
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
   private final TrainerConfig config;
@@ -289,15 +286,14 @@ public final class StreamTrainer implements AutoCloseable {
   private void trainOn(PreparedBatch batch) {
     ensureTransaction();
     for (Rejection r : batch.rejected()) {
-      var rec = new ProducerRecord<String, Object>(config.dlqTopic(), null, r.record().timestamp(),
-          r.record().key() == null ? null : new String(r.record().key(), StandardCharsets.UTF_8), r.record().value());
-      r.record().headers().forEach(h -> rec.headers().add(h));
-      rec.headers().add(new RecordHeader(DLQ_REASON_HEADER, r.reason().getBytes(StandardCharsets.UTF_8)));
-      rec.headers().add(new RecordHeader(DLQ_MESSAGE_HEADER, r.message().getBytes(StandardCharsets.UTF_8)));
-      rec.headers().add(new RecordHeader(DLQ_ORIGIN_HEADER, (r.record().topic() + "-" + r.record().partition() + "@"
-          + r.record().offset()).getBytes(StandardCharsets.UTF_8)));
+      ConsumerRecord<byte[], byte[]> original = r.record();
+      DeadLetter letter = new DeadLetter(r.reason(), r.message(),
+          DeadLetter.origin(original.topic(), original.partition(), original.offset()), DeadLetter.TRAINER);
+      var rec = new ProducerRecord<String, Object>(config.dlqTopic(), null, original.timestamp(),
+          original.key() == null ? null : new String(original.key(), StandardCharsets.UTF_8), original.value(),
+          letter.headersOn(original.headers()));
       producer.send(rec);
-      log.warn("frame rejected to {}: {} ({})", config.dlqTopic(), r.message(), r.reason());
+      log.warn("frame rejected to {}: {} ({})", config.dlqTopic(), letter.message(), r.reason());
     }
     rejectedTotal += batch.rejected().size();
     double loss = Double.NaN;

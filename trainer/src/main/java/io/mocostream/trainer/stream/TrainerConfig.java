@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.mocostream.encoder.format.Sha256;
 import io.mocostream.vision.augment.AugmentConfig;
-import io.mocostream.vision.image.DecodeLimits;
+import io.mocostream.frames.FrameLimits;
 import io.mocostream.vision.model.Architecture;
 import io.mocostream.trainer.moco.MocoConfig;
 import java.nio.charset.StandardCharsets;
@@ -89,8 +89,8 @@ public final class TrainerConfig {
       Map.entry(PREPARE_THREADS_CONFIG, "2"),
       Map.entry(DEVICE_CONFIG, "cpu"),
       Map.entry(AUGMENT_CONFIG, "v2"),
-      Map.entry(MAX_BYTES_CONFIG, String.valueOf(DecodeLimits.DEFAULT_MAX_BYTES)),
-      Map.entry(MAX_PIXELS_CONFIG, String.valueOf(DecodeLimits.DEFAULT_MAX_PIXELS)),
+      Map.entry(MAX_BYTES_CONFIG, String.valueOf(FrameLimits.DEFAULT_MAX_BYTES)),
+      Map.entry(MAX_PIXELS_CONFIG, String.valueOf(FrameLimits.DEFAULT_MAX_PIXELS)),
       Map.entry(MocoConfig.ARCHITECTURE_CONFIG, Architecture.RESNET18_CIFAR));
 
   private static final Set<String> KNOWN = Set.of(MODEL_NAME_CONFIG, FRAMES_TOPIC_CONFIG, DLQ_TOPIC_CONFIG,
@@ -250,8 +250,8 @@ public final class TrainerConfig {
         : AugmentConfig.mocoV2(arch.inputSize(), arch.channels());
   }
 
-  public DecodeLimits limits() {
-    return new DecodeLimits(longValue(MAX_BYTES_CONFIG), longValue(MAX_PIXELS_CONFIG));
+  public FrameLimits limits() {
+    return new FrameLimits(longValue(MAX_BYTES_CONFIG), longValue(MAX_PIXELS_CONFIG));
   }
 
   /** What decides the computation: replay needs exactly these, and they make the config fingerprint. */

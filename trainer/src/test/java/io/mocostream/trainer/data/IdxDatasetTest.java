@@ -1,6 +1,6 @@
 package io.mocostream.trainer.data;
 
-import io.mocostream.vision.image.DecodedImage;
+import io.mocostream.frames.DecodedImage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

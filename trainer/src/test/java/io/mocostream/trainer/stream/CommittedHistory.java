@@ -2,6 +2,7 @@ package io.mocostream.trainer.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.mocostream.frames.DeadLetter;
 import io.mocostream.registry.serde.KafkaAvroDeserializer;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.StepSegment;
@@ -72,7 +73,7 @@ final class CommittedHistory {
           throw new IllegalStateException("reading " + topic + " did not reach its end within " + TIMEOUT);
         }
         c.poll(Duration.ofMillis(200)).forEach(r -> origins.add(new String(
-            r.headers().lastHeader(StreamTrainer.DLQ_ORIGIN_HEADER).value(), StandardCharsets.UTF_8)));
+            r.headers().lastHeader(DeadLetter.ORIGIN_HEADER).value(), StandardCharsets.UTF_8)));
       }
     }
     return origins;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mocostream.frames.DeadLetter;
 import io.mocostream.broker.EmbeddedKafka;
 import io.mocostream.registry.serde.KafkaAvroDeserializer;
 import io.mocostream.schemas.EncoderVersion;
@@ -120,11 +121,11 @@ class StreamTrainerTest {
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (reasons.size() < 2 && System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-          reasons.add(new String(r.headers().lastHeader(StreamTrainer.DLQ_REASON_HEADER).value(), StandardCharsets.UTF_8));
+          reasons.add(new String(r.headers().lastHeader(DeadLetter.REASON_HEADER).value(), StandardCharsets.UTF_8));
         }
       }
     }
-    assertEquals(List.of("UNDECODABLE", "UNDECODABLE"), reasons);
+    assertEquals(List.of("UNSUPPORTED_TYPE", "UNSUPPORTED_TYPE"), reasons);
 
     // Replay from the step log rebuilds both the uninterrupted version and the resumed one bit for bit.
     for (long version : List.of(2L, 3L)) {

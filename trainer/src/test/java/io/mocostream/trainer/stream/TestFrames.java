@@ -17,7 +17,7 @@ final class TestFrames {
   private TestFrames() {}
 
   /**
-   * Sends {@code count} 16×16 RAW_GREY frames from two sources; frame i is broken (PNG content type, garbage bytes)
+   * Sends {@code count} 16×16 RAW_GREY frames from two sources; frame i is broken (PNG content type, bytes that are not a PNG)
    * when {@code broken(i)}. Returns after every send is acknowledged.
    */
   static void send(String bootstrap, String registryUrl, String topic, int count, java.util.function.IntPredicate broken)

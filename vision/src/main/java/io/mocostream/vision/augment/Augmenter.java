@@ -1,7 +1,7 @@
 package io.mocostream.vision.augment;
 
 import io.mocostream.vision.augment.ViewParams.JitterOp;
-import io.mocostream.vision.image.DecodedImage;
+import io.mocostream.frames.DecodedImage;
 
 import java.util.List;
 import java.util.Objects;

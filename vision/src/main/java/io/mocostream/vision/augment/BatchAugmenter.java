@@ -1,6 +1,6 @@
 package io.mocostream.vision.augment;
 
-import io.mocostream.vision.image.DecodedImage;
+import io.mocostream.frames.DecodedImage;
 
 import java.util.ArrayList;
 import java.util.List;

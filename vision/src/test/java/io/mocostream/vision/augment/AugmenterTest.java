@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mocostream.vision.augment.ViewParams.JitterOp;
-import io.mocostream.vision.image.DecodedImage;
+import io.mocostream.frames.DecodedImage;
 
 import java.util.Arrays;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.mocostream.vision.augment;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.mocostream.vision.image.DecodedImage;
+import io.mocostream.frames.DecodedImage;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -8,7 +8,8 @@ final class ModelSource {
   @Option(names = "--topic", defaultValue = "encoder.versions", description = "Model topic (default ${DEFAULT-VALUE}).")
   String topic;
 
-  @Option(names = "--trust", defaultValue = "keys", paramLabel = "FILE|DIR",
-      description = "Trusted public key(s): a .pub PEM file or a directory of them (default ${DEFAULT-VALUE}).")
+  @Option(names = "--trust", defaultValue = "keys/model-signing.pub", paramLabel = "FILE",
+      description = {"Trusted public key(s): one PEM file of PUBLIC KEY blocks, not writable by group or others",
+          "(default ${DEFAULT-VALUE}, the trainer's key in this directory)."})
   Path trust;
 }

@@ -4,6 +4,7 @@ import io.mocostream.producer.ProduceCommand;
 import io.mocostream.producer.ProduceOptions;
 import io.mocostream.producer.ProduceSummary;
 import io.mocostream.frames.FrameLimits;
+import io.mocostream.producer.http.FrameEndpoint;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -12,7 +13,8 @@ import picocli.CommandLine.Option;
 @Command(name = "produce", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Publish images to a frames topic.",
         "ImageFrame records keyed by source id, idempotent, acks=all.",
-        "Sources: dir:PATH (--watch for an upload folder), idx:IMAGES[,LABELS], synthetic[:CLASSES], http:PORT.",
+        "Sources: dir:PATH (--watch for an upload folder), idx:IMAGES[,LABELS], synthetic[:CLASSES], http:[HOST:]PORT",
+        "(an upload endpoint on 127.0.0.1 unless HOST is given; bearer-token auth when MOCOSTREAM_UPLOAD_TOKEN is set).",
         "Bad files are refused before publishing, with the file and the reason; the summary counts them."})
 final class ProduceCli implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
@@ -51,7 +53,8 @@ final class ProduceCli implements Callable<Integer> {
   public Integer call() {
     ProduceOptions opts = ProduceOptions.of(cluster.bootstrap, cluster.registry, source)
         .withTopic(topic).withSourceId(sourceId).withRate(rate).withMax(max).withLoop(loop).withWatch(watch)
-        .withSeed(seed).withLimits(new FrameLimits(maxBytes, maxPixels));
+        .withSeed(seed).withLimits(new FrameLimits(maxBytes, maxPixels))
+        .withUploadToken(System.getenv(FrameEndpoint.TOKEN_ENV));
     ProduceSummary summary = ProduceCommand.run(opts, System.out);
     return summary.refused() > 0 ? 3 : 0;
   }

@@ -17,7 +17,8 @@ final class VersionFetch {
   @Option(names = "--version", paramLabel = "V", description = "This version (default: the newest).")
   Long version;
 
-  @Option(names = "--trust", defaultValue = "keys", description = "Trusted public key(s) (default ${DEFAULT-VALUE}).")
+  @Option(names = "--trust", defaultValue = "keys/model-signing.pub", paramLabel = "FILE",
+      description = "Trusted public key(s): one PEM file (default ${DEFAULT-VALUE}).")
   Path trust;
 
   @Option(names = "--topic", defaultValue = "encoder.versions", description = "Model topic (default ${DEFAULT-VALUE}).")

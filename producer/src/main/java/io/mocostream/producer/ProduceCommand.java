@@ -104,7 +104,8 @@ public final class ProduceCommand {
           new ProduceRun.Settings(opts.rate(), opts.max(), opts.loop()), progress);
       ProduceSummary summary = withShutdownHook(run, () -> source != null
           ? run.pull(source)
-          : serve(http, validator, run, opts.sourceId() != null ? opts.sourceId() : defaultSourceId(http), out));
+          : serve(http, validator, run, opts.sourceId() != null ? opts.sourceId() : defaultSourceId(http), opts.uploadToken(),
+              out));
       progress.close();
       out.print(summary.format());
       out.flush();
@@ -125,9 +126,9 @@ public final class ProduceCommand {
   }
 
   private static ProduceSummary serve(SourceSpec.Http spec, FrameValidator validator, ProduceRun run,
-      String sourceId, PrintStream out) {
+      String sourceId, String token, PrintStream out) {
     try (FrameEndpoint endpoint = FrameEndpoint.start(spec.host(), spec.port(), validator, run, sourceId,
-        FrameEndpoint.DEFAULT_THREADS)) {
+        FrameEndpoint.DEFAULT_THREADS, FrameEndpoint.DEFAULT_QUEUE, token)) {
       out.println("upload endpoint: POST images to " + endpoint.framesUri() + " (Ctrl-C to stop)");
       out.flush();
       return run.awaitStop();

@@ -21,6 +21,9 @@ import java.util.Objects;
  * @param seed          seed of the synthetic source
  * @param progress      how progress is shown
  * @param producerProps extra Kafka producer configs, applied over the defaults
+ * @param uploadToken   for {@code http:} sources, the bearer token every upload must carry; null: none (the
+ *                      endpoint then binds loopback unless told otherwise). The CLI reads it from
+ *                      {@code MOCOSTREAM_UPLOAD_TOKEN}, never from the command line (visible in {@code ps})
  */
 public record ProduceOptions(
     String bootstrap,
@@ -35,7 +38,8 @@ public record ProduceOptions(
     FrameLimits limits,
     long seed,
     ProgressMode progress,
-    Map<String, String> producerProps) {
+    Map<String, String> producerProps,
+    String uploadToken) {
 
   public static final String DEFAULT_TOPIC = "frames.raw";
 
@@ -62,50 +66,66 @@ public record ProduceOptions(
       throw new IllegalArgumentException("--max must be ≥ 0 (0 = unlimited), got " + max);
     }
     producerProps = producerProps == null ? Map.of() : Map.copyOf(producerProps);
+    if (uploadToken != null && uploadToken.isBlank()) {
+      throw new IllegalArgumentException("the upload token is blank; leave it unset to disable authentication");
+    }
   }
 
   public static ProduceOptions of(String bootstrap, String registryUrl, String source) {
     return new ProduceOptions(bootstrap, registryUrl, source, DEFAULT_TOPIC, null, 0, 0, false, false,
-        FrameLimits.DEFAULT, 0, ProgressMode.AUTO, Map.of());
+        FrameLimits.DEFAULT, 0, ProgressMode.AUTO, Map.of(), null);
   }
 
   public ProduceOptions withTopic(String v) {
-    return new ProduceOptions(bootstrap, registryUrl, source, v, sourceId, rate, max, loop, watch, limits, seed, progress, producerProps);
+    return new ProduceOptions(bootstrap, registryUrl, source, v, sourceId, rate, max, loop, watch, limits, seed, progress, producerProps, uploadToken);
   }
 
   public ProduceOptions withSourceId(String v) {
-    return new ProduceOptions(bootstrap, registryUrl, source, topic, v, rate, max, loop, watch, limits, seed, progress, producerProps);
+    return new ProduceOptions(bootstrap, registryUrl, source, topic, v, rate, max, loop, watch, limits, seed, progress, producerProps, uploadToken);
   }
 
   public ProduceOptions withRate(double v) {
-    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, v, max, loop, watch, limits, seed, progress, producerProps);
+    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, v, max, loop, watch, limits, seed, progress, producerProps, uploadToken);
   }
 
   public ProduceOptions withMax(long v) {
-    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, v, loop, watch, limits, seed, progress, producerProps);
+    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, v, loop, watch, limits, seed, progress, producerProps, uploadToken);
   }
 
   public ProduceOptions withLoop(boolean v) {
-    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, v, watch, limits, seed, progress, producerProps);
+    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, v, watch, limits, seed, progress, producerProps, uploadToken);
   }
 
   public ProduceOptions withWatch(boolean v) {
-    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, v, limits, seed, progress, producerProps);
+    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, v, limits, seed, progress, producerProps, uploadToken);
   }
 
   public ProduceOptions withLimits(FrameLimits v) {
-    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, watch, v, seed, progress, producerProps);
+    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, watch, v, seed, progress, producerProps, uploadToken);
   }
 
   public ProduceOptions withSeed(long v) {
-    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, watch, limits, v, progress, producerProps);
+    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, watch, limits, v, progress, producerProps, uploadToken);
   }
 
   public ProduceOptions withProgress(ProgressMode v) {
-    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, watch, limits, seed, v, producerProps);
+    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, watch, limits, seed, v, producerProps, uploadToken);
+  }
+
+  public ProduceOptions withUploadToken(String v) {
+    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, watch, limits, seed, progress, producerProps, v);
+  }
+
+  /** Never prints the token. */
+  @Override
+  public String toString() {
+    return "ProduceOptions[bootstrap=" + bootstrap + ", registry=" + registryUrl + ", source=" + source + ", topic="
+        + topic + ", sourceId=" + sourceId + ", rate=" + rate + ", max=" + max + ", loop=" + loop + ", watch=" + watch
+        + ", limits=" + limits + ", seed=" + seed + ", progress=" + progress + ", producerProps=" + producerProps
+        + ", uploadToken=" + (uploadToken == null ? "none" : "set") + "]";
   }
 
   public ProduceOptions withProducerProps(Map<String, String> v) {
-    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, watch, limits, seed, progress, v);
+    return new ProduceOptions(bootstrap, registryUrl, source, topic, sourceId, rate, max, loop, watch, limits, seed, progress, v, uploadToken);
   }
 }

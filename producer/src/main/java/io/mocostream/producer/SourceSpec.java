@@ -14,8 +14,11 @@ import java.util.Objects;
  * </ul>
  */
 public sealed interface SourceSpec {
-  /** All interfaces: an upload endpoint is meant to be reached from cameras and other machines. */
-  String DEFAULT_HTTP_HOST = "0.0.0.0";
+  /**
+   * Loopback only: an open port is untrusted, so reaching the endpoint from cameras and other machines is a choice
+   * ({@code http:0.0.0.0:PORT}), best made with a token ({@code MOCOSTREAM_UPLOAD_TOKEN}).
+   */
+  String DEFAULT_HTTP_HOST = "127.0.0.1";
   String USAGE = "expected dir:PATH, idx:IMAGES[,LABELS], synthetic[:CLASSES] or http:[HOST:]PORT";
 
   record Dir(Path path) implements SourceSpec {}

@@ -16,7 +16,7 @@ class SourceSpecTest {
     assertEquals(new SourceSpec.Idx(Path.of("a.gz"), Path.of("b.gz")), SourceSpec.parse("idx:a.gz,b.gz"));
     assertEquals(new SourceSpec.Synthetic(10), SourceSpec.parse("synthetic"));
     assertEquals(new SourceSpec.Synthetic(3), SourceSpec.parse("synthetic:3"));
-    assertEquals(new SourceSpec.Http("0.0.0.0", 8080), SourceSpec.parse("http:8080"));
+    assertEquals(new SourceSpec.Http("127.0.0.1", 8080), SourceSpec.parse("http:8080"));
     assertEquals(new SourceSpec.Http("127.0.0.1", 0), SourceSpec.parse("http:127.0.0.1:0"));
     assertEquals(new SourceSpec.Dir(Path.of("C:/x")), SourceSpec.parse("dir:C:/x"));
   }

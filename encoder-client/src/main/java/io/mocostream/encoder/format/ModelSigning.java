@@ -47,8 +47,13 @@ public final class ModelSigning {
   public static final String PRIVATE_KEY_FILE = "model-signing.key";
   /** File name of the public key inside a key directory: the file subscribers trust. */
   public static final String PUBLIC_KEY_FILE = "model-signing.pub";
-  /** Where tools keep the signing key unless told otherwise: {@code ~/.mocostream/keys}. */
-  public static final Path DEFAULT_KEY_DIR = Path.of(System.getProperty("user.home"), ".mocostream", "keys");
+  /**
+   * Where tools keep the signing key unless told otherwise: {@code keys} in the working directory, where
+   * {@code mocostream train} writes it. One default for the trainer, the CLI and the library.
+   */
+  public static final Path DEFAULT_KEY_DIR = Path.of("keys");
+  /** The file subscribers trust unless told otherwise: {@code keys/model-signing.pub}, the trainer's public key. */
+  public static final Path DEFAULT_TRUST = DEFAULT_KEY_DIR.resolve(PUBLIC_KEY_FILE);
   /** Hex digits of a key id. */
   public static final int KEY_ID_HEX_DIGITS = 16;
 

@@ -1,9 +1,6 @@
 package io.mocostream.encoder.format;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.util.ArrayList;
@@ -13,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.IndexedRecord;
 import org.slf4j.Logger;
@@ -51,25 +47,20 @@ public final class TrustedKeys {
   }
 
   /**
-   * Loads public keys from PEM files and directories. A file must hold at least one {@code PUBLIC KEY} block.
-   * A directory contributes its {@code *.pub} and {@code *.pem} files (not recursively); files there that hold a
-   * private key and no public key, such as a trainer's key directory's {@code model-signing.key}, are skipped.
-   * Finding no key at all is an error: a subscriber that trusts nobody would refuse every version.
+   * Loads public keys from explicit PEM files, each holding at least one {@code PUBLIC KEY} block (one file may
+   * list several keys). A directory is refused, as is a file that it or its directory lets the group or others
+   * write ({@link TrustPaths}): either would let someone else choose what is trusted. Finding no key at all is an
+   * error: a subscriber that trusts nobody would refuse every version.
    */
   public static TrustedKeys load(Collection<Path> paths) {
     List<PublicKey> keys = new ArrayList<>();
     for (Path p : paths) {
-      if (Files.isDirectory(p)) {
-        keys.addAll(loadDirectory(p));
-      } else if (Files.isRegularFile(p)) {
-        List<PublicKey> found = ModelSigning.readPublicKeys(p);
-        if (found.isEmpty()) {
-          throw new IllegalArgumentException("trusted key file " + p + " holds no PUBLIC KEY block");
-        }
-        keys.addAll(found);
-      } else {
-        throw new IllegalArgumentException("trusted key path " + p + " is neither a file nor a directory");
+      TrustPaths.check(p);
+      List<PublicKey> found = ModelSigning.readPublicKeys(p);
+      if (found.isEmpty()) {
+        throw new IllegalArgumentException("trusted key file " + p + " holds no PUBLIC KEY block");
       }
+      keys.addAll(found);
     }
     if (keys.isEmpty()) {
       throw new IllegalArgumentException("no public keys found in " + paths);
@@ -81,31 +72,6 @@ public final class TrustedKeys {
 
   public static TrustedKeys load(Path... paths) {
     return load(List.of(paths));
-  }
-
-  private static List<PublicKey> loadDirectory(Path dir) {
-    List<Path> files;
-    try (Stream<Path> s = Files.list(dir)) {
-      files = s.filter(Files::isRegularFile)
-          .filter(f -> f.getFileName().toString().endsWith(".pub") || f.getFileName().toString().endsWith(".pem"))
-          .sorted()
-          .toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list trusted key directory " + dir, e);
-    }
-    List<PublicKey> keys = new ArrayList<>();
-    for (Path f : files) {
-      List<PublicKey> found = ModelSigning.readPublicKeys(f);
-      if (found.isEmpty()) {
-        if (ModelSigning.hasBlock(f, "PRIVATE KEY")) {
-          log.debug("skipping private key file {} in trusted key directory {}", f, dir);
-          continue;
-        }
-        throw new IllegalArgumentException("trusted key file " + f + " holds no PUBLIC KEY block");
-      }
-      keys.addAll(found);
-    }
-    return keys;
   }
 
   public Optional<PublicKey> find(String keyId) {

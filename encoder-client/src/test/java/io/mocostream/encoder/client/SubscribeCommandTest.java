@@ -51,9 +51,9 @@ class SubscribeCommandTest {
       trusted.publishInOwnTransaction(producer, Drafts.draft("cli", 4), Drafts.payload(5, 4));
     }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    // Trust the trainer's key directory (its private key file is skipped); stop after three versions.
+    // Trust the trainer's public key file (a directory is refused: see TrustPathAttackTest); stop after three versions.
     SubscribeCommand.run(new SubscribeOptions(cluster.bootstrapServers(), cluster.registryUrl(), topic, "cli",
-        dir.resolve("trainer-keys"), true, 3, Duration.ofSeconds(60)), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        dir.resolve("trainer-keys").resolve(ModelSigning.PUBLIC_KEY_FILE), true, 3, Duration.ofSeconds(60)), new PrintStream(bytes, true, StandardCharsets.UTF_8));
     List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
     assertEquals(3, lines.size(), lines.toString());
     assertEquals("version=1 step=100 knn_top1=0.5100 sha256=" + v1.getPayloadSha256() + " bytes=2048 key="

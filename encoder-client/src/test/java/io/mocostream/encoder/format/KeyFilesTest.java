@@ -42,17 +42,21 @@ class KeyFilesTest {
   }
 
   @Test
-  void trustedKeysLoadFromFilesAndDirectoriesSkippingPrivateKeys() {
+  void trustedKeysLoadFromExplicitFilesAndBundles() throws Exception {
     ModelSigner a = ModelSigning.loadOrCreate(dir.resolve("a"));
     ModelSigner b = ModelSigning.generate();
     b.exportPublicKey(dir.resolve("trust/b.pub"));
 
-    TrustedKeys fromDir = TrustedKeys.load(dir.resolve("a")); // holds the private key too: skipped
-    assertEquals(List.copyOf(fromDir.keyIds()), List.of(a.keyId()));
-    TrustedKeys both = TrustedKeys.load(dir.resolve("a").resolve(ModelSigning.PUBLIC_KEY_FILE), dir.resolve("trust"));
+    TrustedKeys one = TrustedKeys.load(dir.resolve("a").resolve(ModelSigning.PUBLIC_KEY_FILE));
+    assertEquals(List.copyOf(one.keyIds()), List.of(a.keyId()));
+    TrustedKeys both = TrustedKeys.load(dir.resolve("a").resolve(ModelSigning.PUBLIC_KEY_FILE), dir.resolve("trust/b.pub"));
     assertEquals(2, both.size());
     assertTrue(both.find(a.keyId()).isPresent() && both.find(b.keyId()).isPresent());
     assertTrue(both.find("0000000000000000").isEmpty());
+    // One file may list several keys: the way to trust a set without trusting a directory.
+    Path bundle = Files.writeString(dir.resolve("bundle.pem"), Files.readString(dir.resolve("a")
+        .resolve(ModelSigning.PUBLIC_KEY_FILE)) + Files.readString(dir.resolve("trust/b.pub")));
+    assertEquals(both.keyIds(), TrustedKeys.load(bundle).keyIds());
   }
 
   @Test

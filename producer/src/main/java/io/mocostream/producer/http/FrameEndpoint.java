@@ -10,6 +10,7 @@ import io.mocostream.producer.validate.FrameValidator;
 import io.mocostream.producer.validate.Refusal;
 import io.mocostream.frames.Reason;
 import io.mocostream.producer.validate.Verdict;
+import io.mocostream.registry.http.HttpDefences;
 import io.mocostream.schemas.ContentType;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,17 +19,16 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +51,13 @@ import org.slf4j.LoggerFactory;
  * <p>JDK's {@code com.sun.net.httpserver} (module jdk.httpserver, a supported, exported API): one POST route needs
  * no web framework and no extra dependency. Requests run on a fixed pool so that concurrent uploads share
  * producer batches while each waits for its acknowledgement.
+ *
+ * <p>An open port is untrusted ({@link HttpDefences}): request and response deadlines cut slow clients off; the
+ * pool has a bounded queue ({@value #DEFAULT_QUEUE} by default) and a request that finds it full is answered 503
+ * with {@code Retry-After}; with a token ({@value #TOKEN_ENV} in the CLI) every {@code /v1/} request needs
+ * {@code Authorization: Bearer <token>} (compared in constant time), else 401; 401 and an over-long
+ * Content-Length are answered with {@code Connection: close} and the body left unread; a failure is answered
+ * with a generic 500 carrying a request id, the details going to the log. {@code GET /health} stays open.
  */
 public final class FrameEndpoint implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FrameEndpoint.class);
@@ -60,11 +67,13 @@ public final class FrameEndpoint implements AutoCloseable {
   public static final String SOURCE_ID_HEADER = "X-Source-Id";
   public static final String LABEL_HEADER = "X-Label";
   public static final int DEFAULT_THREADS = 16;
+  /** Uploads that may wait for a worker; beyond that 503 at once. */
+  public static final int DEFAULT_QUEUE = 64;
+  /** Environment variable the CLI reads the upload bearer token from. */
+  public static final String TOKEN_ENV = "MOCOSTREAM_UPLOAD_TOKEN";
   /** Longer than the producer's delivery timeout, which fails the future first. */
   static final long ACK_WAIT_SECONDS = 60;
   static final int MAX_SOURCE_ID_LENGTH = 256;
-  /** Most bytes of a refused body read and dropped so that the client still gets its answer. */
-  static final long DISCARD_LIMIT = 64L * 1024 * 1024;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -76,37 +85,62 @@ public final class FrameEndpoint implements AutoCloseable {
   }
 
   private final HttpServer server;
-  private final ExecutorService executor;
+  private final HttpDefences.Workers executor;
   private final FrameValidator validator;
   private final Sink sink;
   private final String defaultSourceId;
+  private final byte[] tokenDigest;
   private final AtomicLong uploads = new AtomicLong();
+  private final AtomicLong shed = new AtomicLong();
 
-  private FrameEndpoint(HttpServer server, ExecutorService executor, FrameValidator validator, Sink sink,
-      String defaultSourceId) {
+  private FrameEndpoint(HttpServer server, HttpDefences.Workers executor, FrameValidator validator, Sink sink,
+      String defaultSourceId, String token) {
     this.server = server;
     this.executor = executor;
     this.validator = validator;
     this.sink = sink;
     this.defaultSourceId = defaultSourceId;
+    this.tokenDigest = token == null ? null : sha256(token);
   }
 
-  /** Binds and starts; port 0 picks a free one ({@link #port()}). */
+  /** Binds and starts without a token and with the default queue; port 0 picks a free one ({@link #port()}). */
   public static FrameEndpoint start(String host, int port, FrameValidator validator, Sink sink,
       String defaultSourceId, int threads) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 128);
-    AtomicInteger n = new AtomicInteger();
-    ExecutorService executor = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "frame-endpoint-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    FrameEndpoint endpoint = new FrameEndpoint(server, executor, validator, sink, defaultSourceId);
+    return start(host, port, validator, sink, defaultSourceId, threads, DEFAULT_QUEUE, null);
+  }
+
+  /**
+   * Binds and starts; port 0 picks a free one ({@link #port()}).
+   *
+   * @param queue uploads that may wait for one of the {@code threads} workers; more are answered 503
+   * @param token bearer token every {@code /v1/} request must carry; null: no authentication (bind loopback then)
+   */
+  public static FrameEndpoint start(String host, int port, FrameValidator validator, Sink sink,
+      String defaultSourceId, int threads, int queue, String token) throws IOException {
+    if (token != null && token.isBlank()) {
+      throw new IllegalArgumentException("the upload token is blank; leave " + TOKEN_ENV + " unset to disable"
+          + " authentication");
+    }
+    HttpServer server = HttpDefences.create(new InetSocketAddress(host, port), 128);
+    HttpDefences.Workers executor = new HttpDefences.Workers("frame-endpoint", threads, queue, null);
+    FrameEndpoint endpoint = new FrameEndpoint(server, executor, validator, sink, defaultSourceId, token);
     server.createContext("/", endpoint::handle);
     server.setExecutor(executor);
     server.start();
-    log.info("upload endpoint listening on http://{}:{}{}", host, endpoint.port(), FRAMES_PATH);
+    boolean loopback = server.getAddress().getAddress().isLoopbackAddress();
+    if (token == null && !loopback) {
+      log.warn("upload endpoint on {} accepts frames from anyone who can reach it: set {} to require a bearer"
+          + " token", host, TOKEN_ENV);
+    }
+    log.info("upload endpoint listening on http://{}:{}{} (auth: {}; deadlines: request {}, response {})", host,
+        endpoint.port(), FRAMES_PATH, token == null ? "none" : "bearer token", HttpDefences.requestDeadline(),
+        HttpDefences.responseDeadline());
     return endpoint;
+  }
+
+  /** Requests answered 503 because every worker and queue slot was taken. */
+  public long shedCount() {
+    return shed.get();
   }
 
   public int port() {
@@ -124,7 +158,14 @@ public final class FrameEndpoint implements AutoCloseable {
     try (ex) {
       String path = ex.getRequestURI().getPath();
       String method = ex.getRequestMethod();
-      if (path.equals(HEALTH_PATH)) {
+      if (HttpDefences.Workers.shedding()) {
+        shed.incrementAndGet();
+        ex.getResponseHeaders().set("Retry-After", Integer.toString(HttpDefences.RETRY_AFTER_SECONDS));
+        ex.getResponseHeaders().set("Connection", "close");
+        respond(ex, 503, error("overloaded", executor.overloadedMessage()));
+      } else if (path.startsWith("/v1/") && !authorized(ex)) {
+        unauthorized(ex);
+      } else if (path.equals(HEALTH_PATH)) {
         if (method.equals("GET") || method.equals("HEAD")) {
           respond(ex, 200, Map.of("status", "ok", "uploads", uploads.get()));
         } else {
@@ -139,9 +180,50 @@ public final class FrameEndpoint implements AutoCloseable {
       } else {
         respond(ex, 404, error("not_found", "no route " + path + "; POST images to " + FRAMES_PATH));
       }
-    } catch (RuntimeException e) {
-      log.error("upload endpoint failed on {} {}", ex.getRequestMethod(), ex.getRequestURI(), e);
-      respond(ex, 500, error("internal", e.toString()));
+    } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+      String id = HttpDefences.newRequestId();
+      log.error("request {}: upload endpoint failed on {} {}", id, ex.getRequestMethod(), ex.getRequestURI().getPath(),
+          e);
+      ex.getResponseHeaders().set("X-Request-Id", id);
+      ex.getResponseHeaders().set("Connection", "close");
+      Map<String, Object> body = error("internal", "internal error; the producer's log has the details under request"
+          + " id " + id);
+      body.put("requestId", id);
+      try {
+        respond(ex, 500, body);
+      } catch (IOException | RuntimeException again) {
+        // headers already sent, or the client is gone
+      }
+    }
+  }
+
+  private boolean authorized(HttpExchange ex) {
+    if (tokenDigest == null) {
+      return true;
+    }
+    String header = ex.getRequestHeaders().getFirst("Authorization");
+    String presented = "";
+    if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      presented = header.substring(7).trim();
+    }
+    // Digests have one length whatever was presented: MessageDigest.isEqual then runs in constant time.
+    return MessageDigest.isEqual(tokenDigest, sha256(presented));
+  }
+
+  private void unauthorized(HttpExchange ex) throws IOException {
+    ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"mocostream-upload\"");
+    // An unauthenticated body is never read: the connection closes after the answer (the JDK drains 64 KiB at most).
+    ex.getResponseHeaders().set("Connection", "close");
+    String header = ex.getRequestHeaders().getFirst("Authorization");
+    respond(ex, 401, error("unauthorized", header == null ? "this endpoint needs Authorization: Bearer <token>"
+        : "the bearer token is not valid"));
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JDK has no SHA-256", e);
     }
   }
 
@@ -194,12 +276,16 @@ public final class FrameEndpoint implements AutoCloseable {
       }
       Optional<Refusal> size = validator.checkSize(origin, length);
       if (size.isPresent()) {
+        ex.getResponseHeaders().set("Connection", "close"); // the body is left unread: never drain what we refuse
         refuse(ex, size.get());
         return;
       }
     }
     // Not closed here: closing an unfinished body drops the connection before the answer (see respond).
     byte[] data = ex.getRequestBody().readNBytes((int) validator.limits().maxBytes() + 1);
+    if (data.length > validator.limits().maxBytes()) {
+      ex.getResponseHeaders().set("Connection", "close");
+    }
     Verdict verdict = validator.validate(origin, data, declared, null, null);
     if (verdict instanceof Refusal r) {
       refuse(ex, r);
@@ -240,7 +326,7 @@ public final class FrameEndpoint implements AutoCloseable {
     respond(ex, r.reason().httpStatus(), error(r.reason().code(), r.message()));
   }
 
-  private static void methodNotAllowed(HttpExchange ex, String allow) throws IOException {
+  private void methodNotAllowed(HttpExchange ex, String allow) throws IOException {
     ex.getResponseHeaders().set("Allow", allow);
     respond(ex, 405, error("method_not_allowed", ex.getRequestMethod() + " is not allowed here; use " + allow));
   }
@@ -252,7 +338,11 @@ public final class FrameEndpoint implements AutoCloseable {
     return m;
   }
 
-  private static void respond(HttpExchange ex, int status, Object body) throws IOException {
+  private void respond(HttpExchange ex, int status, Object body) throws IOException {
+    respond(ex, status, body, validator.limits().maxBytes());
+  }
+
+  private static void respond(HttpExchange ex, int status, Object body, long maxDrain) throws IOException {
     byte[] bytes = JSON.writeValueAsBytes(body);
     ex.getResponseHeaders().set("Content-Type", "application/json");
     boolean head = ex.getRequestMethod().equals("HEAD");
@@ -262,18 +352,21 @@ public final class FrameEndpoint implements AutoCloseable {
       out.write(bytes);
       out.flush();
     }
-    discardRest(ex.getRequestBody());
+    if (!"close".equals(ex.getResponseHeaders().getFirst("Connection"))) {
+      discardRest(ex.getRequestBody(), maxDrain);
+    }
     out.close();
   }
 
   /**
-   * Reads and drops what is left of a refused request body, up to {@value #DISCARD_LIMIT} bytes, without keeping
-   * it. Closing a connection with unread bytes makes TCP reset it, and the client would lose the answer it was
-   * just sent (the JDK server itself only drains 64 KiB). A body beyond the limit gets the connection closed.
+   * Reads and drops what is left of a refused request body, up to {@code limit} bytes (the validator's byte limit:
+   * a longer body was refused with {@code Connection: close} before reading), without keeping it. Closing a
+   * connection with unread bytes makes TCP reset it, and the client would lose the answer it was just sent (the
+   * JDK server itself only drains 64 KiB).
    */
-  private static void discardRest(InputStream body) {
+  private static void discardRest(InputStream body, long limit) {
     byte[] buf = new byte[16 * 1024];
-    long left = DISCARD_LIMIT;
+    long left = limit;
     try {
       for (int n; left > 0 && (n = body.read(buf, 0, (int) Math.min(buf.length, left))) > 0; ) {
         left -= n;
@@ -305,6 +398,6 @@ public final class FrameEndpoint implements AutoCloseable {
   @Override
   public void close() {
     server.stop(1);
-    executor.shutdownNow();
+    executor.close();
   }
 }

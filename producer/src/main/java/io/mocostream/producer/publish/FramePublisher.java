@@ -6,7 +6,7 @@ import io.mocostream.schemas.ImageFrame;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +33,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *
  * <p>Sequence numbers count per source id from 0 within this publisher; assignment and {@code send} happen under
  * one lock, so sequence order is partition order for every source. Thread-safe.
+ *
+ * <p>The table of next numbers holds at most {@value #MAX_TRACKED_SOURCES} source ids (least recently used out):
+ * an upload endpoint's clients choose their {@code X-Source-Id}, and a table growing with every id they invent
+ * would exhaust the heap. An evicted id, or any id first seen after an eviction, continues above the highest
+ * number ever evicted, so each source's numbers still only increase (with a gap) and never repeat.
  */
 public final class FramePublisher implements AutoCloseable {
   /** The value serializer, by class name as Kafka configs name it. */
@@ -46,12 +51,26 @@ public final class FramePublisher implements AutoCloseable {
   public static final int DEFAULT_DELIVERY_TIMEOUT_MS = 30_000;
   /** Room for the key, Avro fields and record/batch headers around the image bytes. */
   public static final int RECORD_OVERHEAD_BYTES = 64 * 1024;
+  /** Source ids whose next sequence number is remembered (LRU). */
+  public static final int MAX_TRACKED_SOURCES = 10_000;
 
   private final String bootstrap;
   private final String registryUrl;
   private final String topic;
   private final KafkaProducer<String, Object> producer;
-  private final Map<String, Long> nextSequence = new HashMap<>();
+  /** Next number per source id, least recently used first; guarded by {@code this}. */
+  private final Map<String, Long> nextSequence = new LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      if (size() <= MAX_TRACKED_SOURCES) {
+        return false;
+      }
+      evictedFloor = Math.max(evictedFloor, eldest.getValue());
+      return true;
+    }
+  };
+  /** Where ids not in the table start: above every number handed out to an evicted id. Guarded by {@code this}. */
+  private long evictedFloor;
   private final long deliveryTimeoutMs;
 
   /**
@@ -138,7 +157,7 @@ public final class FramePublisher implements AutoCloseable {
     String sourceId = item.sourceId();
     int bytes = item.data().length;
     synchronized (this) {
-      long seq = nextSequence.getOrDefault(sourceId, 0L);
+      long seq = nextSequence.getOrDefault(sourceId, evictedFloor);
       // The all-fields constructor: Avro's builder validates and tracks every field, per record, for nothing here.
       ImageFrame frame = new ImageFrame(sourceId, seq, Instant.ofEpochMilli(item.captureTimeMs()),
           accepted.contentType(), ByteBuffer.wrap(item.data()), accepted.width(), accepted.height(), item.label(),
@@ -158,6 +177,11 @@ public final class FramePublisher implements AutoCloseable {
       }
       nextSequence.put(sourceId, seq + 1);
     }
+  }
+
+  /** Source ids whose next sequence number is remembered now (at most {@value #MAX_TRACKED_SOURCES}). */
+  public synchronized int trackedSources() {
+    return nextSequence.size();
   }
 
   /** Sends everything buffered and waits for the acknowledgements (outcomes arrive on the futures). */

@@ -3,6 +3,7 @@ package io.mocostream.registry.server;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import io.mocostream.registry.http.HttpDefences;
 import io.mocostream.registry.server.KafkaSchemaLog.StoreException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,9 +14,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
@@ -30,7 +28,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>HTTP is the JDK's built-in {@code com.sun.net.httpserver.HttpServer}: a handful of JSON endpoints need no
  * extra dependency (no Jetty/Jersey), and the JDK server handles keep-alive and concurrency well enough for a
- * registry, which serializers call once per schema.
+ * registry, which serializers call once per schema. The port is untrusted ({@link HttpDefences}): request and
+ * response deadlines cut slow clients off, the worker pool has a bounded queue past which requests are answered
+ * 503, 401 and 413 close the connection without reading the body, and a failure's 500 carries only a request id.
  *
  * <pre>{@code
  * try (EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0)) {
@@ -46,6 +46,8 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
   /** How long a write may wait for Kafka's ack and the reader by default. */
   public static final Duration DEFAULT_STORE_TIMEOUT = Duration.ofSeconds(30);
   private static final String HOST = "127.0.0.1";
+  /** Requests that may wait for a worker by default. */
+  public static final int DEFAULT_QUEUE = 64;
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
   static {
@@ -58,7 +60,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
   }
 
   private final HttpServer server;
-  private final ExecutorService executor;
+  private final HttpDefences.Workers executor;
   private final KafkaSchemaLog store;
   private final RestHandler handler;
   private final String topic;
@@ -66,7 +68,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
   private final boolean tls;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-  private EmbeddedSchemaRegistry(HttpServer server, ExecutorService executor, KafkaSchemaLog store,
+  private EmbeddedSchemaRegistry(HttpServer server, HttpDefences.Workers executor, KafkaSchemaLog store,
       RestHandler handler, String topic) {
     this.server = server;
     this.tls = server instanceof HttpsServer;
@@ -116,7 +118,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
       return;
     }
     server.stop(0);
-    executor.shutdownNow();
+    executor.close();
     try {
       executor.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -140,6 +142,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
     private Duration storeTimeout = DEFAULT_STORE_TIMEOUT;
     private final Map<String, Object> kafkaConfig = new HashMap<>();
     private int threads = 4;
+    private int queue = DEFAULT_QUEUE;
     private SSLContext sslContext;
 
     private Builder(String bootstrapServers) {
@@ -195,6 +198,15 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
       return this;
     }
 
+    /** Requests that may wait for a worker (default {@value #DEFAULT_QUEUE}); more are answered 503 at once. */
+    public Builder queue(int queue) {
+      if (queue < 0) {
+        throw new IllegalArgumentException("queue must be ≥ 0, got " + queue);
+      }
+      this.queue = queue;
+      return this;
+    }
+
     /**
      * Prepares the topic, replays it into memory, then opens the HTTP port: the registry answers only once it
      * knows every schema already stored.
@@ -219,12 +231,14 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
       }
       RegistryService service = new RegistryService(state, store);
       RestHandler handler = new RestHandler(service, basicAuthUserInfo);
+      // Answered by the shedder when every worker and queue slot is taken (see HttpDefences.Workers).
       HttpServer server;
       try {
         InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(HOST), port);
         if (sslContext == null) {
-          server = HttpServer.create(address, 64);
+          server = HttpDefences.create(address, 64);
         } else {
+          HttpDefences.installDeadlines();
           HttpsServer https = HttpsServer.create(address, 64);
           https.setHttpsConfigurator(new HttpsConfigurator(sslContext));
           server = https;
@@ -235,13 +249,8 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
         throw new UncheckedIOException("cannot open the schema registry on " + HOST + ":" + port + ": " + why, e);
       }
       int instance = INSTANCES.incrementAndGet();
-      AtomicInteger n = new AtomicInteger();
-      ThreadFactory threadFactory = r -> {
-        Thread t = new Thread(r, "schema-registry-" + instance + "-http-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      };
-      ExecutorService executor = Executors.newFixedThreadPool(threads, threadFactory);
+      HttpDefences.Workers executor = new HttpDefences.Workers("schema-registry-" + instance + "-http", threads,
+          queue, null);
       server.setExecutor(executor);
       server.createContext("/", handler);
       server.start();

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.mocostream.registry.client.CompatibilityLevel;
+import io.mocostream.registry.http.HttpDefences;
 import io.mocostream.registry.server.RegistryState.Version;
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,6 +59,11 @@ final class RestHandler implements HttpHandler {
     requests.incrementAndGet();
     Response response;
     try {
+      if (HttpDefences.Workers.shedding()) {
+        exchange.getResponseHeaders().set("Retry-After", Integer.toString(HttpDefences.RETRY_AFTER_SECONDS));
+        throw new RestError(503, 503, "Service Unavailable: the registry is overloaded; retry in "
+            + HttpDefences.RETRY_AFTER_SECONDS + " s");
+      }
       authorize(exchange);
       response = route(exchange);
     } catch (RestError e) {
@@ -65,10 +71,19 @@ final class RestHandler implements HttpHandler {
         log.warn("{} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.getMessage(),
             e.getCause());
       }
+      if (e.status == 401 || e.status == 413 || e.status == 503) {
+        // The body stays unread (unauthenticated, too long, or no worker for it): close instead of draining it.
+        exchange.getResponseHeaders().set("Connection", "close");
+      }
       response = error(e.status, e.errorCode, e.getMessage());
-    } catch (RuntimeException e) {
-      log.error("{} {} failed unexpectedly", exchange.getRequestMethod(), exchange.getRequestURI(), e);
-      response = error(500, 500, "Internal Server Error: " + e);
+    } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+      // The details go to the log only, under an id the answer carries (an exception's text can name internals).
+      String id = HttpDefences.newRequestId();
+      log.error("request {}: {} {} failed unexpectedly", id, exchange.getRequestMethod(),
+          exchange.getRequestURI().getRawPath(), e);
+      exchange.getResponseHeaders().set("X-Request-Id", id);
+      exchange.getResponseHeaders().set("Connection", "close");
+      response = error(500, 500, "Internal Server Error (request id " + id + ")");
     }
     try {
       exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);

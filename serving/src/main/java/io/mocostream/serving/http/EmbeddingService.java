@@ -9,6 +9,7 @@ import io.mocostream.encoder.live.CurrentVersion;
 import io.mocostream.encoder.live.Embedding;
 import io.mocostream.encoder.live.LiveEncoder;
 import io.mocostream.encoder.live.NotReadyException;
+import io.mocostream.registry.http.HttpDefences;
 import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.Lineage;
@@ -34,13 +35,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +66,12 @@ import org.slf4j.LoggerFactory;
  * bounded pool ({@link ServeOptions#threads()} workers, {@link ServeOptions#queueCapacity()} waiting); when both
  * are full the request goes to a one-thread shedder that answers 503 {@code overloaded} with {@code Retry-After}
  * instead of letting the JDK server drop the connection.
+ *
+ * <p>Defences of the open port ({@link HttpDefences}): request and response deadlines, so slow clients are cut off
+ * and cannot hold the workers (slowloris); 401 and an over-long Content-Length are answered with
+ * {@code Connection: close} and the body left unread; decodes run behind a {@link DecodeGate} sized from the heap,
+ * and an {@link OutOfMemoryError} on the request path is answered 503; a failure is answered with a generic 500
+ * body carrying a request id, the details going to the log under that id.
  */
 public final class EmbeddingService implements AutoCloseable {
   public static final String EMBED_PATH = "/v1/embed";
@@ -80,9 +80,9 @@ public final class EmbeddingService implements AutoCloseable {
   public static final String READY_PATH = "/health/ready";
   public static final String METRICS_PATH = "/metrics";
   /** Seconds a 503 asks the client to wait before retrying. */
-  static final int RETRY_AFTER_SECONDS = 1;
-  /** Most bytes of a refused body read and dropped so that the client still gets its answer (as the producer). */
-  static final long DISCARD_LIMIT = 64L * 1024 * 1024;
+  static final int RETRY_AFTER_SECONDS = HttpDefences.RETRY_AFTER_SECONDS;
+  /** How long a request waits for a decode permit before it is answered 503. */
+  static final long DECODE_WAIT_MILLIS = 5_000;
   static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
   private static final Logger log = LoggerFactory.getLogger(EmbeddingService.class);
@@ -91,15 +91,12 @@ public final class EmbeddingService implements AutoCloseable {
       "image/jpeg", ContentType.JPEG, "image/jpg", ContentType.JPEG, "image/pjpeg", ContentType.JPEG,
       "image/png", ContentType.PNG, "image/gif", ContentType.GIF, "image/bmp", ContentType.BMP,
       "image/x-ms-bmp", ContentType.BMP, "image/x-bmp", ContentType.BMP);
-  /** Set on the shedder's thread: requests that run there are answered 503 at once. */
-  private static final ThreadLocal<Boolean> SHEDDING = ThreadLocal.withInitial(() -> false);
-
   private final ServeOptions options;
   private final LiveEncoder encoder;
   private final ImageDecoder decoder;
   private final HttpServer server;
-  private final ThreadPoolExecutor workers;
-  private final ThreadPoolExecutor shedder;
+  private final HttpDefences.Workers workers;
+  private final DecodeGate decodes;
   private final ServiceMetrics metrics;
   private final byte[] tokenDigest;
   private final AtomicLong requests = new AtomicLong();
@@ -110,25 +107,13 @@ public final class EmbeddingService implements AutoCloseable {
     this.encoder = encoder;
     this.decoder = new ImageDecoder(options.limits());
     this.tokenDigest = options.token() == null ? null : sha256(options.token());
-    this.metrics = new ServiceMetrics(registry, encoder);
-    this.workers = new ThreadPoolExecutor(options.threads(), options.threads(), 0, TimeUnit.SECONDS,
-        options.queueCapacity() == 0 ? new java.util.concurrent.SynchronousQueue<>()
-            : new ArrayBlockingQueue<>(options.queueCapacity()),
-        threads("embed-http-", false));
-    // One thread, a short queue: answering 503 takes microseconds. Beyond that the JDK server closes the connection.
-    this.shedder = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(64),
-        threads("embed-http-shed-", true));
-    Executor admission = task -> {
-      try {
-        workers.execute(task);
-      } catch (RejectedExecutionException full) {
-        metrics.shed();
-        shedder.execute(task);
-      }
-    };
-    this.server = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 256);
+    this.decodes = new DecodeGate(DecodeGate.permitsFor(Runtime.getRuntime().maxMemory(), options.maxPixels(),
+        options.threads()));
+    this.metrics = new ServiceMetrics(registry, encoder, decodes);
+    this.workers = new HttpDefences.Workers("embed-http", options.threads(), options.queueCapacity(), metrics::shed);
+    this.server = HttpDefences.create(new InetSocketAddress(options.host(), options.port()), 256);
     server.createContext("/", this::handle);
-    server.setExecutor(admission);
+    server.setExecutor(workers);
   }
 
   /** {@link #start(ServeOptions, LiveEncoder, PrometheusMeterRegistry)} with a new Prometheus registry. */
@@ -152,8 +137,9 @@ public final class EmbeddingService implements AutoCloseable {
     }
     EmbeddingService service = new EmbeddingService(options, encoder, registry);
     service.server.start();
-    log.info("embedding service for model {} listening on {} (auth: {})", options.model(), service.uri(),
-        options.token() == null ? "none" : "bearer token");
+    log.info("embedding service for model {} listening on {} (auth: {}; {} concurrent decodes; deadlines: request {},"
+        + " response {})", options.model(), service.uri(), options.token() == null ? "none" : "bearer token",
+        service.decodes.permits(), HttpDefences.requestDeadline(), HttpDefences.responseDeadline());
     return service;
   }
 
@@ -179,6 +165,16 @@ public final class EmbeddingService implements AutoCloseable {
     return encoder;
   }
 
+  /** Images that may be decoded and embedded at once (see {@link DecodeGate}). */
+  public int decodePermits() {
+    return decodes.permits();
+  }
+
+  /** The most decodes that were ever in flight at once. */
+  public int decodePeak() {
+    return decodes.peak();
+  }
+
   // ---- routing -------------------------------------------------------------------------------------------
 
   private void handle(HttpExchange ex) {
@@ -194,20 +190,25 @@ public final class EmbeddingService implements AutoCloseable {
     } catch (IOException e) {
       log.debug("client of {} {} went away: {}", ex.getRequestMethod(), path, e.toString());
       status = 499; // nginx's "client closed request": counted, but no answer reached anyone
-    } catch (RuntimeException e) {
-      log.error("embedding service failed on {} {}", ex.getRequestMethod(), ex.getRequestURI(), e);
-      status = respondQuietly(ex, 500, error("internal", e.toString()));
+    } catch (OutOfMemoryError e) {
+      // The heap is what it is: refuse this request, keep serving the others (the gate makes this rare).
+      String id = HttpDefences.newRequestId();
+      log.error("request {}: out of memory on {} {}", id, ex.getRequestMethod(), path, e);
+      status = overloadedQuietly(ex, id);
+    } catch (RuntimeException | StackOverflowError e) {
+      String id = HttpDefences.newRequestId();
+      log.error("request {}: embedding service failed on {} {}", id, ex.getRequestMethod(), path, e);
+      status = respondQuietly(ex, 500, internal(ex, id));
     }
     metrics.record(endpoint, status, System.nanoTime() - t0);
   }
 
   private int route(HttpExchange ex, String path) throws IOException {
     String method = ex.getRequestMethod();
-    if (SHEDDING.get()) {
+    if (HttpDefences.Workers.shedding()) {
       ex.getResponseHeaders().set("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
       ex.getResponseHeaders().set("Connection", "close");
-      return respond(ex, 503, error("overloaded", "all " + options.threads() + " workers and "
-          + options.queueCapacity() + " queue slots are busy; retry later"), false);
+      return respond(ex, 503, error("overloaded", workers.overloadedMessage()));
     }
     switch (path) {
       case LIVE_PATH -> {
@@ -276,9 +277,7 @@ public final class EmbeddingService implements AutoCloseable {
         return respond(ex, 400, error("bad_request", origin + ": Content-Length '" + lengthHeader + "' is invalid"));
       }
       if (length > options.maxBytes()) {
-        if (length > DISCARD_LIMIT) {
-          ex.getResponseHeaders().set("Connection", "close"); // not worth reading to keep the connection
-        }
+        ex.getResponseHeaders().set("Connection", "close"); // the body is left unread: never drain what we refuse
         return refuse(ex, 413, Reason.TOO_MANY_BYTES, origin + ": Content-Length " + length
             + " exceeds the limit of " + options.maxBytes() + " bytes");
       }
@@ -289,6 +288,7 @@ public final class EmbeddingService implements AutoCloseable {
     // Not closed here: closing an unfinished body drops the connection before the answer (see respond).
     byte[] data = ex.getRequestBody().readNBytes((int) options.maxBytes() + 1);
     if (data.length > options.maxBytes()) {
+      ex.getResponseHeaders().set("Connection", "close");
       return refuse(ex, 413, Reason.TOO_MANY_BYTES, origin + ": body exceeds the limit of "
           + options.maxBytes() + " bytes");
     }
@@ -306,12 +306,26 @@ public final class EmbeddingService implements AutoCloseable {
     }
     Embedding e;
     try {
+      if (!decodes.enter(DECODE_WAIT_MILLIS)) {
+        metrics.shed();
+        ex.getResponseHeaders().set("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
+        return respond(ex, 503, error("overloaded", "all " + decodes.permits() + " decode slots stayed busy for "
+            + DECODE_WAIT_MILLIS + " ms; retry later"));
+      }
+    } catch (InterruptedException interrupted) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for a decode slot (the service is stopping)", interrupted);
+    }
+    try {
+      // The decoded image lives until the encoder has read it: both under the permit.
       DecodedImage image = decoder.decode(sniffed.get(), data, null, null, origin);
       e = encoder.embed(image);
     } catch (FrameRejectedException rejected) {
       return refuse(ex, status(rejected.reason()), rejected.reason(), rejected.getMessage());
     } catch (NotReadyException notReady) {
       return notReady(ex);
+    } finally {
+      decodes.exit();
     }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("model", e.model());
@@ -320,7 +334,7 @@ public final class EmbeddingService implements AutoCloseable {
     return respond(ex, 200, body);
   }
 
-  /** HTTP status of an image refusal: too large is 413, an unusable type 415, a bad image 400 (the shared contract). */
+  /** HTTP status of an image refusal: too large is 413, an unusable type 415, anything else 400. */
   static int status(Reason reason) {
     return reason.httpStatus();
   }
@@ -421,7 +435,7 @@ public final class EmbeddingService implements AutoCloseable {
   private int metricsText(HttpExchange ex) throws IOException {
     byte[] bytes = metrics.scrape().getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", PROMETHEUS_CONTENT_TYPE);
-    return send(ex, 200, bytes, true);
+    return send(ex, 200, bytes);
   }
 
   // ---- auth ----------------------------------------------------------------------------------------------
@@ -441,6 +455,8 @@ public final class EmbeddingService implements AutoCloseable {
 
   private int unauthorized(HttpExchange ex) throws IOException {
     ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"mocostream\"");
+    // An unauthenticated body is never read: the connection closes after the answer (the JDK drains 64 KiB at most).
+    ex.getResponseHeaders().set("Connection", "close");
     String header = ex.getRequestHeaders().getFirst("Authorization");
     return respond(ex, 401, error("unauthorized", header == null ? "this service needs Authorization: Bearer <token>"
         : "the bearer token is not valid"));
@@ -456,9 +472,30 @@ public final class EmbeddingService implements AutoCloseable {
 
   // ---- responses -------------------------------------------------------------------------------------------
 
-  private static int methodNotAllowed(HttpExchange ex, String allow) throws IOException {
+  private int methodNotAllowed(HttpExchange ex, String allow) throws IOException {
     ex.getResponseHeaders().set("Allow", allow);
     return respond(ex, 405, error("method_not_allowed", ex.getRequestMethod() + " is not allowed here; use " + allow));
+  }
+
+  /** A 500 body that says nothing about the failure but the id under which the log has it. */
+  static Map<String, Object> internal(HttpExchange ex, String requestId) {
+    ex.getResponseHeaders().set("X-Request-Id", requestId);
+    Map<String, Object> m = error("internal", "internal error; the service log has the details under request id "
+        + requestId);
+    m.put("requestId", requestId);
+    return m;
+  }
+
+  private int overloadedQuietly(HttpExchange ex, String requestId) {
+    try {
+      ex.getResponseHeaders().set("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
+      ex.getResponseHeaders().set("Connection", "close");
+      ex.getResponseHeaders().set("X-Request-Id", requestId);
+      return respond(ex, 503, error("overloaded", "not enough memory for this request now; retry later (request id "
+          + requestId + ")"));
+    } catch (IOException | RuntimeException | OutOfMemoryError e) {
+      return 503;
+    }
   }
 
   static Map<String, Object> error(String code, String message) {
@@ -468,16 +505,12 @@ public final class EmbeddingService implements AutoCloseable {
     return m;
   }
 
-  private static int respond(HttpExchange ex, int status, Object body) throws IOException {
-    return respond(ex, status, body, true);
-  }
-
-  private static int respond(HttpExchange ex, int status, Object body, boolean drain) throws IOException {
+  private int respond(HttpExchange ex, int status, Object body) throws IOException {
     ex.getResponseHeaders().set("Content-Type", "application/json");
-    return send(ex, status, JSON.writeValueAsBytes(body), drain);
+    return send(ex, status, JSON.writeValueAsBytes(body));
   }
 
-  private static int send(HttpExchange ex, int status, byte[] bytes, boolean drain) throws IOException {
+  private int send(HttpExchange ex, int status, byte[] bytes) throws IOException {
     boolean head = ex.getRequestMethod().equals("HEAD");
     ex.sendResponseHeaders(status, head ? -1 : bytes.length);
     OutputStream out = ex.getResponseBody();
@@ -485,14 +518,14 @@ public final class EmbeddingService implements AutoCloseable {
       out.write(bytes);
       out.flush();
     }
-    if (drain && !"close".equals(ex.getResponseHeaders().getFirst("Connection"))) {
-      discardRest(ex.getRequestBody());
+    if (!"close".equals(ex.getResponseHeaders().getFirst("Connection"))) {
+      discardRest(ex.getRequestBody(), options.maxBytes());
     }
     out.close();
     return status;
   }
 
-  private static int respondQuietly(HttpExchange ex, int status, Object body) {
+  private int respondQuietly(HttpExchange ex, int status, Object body) {
     try {
       return respond(ex, status, body);
     } catch (IOException | RuntimeException e) {
@@ -501,13 +534,13 @@ public final class EmbeddingService implements AutoCloseable {
   }
 
   /**
-   * Reads and drops what is left of a refused request body, up to {@value #DISCARD_LIMIT} bytes. Closing a
-   * connection with unread bytes makes TCP reset it, and the client would lose the answer just sent (the JDK
-   * server itself only drains 64 KiB).
+   * Reads and drops what is left of a refused request body, up to the byte limit (more was refused with
+   * {@code Connection: close} before reading). Closing a connection with unread bytes makes TCP reset it, and the
+   * client would lose the answer just sent (the JDK server itself only drains 64 KiB).
    */
-  private static void discardRest(InputStream body) {
+  private static void discardRest(InputStream body, long limit) {
     byte[] buf = new byte[16 * 1024];
-    long left = DISCARD_LIMIT;
+    long left = limit;
     try {
       for (int n; left > 0 && (n = body.read(buf, 0, (int) Math.min(buf.length, left))) > 0; ) {
         left -= n;
@@ -515,19 +548,6 @@ public final class EmbeddingService implements AutoCloseable {
     } catch (IOException e) {
       // the client went away; nothing to answer
     }
-  }
-
-  private static ThreadFactory threads(String prefix, boolean shedding) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Runnable body = shedding ? () -> {
-        SHEDDING.set(true);
-        r.run();
-      } : r;
-      Thread t = new Thread(body, prefix + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   private static String hex(byte[] data, int n) {
@@ -542,8 +562,7 @@ public final class EmbeddingService implements AutoCloseable {
   @Override
   public void close() {
     server.stop(1);
-    workers.shutdownNow();
-    shedder.shutdownNow();
+    workers.close();
     metrics.close();
     log.info("embedding service for model {} stopped", options.model());
   }

@@ -14,8 +14,8 @@ import java.util.Objects;
  * @param registryUrl   schema registry URL
  * @param model         model name to serve
  * @param topic         model topic; null means {@link ModelTopics#DEFAULT_TOPIC}
- * @param trust         public key PEM file or directory of them; null means the default key directory's public key
- *                      ({@link ModelSigning#DEFAULT_KEY_DIR}/{@link ModelSigning#PUBLIC_KEY_FILE})
+ * @param trust         one PEM file of trusted public key(s), not writable by group or others; null means
+ *                      {@link ModelSigning#DEFAULT_TRUST} (the trainer's {@code keys/model-signing.pub})
  * @param policy        which verified versions to serve; null means {@link SwapPolicy#followLatest()}
  * @param host          address to bind; null means {@value #DEFAULT_HOST} (loopback only: pass {@code 0.0.0.0} in a
  *                      container, ideally with a token)
@@ -54,7 +54,7 @@ public record ServeOptions(String bootstrap, String registryUrl, String model, S
       topic = ModelTopics.DEFAULT_TOPIC;
     }
     if (trust == null) {
-      trust = ModelSigning.DEFAULT_KEY_DIR.resolve(ModelSigning.PUBLIC_KEY_FILE);
+      trust = ModelSigning.DEFAULT_TRUST;
     }
     if (policy == null) {
       policy = SwapPolicy.followLatest();

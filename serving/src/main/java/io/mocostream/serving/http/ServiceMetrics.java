@@ -25,7 +25,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code mocostream_http_requests_total{endpoint,status}}: requests answered;</li>
  *   <li>{@code mocostream_http_request_seconds_bucket{endpoint,le}} (with {@code _count}, {@code _sum}, {@code _max}):
  *       latency histogram, from the handler's start to the last byte of the answer;</li>
- *   <li>{@code mocostream_http_shed_total}: requests answered 503 because every worker and queue slot was taken;</li>
+ *   <li>{@code mocostream_http_shed_total}: requests answered 503 because every worker and queue slot, or every
+ *       decode slot, was taken;</li>
+ *   <li>{@code mocostream_http_decodes_in_flight}, {@code mocostream_http_decodes_permits}: images being decoded and
+ *       embedded now, and how many may be at once ({@link DecodeGate});</li>
  *   <li>{@code mocostream_encoder_version{model}}: the version serving (0 before the first);</li>
  *   <li>{@code mocostream_encoder_ready{model}}: 1 once a verified version serves;</li>
  *   <li>{@code mocostream_encoder_versions_accepted_total{model}}, {@code mocostream_encoder_swaps_total{model}};</li>
@@ -48,8 +51,12 @@ final class ServiceMetrics implements AutoCloseable {
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
   private final Counter shed;
 
-  ServiceMetrics(PrometheusMeterRegistry registry, LiveEncoder encoder) {
+  ServiceMetrics(PrometheusMeterRegistry registry, LiveEncoder encoder, DecodeGate decodes) {
     this.registry = registry;
+    Gauge.builder("mocostream.http.decodes.in.flight", decodes, DecodeGate::inFlight)
+        .description("Images being decoded and embedded now").register(registry);
+    Gauge.builder("mocostream.http.decodes.permits", decodes, DecodeGate::permits)
+        .description("Images that may be decoded and embedded at once").register(registry);
     String model = encoder.model();
     Gauge.builder("mocostream.encoder.version", encoder, e -> e.current().map(c -> (double) c.version()).orElse(0.0))
         .description("Encoder version serving (0 before the first verified version)").tag("model", model)

@@ -16,8 +16,8 @@ import java.util.Objects;
  * @param registryUrl       schema registry URL
  * @param model             model name to follow on the model topic
  * @param modelTopic        model topic; null means {@link ModelTopics#DEFAULT_TOPIC}
- * @param trust             public key PEM file or directory of them; null means the default key directory's public
- *                          key ({@link ModelSigning#DEFAULT_KEY_DIR}/{@link ModelSigning#PUBLIC_KEY_FILE})
+ * @param trust             one PEM file of trusted public key(s), not writable by group or others; null means
+ *                          {@link ModelSigning#DEFAULT_TRUST} (the trainer's {@code keys/model-signing.pub})
  * @param policy            which verified versions to serve; null means {@link SwapPolicy#followLatest()}
  * @param inTopic           frames topic ({@code ImageFrame} values); null means {@value #DEFAULT_IN_TOPIC}
  * @param outTopic          embeddings topic ({@code Embedding} values, the frame's key); null means
@@ -51,7 +51,7 @@ public record EmbedOptions(String bootstrap, String registryUrl, String model, S
     }
     modelTopic = orDefault(modelTopic, ModelTopics.DEFAULT_TOPIC, "model topic");
     if (trust == null) {
-      trust = ModelSigning.DEFAULT_KEY_DIR.resolve(ModelSigning.PUBLIC_KEY_FILE);
+      trust = ModelSigning.DEFAULT_TRUST;
     }
     if (policy == null) {
       policy = SwapPolicy.followLatest();

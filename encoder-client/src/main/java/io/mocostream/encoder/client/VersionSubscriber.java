@@ -127,7 +127,6 @@ public final class VersionSubscriber implements AutoCloseable {
   private volatile long pendingBudget;
   private final AtomicLong recordsRead = new AtomicLong();
   private final AtomicLong otherRecords = new AtomicLong();
-  private final AtomicLong unreadable = new AtomicLong();
   private final AtomicLong listenerFailures = new AtomicLong();
   private final AtomicLong lowestOffset = new AtomicLong(Long.MAX_VALUE);
   private final AtomicReference<VerifiedVersion> latest = new AtomicReference<>();
@@ -299,8 +298,7 @@ public final class VersionSubscriber implements AutoCloseable {
         continue;
       } catch (Throwable e) {
         // One record, whatever it does (an Error included), is one refusal; the rest of the poll goes on.
-        unreadable.incrementAndGet();
-        outcomes = assembler.onUnreadable(r.partition(), r.offset(), "handling it failed: " + e);
+          outcomes = assembler.onUnreadable(r.partition(), r.offset(), "handling it failed: " + e);
         if (e instanceof VirtualMachineError) {
           log.error("model {}: record {}-{}@{} raised {}", model, r.topic(), r.partition(), r.offset(), e.toString(), e);
         }
@@ -339,11 +337,9 @@ public final class VersionSubscriber implements AutoCloseable {
     try {
       value = deserialize(r);
     } catch (SerializationException e) {
-      unreadable.incrementAndGet();
       return assembler.onUnreadable(r.partition(), r.offset(), e.getMessage());
     }
     if (!(value instanceof IndexedRecord)) {
-      unreadable.incrementAndGet();
       return assembler.onUnreadable(r.partition(), r.offset(), "a " + (value == null ? "null" : value.getClass().getName())
           + ", not an Avro record");
     }
@@ -568,7 +564,7 @@ public final class VersionSubscriber implements AutoCloseable {
     refusedByReason.forEach((r, c) -> byReason.put(r, c.get()));
     VerifiedVersion last = latest.get();
     return new Stats(accepted.get(), refused.get(), byReason, recordsRead.get(), lowestOffsetRead(),
-        otherRecords.get(), unreadable.get(), listenerFailures.get(), registryPauses.get(), pendingBytes,
+        otherRecords.get(), refusedByReason.get(RefusedVersion.Reason.UNREADABLE).get(), listenerFailures.get(), registryPauses.get(), pendingBytes,
         pendingBudget, last == null ? -1 : last.version());
   }
 
@@ -623,7 +619,7 @@ public final class VersionSubscriber implements AutoCloseable {
 
   /** Records of this model that could not be deserialized (each also fails the version it belonged to). */
   public long unreadableRecords() {
-    return unreadable.get();
+    return refusedByReason.get(RefusedVersion.Reason.UNREADABLE).get();
   }
 
   /** Listener calls that threw. */

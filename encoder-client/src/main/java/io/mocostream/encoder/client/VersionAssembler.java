@@ -83,6 +83,7 @@ final class VersionAssembler {
     ChunkCollector collector; // null once an error is found: the data is dropped, the count kept
     String error;
     Reason errorReason;
+    boolean reported; // a refusal for this version number (its unverified manifest) was already reported
 
     Pending(int partition, long version, long firstOffset) {
       this.partition = partition;
@@ -239,7 +240,9 @@ final class VersionAssembler {
     }
     state(victim.partition).pending.remove(victim.version);
     held -= victim.held();
-    out.add(orphaned(victim, "dropped to keep the chunks held before their manifest within " + budget + " bytes"));
+    if (!victim.reported) {
+      out.add(orphaned(victim, "dropped to keep the chunks held before their manifest within " + budget + " bytes"));
+    }
     return true;
   }
 
@@ -254,7 +257,9 @@ final class VersionAssembler {
     if (victim != null) {
       s.pending.remove(victim.version);
       held -= victim.held();
-      out.add(orphaned(victim, "dropped: " + why));
+      if (!victim.reported) {
+        out.add(orphaned(victim, "dropped: " + why));
+      }
     }
   }
 
@@ -296,7 +301,10 @@ final class VersionAssembler {
     Optional<VersionGate.Refusal> no = gate.checkManifest(value, manifest);
     if (no.isPresent()) {
       // Unverified: it decides nothing, not even the fate of the chunks pending for its version number (a real
-      // manifest may still come for them).
+      // manifest may still come for them); if none does, they go without a second report.
+      if (p != null) {
+        p.reported = true;
+      }
       out.add(refuse(partition, offset, version, no.get().reason(), no.get().message()));
       return out;
     }
@@ -310,7 +318,9 @@ final class VersionAssembler {
       if (other.lastOffset < offset) {
         it.remove();
         held -= other.held();
-        out.add(orphaned(other, "the verified manifest of version " + version + " came at offset " + offset));
+        if (!other.reported) {
+          out.add(orphaned(other, "the verified manifest of version " + version + " came at offset " + offset));
+        }
       }
     }
     out.add(judgeChunks(partition, offset, manifest, p));

@@ -182,6 +182,16 @@ final class VersionAssembler {
     }
     List<Outcome> out = new ArrayList<>(0);
     Pending p = s.pending.get(chunk.getVersion());
+    if (p != null && chunk.getIndex() == 0) {
+      // One transaction writes a version's chunks in index order: a chunk 0 starts the version again. Chunks
+      // planted earlier under the same version number (or left by a refused manifest) cannot spoil it then.
+      s.pending.remove(chunk.getVersion());
+      held -= p.held();
+      if (!p.reported) {
+        out.add(orphaned(p, "chunk 0 of version " + p.version + " came again at offset " + offset));
+      }
+      p = null;
+    }
     if (p == null) {
       if (s.pending.size() >= MAX_PENDING_VERSIONS) {
         evictLeastRecent(out, Optional.of(s), "more than " + MAX_PENDING_VERSIONS + " versions pending on "

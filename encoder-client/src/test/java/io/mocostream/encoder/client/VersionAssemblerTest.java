@@ -101,10 +101,21 @@ class VersionAssemblerTest {
   }
 
   @Test
+  void aPlantedChunkUnderTheNextVersionNumberDoesNotSpoilIt() {
+    byte[] payload = Drafts.payload(2500, 16);
+    Prepared p = version(1, payload);
+    List<Outcome> out = new ArrayList<>(assembler.onRecord(0, offset++,
+        new EncoderChunk("m", 1L, 0, 3, ByteBuffer.wrap(new byte[1000]))));
+    out.addAll(feed(p));
+    assertEquals(Reason.MALFORMED, assertInstanceOf(Refused.class, out.get(0)).refused().reason(), out.toString());
+    assertArrayEquals(payload, assertInstanceOf(Accepted.class, out.get(out.size() - 1)).version().payload());
+  }
+
+  @Test
   void aDuplicateChunkIsMalformed() {
     Prepared p = version(1, Drafts.payload(2500, 6));
     List<EncoderChunk> chunks = new ArrayList<>(p.chunks());
-    chunks.add(chunks.get(0));
+    chunks.add(chunks.get(1));
     RefusedVersion r = refused(feed(new Prepared(p.manifest(), chunks)));
     assertEquals(Reason.MALFORMED, r.reason());
     assertTrue(r.message().contains("arrived twice"), r.message());

@@ -36,10 +36,19 @@ final class SubscribeCli implements Callable<Integer> {
   @Option(names = "--timeout-s", defaultValue = "0", description = "Stop after this many seconds (0 = no limit).")
   long timeoutSeconds;
 
+  @Option(names = "--high-water", paramLabel = "FILE",
+      description = "Keep the highest version accepted in FILE and never accept a lower one, across runs.")
+  Path highWater;
+
+  @Option(names = "--max-age-s", defaultValue = "0",
+      description = "Refuse versions created more than this many seconds ago (0 = no limit).")
+  long maxAgeSeconds;
+
   @Override
   public Integer call() {
     SubscribeCommand.run(new SubscribeOptions(cluster.bootstrap, cluster.registry, topic, model, trust, fromBeginning,
-        maxVersions, timeoutSeconds == 0 ? null : Duration.ofSeconds(timeoutSeconds)), System.out);
+        maxVersions, timeoutSeconds == 0 ? null : Duration.ofSeconds(timeoutSeconds), highWater,
+        maxAgeSeconds == 0 ? null : Duration.ofSeconds(maxAgeSeconds)), System.out);
     return 0;
   }
 }

@@ -15,6 +15,11 @@ package io.mocostream.encoder.client;
 public record RefusedVersion(String model, long version, Reason reason, String message, String topic, int partition,
     long offset) {
 
+  /** The message may quote what a record said (key ids, model names): kept printable, on one line. */
+  public RefusedVersion {
+    message = io.mocostream.encoder.format.Untrusted.text(message, 2048);
+  }
+
   /** Why a version was refused. */
   public enum Reason {
     /** The reassembled payload does not have the manifest's SHA-256: a chunk was altered. */
@@ -36,6 +41,10 @@ public record RefusedVersion(String model, long version, Reason reason, String m
     /** Verified, but its payload does not load into the architecture its manifest declares (live encoder). */
     UNLOADABLE,
     /** Verified and loadable, but the consumer's swap policy (pin, quality gate) declined it (live encoder). */
-    POLICY
+    POLICY,
+    /** Verified, but created longer ago than the subscriber's maximum age allows (a replay of an old version). */
+    STALE,
+    /** A record of the model that could not be handled at all (unreadable, a schema of another shape). */
+    UNREADABLE
   }
 }

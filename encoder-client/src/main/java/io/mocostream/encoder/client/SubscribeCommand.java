@@ -1,6 +1,7 @@
 package io.mocostream.encoder.client;
 
 import io.mocostream.encoder.format.TrustedKeys;
+import io.mocostream.encoder.format.Untrusted;
 import io.mocostream.schemas.EncoderVersion;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -25,7 +26,8 @@ public final class SubscribeCommand {
    * @throws IllegalArgumentException when the trusted keys cannot be loaded (the message names the path)
    */
   public static void run(SubscribeOptions o, PrintStream out) {
-    TrustedKeys trust = TrustedKeys.load(o.trust());
+    ModelSource source = ModelSource.of(o.bootstrap(), o.registryUrl(), o.model()).withTopic(o.topic())
+        .withTrust(TrustedKeys.load(o.trust()));
     long deadline = o.timeout() == null ? Long.MAX_VALUE : System.nanoTime() + o.timeout().toNanos();
     int[] printed = {0};
     VersionListener printer = new VersionListener() {
@@ -44,7 +46,8 @@ public final class SubscribeCommand {
         if (full()) {
           return;
         }
-        out.println("refused version=" + r.version() + " reason=" + r.reason() + " " + r.message());
+        // The message may quote what a record said: RefusedVersion keeps it printable and on one line.
+        out.println("refused version=" + r.version() + " reason=" + r.reason() + " " + Untrusted.text(r.message(), 4096));
         out.flush();
         printed[0]++;
       }
@@ -54,10 +57,10 @@ public final class SubscribeCommand {
         return o.maxVersions() > 0 && printed[0] >= o.maxVersions();
       }
     };
-    try (VersionSubscriber subscriber = VersionSubscriber.builder(o.bootstrap(), o.registryUrl(), o.model())
-        .topic(o.topic())
-        .trustedKeys(trust)
+    try (VersionSubscriber subscriber = VersionSubscriber.builder(source)
         .startPosition(o.fromBeginning() ? StartPosition.EARLIEST : StartPosition.NEWEST)
+        .highWaterMarks(o.highWaterFile())
+        .maxAge(o.maxAge())
         .listener(printer)
         .build()) {
       while ((o.maxVersions() == 0 || printed[0] < o.maxVersions()) && System.nanoTime() < deadline
@@ -68,14 +71,14 @@ public final class SubscribeCommand {
     }
   }
 
-  /** The line printed for an accepted version. */
+  /** The line printed for an accepted version; every string from the manifest escaped (see {@link Untrusted}). */
   public static String acceptedLine(EncoderVersion m) {
     Double knn = m.getMetrics() == null ? null : m.getMetrics().getKnnTop1();
     return "version=" + m.getVersion()
         + " step=" + m.getStep()
         + " knn_top1=" + (knn == null ? "-" : String.format(Locale.ROOT, "%.4f", knn))
-        + " sha256=" + m.getPayloadSha256()
+        + " sha256=" + Untrusted.text(m.getPayloadSha256(), 80)
         + " bytes=" + m.getPayloadBytes()
-        + " key=" + m.getKeyId();
+        + " key=" + Untrusted.text(m.getKeyId(), 80);
   }
 }

@@ -18,9 +18,18 @@ import java.util.Objects;
  * @param fromBeginning every retained version instead of the newest and later ones
  * @param maxVersions stop after this many versions (accepted or refused); 0 means no limit
  * @param timeout stop after this long; null means run until interrupted
+ * @param highWaterFile where the highest version accepted is kept across runs (see {@link HighWaterMarks}); null
+ *     for none
+ * @param maxAge refuse versions created longer ago; null for no limit
  */
 public record SubscribeOptions(String bootstrap, String registryUrl, String topic, String model, Path trust,
-    boolean fromBeginning, int maxVersions, Duration timeout) {
+    boolean fromBeginning, int maxVersions, Duration timeout, Path highWaterFile, Duration maxAge) {
+
+  /** Without a high-water mark file or a maximum age. */
+  public SubscribeOptions(String bootstrap, String registryUrl, String topic, String model, Path trust,
+      boolean fromBeginning, int maxVersions, Duration timeout) {
+    this(bootstrap, registryUrl, topic, model, trust, fromBeginning, maxVersions, timeout, null, null);
+  }
 
   public SubscribeOptions {
     Objects.requireNonNull(bootstrap, "bootstrap");
@@ -36,6 +45,9 @@ public record SubscribeOptions(String bootstrap, String registryUrl, String topi
     }
     if (maxVersions < 0) {
       throw new IllegalArgumentException("--max-versions must be >= 0, got " + maxVersions);
+    }
+    if (maxAge != null && (maxAge.isNegative() || maxAge.isZero())) {
+      throw new IllegalArgumentException("--max-age must be positive, got " + maxAge);
     }
     if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
       throw new IllegalArgumentException("timeout must be positive, got " + timeout);

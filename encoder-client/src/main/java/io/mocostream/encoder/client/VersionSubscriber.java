@@ -1,6 +1,11 @@
 package io.mocostream.encoder.client;
 
 import io.mocostream.encoder.format.EncoderRecords;
+import io.mocostream.encoder.format.Untrusted;
+import io.mocostream.registry.client.RegistryException;
+import io.mocostream.schemas.EncoderVersion;
+import java.nio.file.Path;
+import java.time.Clock;
 import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.encoder.publish.ModelTopics;
 import io.mocostream.registry.serde.KafkaAvroDeserializer;
@@ -59,15 +64,29 @@ import org.slf4j.LoggerFactory;
  * with n versions of c chunks is so entered after reading about {@code scanWindow + c} records instead of
  * n·(c + 1); {@link #recordsRead()} and {@link #lowestOffsetRead()} show it.
  *
+ * <p>Only a manifest that {@link VersionGate#checkManifest verifies} and passes the order check may choose the
+ * start: the scan goes back past forged, unsigned, malformed, stale or older manifests (each is judged again, and
+ * reported, when read in order). So one forged manifest with a huge version cannot make a subscriber ignore every
+ * real version below it.
+ *
  * <p>Versions are monotonic per model: a verified version not newer than the last one accepted is refused as
- * {@code NOT_NEWER}.
+ * {@code NOT_NEWER}. With a {@link Builder#highWaterMarks high-water mark file} the last version accepted survives
+ * a restart: a restarted subscriber starts at that version or a newer one, never at an older one re-appended to
+ * the topic byte for byte. With a {@link Builder#maxAge maximum age}, versions created longer ago are refused as
+ * {@code STALE} (this protects a subscriber that has no high-water mark yet).
+ *
+ * <p>Every record is handled on its own: whatever it does (an unreadable body, a writer schema of another shape,
+ * an Error), it becomes a reported refusal ({@code UNREADABLE} or {@code MALFORMED}) and the rest of the poll goes
+ * on. A registry that cannot be reached is not the record's fault: the partition is read again from that record
+ * after a pause.
  *
  * <p>From the earliest offset, a version whose first chunks were already deleted by retention is refused as
  * {@code MISSING_CHUNKS}: reported, like every refusal, rather than skipped silently.
  *
  * <p>Threads: either {@link #start()} a thread of its own (listeners run on it), or call {@link #poll} from one
- * thread. Memory: the chunks of the version in progress and, at its end, the joined payload; payloads beyond
- * {@link Builder#maxPayloadBytes} are refused before they are kept.
+ * thread. Memory: the chunks of versions in progress, under one byte budget (see {@link VersionAssembler}), and,
+ * at a verified manifest, the joined payload; payloads beyond {@link Builder#maxPayloadBytes} are refused before
+ * they are kept.
  */
 public final class VersionSubscriber implements AutoCloseable {
   /** Default limit on one version's payload: 1 GiB, far above a ResNet-50 (~100 MB). */
@@ -89,6 +108,8 @@ public final class VersionSubscriber implements AutoCloseable {
 
   private final String topic;
   private final String model;
+  private final VersionGate gate;
+  private final HighWaterMarks highWater;
   private final StartPosition startPosition;
   private final int scanWindow;
   private final Duration startTimeout;
@@ -99,9 +120,13 @@ public final class VersionSubscriber implements AutoCloseable {
 
   private final AtomicLong accepted = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
+  private final java.util.Map<RefusedVersion.Reason, AtomicLong> refusedByReason =
+      new java.util.EnumMap<>(RefusedVersion.Reason.class);
+  private final AtomicLong registryPauses = new AtomicLong();
+  private volatile long pendingBytes;
+  private volatile long pendingBudget;
   private final AtomicLong recordsRead = new AtomicLong();
   private final AtomicLong otherRecords = new AtomicLong();
-  private final AtomicLong unreadable = new AtomicLong();
   private final AtomicLong listenerFailures = new AtomicLong();
   private final AtomicLong lowestOffset = new AtomicLong(Long.MAX_VALUE);
   private final AtomicReference<VerifiedVersion> latest = new AtomicReference<>();
@@ -110,20 +135,40 @@ public final class VersionSubscriber implements AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   private boolean positioned;
+  // The version a restarted subscriber last accepted (from the high-water mark file), accepted again once.
+  private long floor = Long.MIN_VALUE;
+  private boolean floorInclusive;
   private boolean waitingLogged;
   private volatile boolean closed;
   private Thread thread;
 
   private VersionSubscriber(Builder b) {
-    this.topic = b.topic;
-    this.model = b.model;
+    ModelSource source = b.source;
+    this.topic = source.topic();
+    this.model = source.model();
     this.startPosition = b.start;
     this.scanWindow = b.scanWindow;
     this.startTimeout = b.startTimeout;
     this.listeners = new CopyOnWriteArrayList<>(b.listeners);
-    this.assembler = new VersionAssembler(topic, model, b.trustedKeys, b.maxPayloadBytes);
-    Map<String, Object> config = consumerConfig(b.bootstrap, b.registryUrl, model);
-    config.putAll(b.overrides);
+    this.gate = new VersionGate(source.requireTrust(), b.maxPayloadBytes, b.maxAge, b.clock);
+    long budget = b.maxPendingBytes > 0 ? b.maxPendingBytes
+        : b.maxPayloadBytes + (b.maxPayloadBytes / 1000 + 1) * io.mocostream.encoder.format.ChunkCollector.CHUNK_OVERHEAD_BYTES;
+    this.assembler = new VersionAssembler(topic, model, gate, budget);
+    this.pendingBudget = budget;
+    for (RefusedVersion.Reason r : RefusedVersion.Reason.values()) {
+      refusedByReason.put(r, new AtomicLong());
+    }
+    this.highWater = b.highWaterFile == null ? null : new HighWaterMarks(b.highWaterFile);
+    if (highWater != null) {
+      java.util.OptionalLong mark = highWater.get(topic, model);
+      if (mark.isPresent()) {
+        floor = mark.getAsLong();
+        floorInclusive = true;
+        log.info("model {}: versions below {} are refused (high-water mark in {})", model, floor, highWater.file());
+      }
+    }
+    Map<String, Object> config = consumerConfig(source.bootstrap(), source.registryUrl(), model);
+    config.putAll(source.clientOverrides());
     this.deserializer = new KafkaAvroDeserializer();
     deserializer.configure(config, false);
     // The consumer gets its own settings only; registry settings are the deserializer's.
@@ -134,7 +179,12 @@ public final class VersionSubscriber implements AutoCloseable {
 
   /** A builder for a subscriber to {@code model} on the cluster at {@code bootstrap} with its registry. */
   public static Builder builder(String bootstrap, String registryUrl, String model) {
-    return new Builder(bootstrap, registryUrl, model);
+    return new Builder(ModelSource.of(bootstrap, registryUrl, model));
+  }
+
+  /** A builder for a subscriber to the model {@code source} names, trusting its keys. */
+  public static Builder builder(ModelSource source) {
+    return new Builder(Objects.requireNonNull(source, "source"));
   }
 
   /**
@@ -183,10 +233,10 @@ public final class VersionSubscriber implements AutoCloseable {
             log.warn("subscriber to {} on {} interrupted; stopping", model, topic);
           }
           break;
-        } catch (RuntimeException e) {
-          // Kept and logged, then retried after a pause: a broker or registry outage should not end the thread.
-          lastError.set(e);
-          log.error("subscriber to {} on {}: {}; retrying in 1 s", model, topic, e.toString(), e);
+        } catch (Throwable e) {
+          // Kept and logged, then retried after a pause: an outage, or an Error, must not end the thread.
+          lastError.set(e instanceof RuntimeException re ? re : new IllegalStateException(e.toString(), e));
+          log.error("subscriber to {} on {}: {}; retrying in 1 s", model, topic, Untrusted.text(e), e);
           if (sleepInterrupted(1000)) {
             break;
           }
@@ -225,6 +275,7 @@ public final class VersionSubscriber implements AutoCloseable {
     long t0 = records.isEmpty() ? 0 : System.nanoTime();
     int judged = 0;
     Set<Integer> rewound = new HashSet<>();
+    boolean registryDown = false;
     for (ConsumerRecord<String, byte[]> r : records) {
       if (closed) {
         break; // closed by a listener
@@ -233,7 +284,26 @@ public final class VersionSubscriber implements AutoCloseable {
       if (rewound.contains(r.partition())) {
         continue; // read before the rewind; the partition is read again from the rewind offset
       }
-      for (VersionAssembler.Outcome outcome : handle(r)) {
+      List<VersionAssembler.Outcome> outcomes;
+      try {
+        outcomes = handle(r);
+      } catch (RegistryUnavailable e) {
+        // Not the record's fault: read the partition again from this record once the registry answers.
+        registryDown = true;
+        registryPauses.incrementAndGet();
+        log.warn("model {}: schema registry unavailable at {}-{}@{} ({}); reading again from there", model,
+            r.topic(), r.partition(), r.offset(), Untrusted.text(e.getMessage()));
+        consumer.seek(new TopicPartition(topic, r.partition()), r.offset());
+        rewound.add(r.partition());
+        continue;
+      } catch (Throwable e) {
+        // One record, whatever it does (an Error included), is one refusal; the rest of the poll goes on.
+          outcomes = assembler.onUnreadable(r.partition(), r.offset(), "handling it failed: " + e);
+        if (e instanceof VirtualMachineError) {
+          log.error("model {}: record {}-{}@{} raised {}", model, r.topic(), r.partition(), r.offset(), e.toString(), e);
+        }
+      }
+      for (VersionAssembler.Outcome outcome : outcomes) {
         if (outcome instanceof VersionAssembler.Rewind rw) {
           log.debug("{}: chunks of the newest version lie before {}; reading {}-{} again from {}", model,
               rw.offset(), topic, rw.partition(), rw.offset());
@@ -245,6 +315,11 @@ public final class VersionSubscriber implements AutoCloseable {
           deliver(outcome);
         }
       }
+    }
+    pendingBytes = assembler.pendingBytes();
+    pendingBudget = assembler.budget();
+    if (registryDown) {
+      sleepInterrupted(Math.min(1000, Math.max(100, timeout.toMillis())));
     }
     if (!records.isEmpty() && log.isDebugEnabled()) {
       log.debug("model {}: {} records handled in {} ms, {} versions judged, {} bytes pending", model,
@@ -260,31 +335,43 @@ public final class VersionSubscriber implements AutoCloseable {
     }
     Object value;
     try {
-      value = deserializer.deserialize(r.topic(), r.headers(), r.value());
+      value = deserialize(r);
     } catch (SerializationException e) {
-      unreadable.incrementAndGet();
-      log.error("model {}: record {}-{}@{} is unreadable: {}", model, r.topic(), r.partition(), r.offset(),
-          e.getMessage());
       return assembler.onUnreadable(r.partition(), r.offset(), e.getMessage());
     }
     if (!(value instanceof IndexedRecord)) {
-      unreadable.incrementAndGet();
-      log.error("model {}: record {}-{}@{} is a {}, not a model topic record", model, r.topic(), r.partition(),
-          r.offset(), value == null ? "null" : value.getClass().getName());
-      return assembler.onUnreadable(r.partition(), r.offset(), "not an Avro record");
+      return assembler.onUnreadable(r.partition(), r.offset(), "a " + (value == null ? "null" : value.getClass().getName())
+          + ", not an Avro record");
     }
     return assembler.onRecord(r.partition(), r.offset(), value);
+  }
+
+  /** The registry could not be reached (as opposed to: it does not know the schema id). */
+  private static final class RegistryUnavailable extends RuntimeException {
+    RegistryUnavailable(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private Object deserialize(ConsumerRecord<String, byte[]> r) {
+    try {
+      return deserializer.deserialize(r.topic(), r.headers(), r.value());
+    } catch (SerializationException e) {
+      if (e.getCause() instanceof RegistryException re && re.status() != 404) {
+        throw new RegistryUnavailable(e.getMessage(), e);
+      }
+      throw e;
+    }
   }
 
   private void deliver(VersionAssembler.Outcome outcome) {
     if (outcome instanceof VersionAssembler.Accepted a) {
       VerifiedVersion v = a.version();
-      VerifiedVersion last = latest.get();
-      if (last != null && v.version() <= last.version()) {
-        // Versions are monotonic per model: an old or repeated one (a replay, a second publisher) is no update.
-        outcome = new VersionAssembler.Refused(new RefusedVersion(model, v.version(), RefusedVersion.Reason.NOT_NEWER,
-            "model " + model + " version " + v.version() + " at " + v.topic() + "-" + v.partition() + "@" + v.offset()
-                + " is verified but not newer than version " + last.version() + ", verified before",
+      // Versions are monotonic per model: an old or repeated one (a replay, a second publisher) is no update.
+      Optional<VersionGate.Refusal> no = gate.checkOrder(v.manifest(), floor, floorInclusive);
+      if (no.isPresent()) {
+        outcome = new VersionAssembler.Refused(new RefusedVersion(model, v.version(), no.get().reason(),
+            no.get().message() + " (at " + v.topic() + "-" + v.partition() + "@" + v.offset() + ")",
             v.topic(), v.partition(), v.offset()));
       }
     }
@@ -292,11 +379,17 @@ public final class VersionSubscriber implements AutoCloseable {
       VerifiedVersion v = a.version();
       accepted.incrementAndGet();
       latest.set(v);
+      floor = v.version();
+      floorInclusive = false;
+      assembler.sizeBudgetFrom(v.manifest());
+      if (highWater != null) {
+        highWater.raise(topic, model, v.version()); // before the listeners: a crash in one cannot lose it
+      }
       log.info("accepted {}", v);
       for (VersionListener l : listeners) {
         try {
           l.onAccepted(v);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
           listenerFailures.incrementAndGet();
           log.error("listener {} failed on model {} version {}: {}", l, model, v.version(), e.toString(), e);
         }
@@ -304,11 +397,12 @@ public final class VersionSubscriber implements AutoCloseable {
     } else if (outcome instanceof VersionAssembler.Refused rf) {
       RefusedVersion r = rf.refused();
       refused.incrementAndGet();
-      log.warn("refused model {} version {} ({}): {}", r.model(), r.version(), r.reason(), r.message());
+      refusedByReason.get(r.reason()).incrementAndGet();
+      log.warn("refused model {} version {} ({}): {}", model, r.version(), r.reason(), r.message());
       for (VersionListener l : listeners) {
         try {
           l.onRefused(r);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
           listenerFailures.incrementAndGet();
           log.error("listener {} failed on refused model {} version {}: {}", l, model, r.version(), e.toString(), e);
         }
@@ -354,12 +448,16 @@ public final class VersionSubscriber implements AutoCloseable {
     return true;
   }
 
-  /** The backward scan described in the class comment. */
+  /**
+   * The backward scan described in the class comment. Only a manifest that verifies and passes the order check
+   * (not below the high-water mark, not stale) may set the start; every other one is passed over.
+   */
   private void locateNewest(TopicPartition tp, long deadline) {
     long begin = consumer.beginningOffsets(List.of(tp)).get(tp);
     long end = consumer.endOffsets(List.of(tp)).get(tp); // the last stable offset under read_committed
     long hi = end;
     long window = scanWindow;
+    int passedOver = 0;
     while (hi > begin) {
       long lo = Math.max(begin, hi - window);
       List<ConsumerRecord<String, byte[]>> records = readRange(tp, lo, hi, deadline);
@@ -368,32 +466,46 @@ public final class VersionSubscriber implements AutoCloseable {
         if (!model.equals(r.key())) {
           continue;
         }
-        Object value;
+        EncoderVersion m;
+        Optional<VersionGate.Refusal> no;
         try {
-          value = deserializer.deserialize(r.topic(), r.headers(), r.value());
-        } catch (SerializationException e) {
-          continue; // judged when read again in order
-        }
-        if (EncoderRecords.isManifest(value)) {
-          IndexedRecord m = (IndexedRecord) value;
-          Object name = m.get(m.getSchema().getField("modelName").pos());
-          if (name != null && name.toString().equals(model)) {
-            long version = (Long) m.get(m.getSchema().getField("version").pos());
-            int chunks = (Integer) m.get(m.getSchema().getField("chunkCount").pos());
-            long start = Math.max(begin, r.offset() - Math.max(chunks, 0));
-            log.info("model {}: newest version {} has its manifest at {}-{}@{}; reading from {} ({} records read"
-                + " to find it)", model, version, topic, tp.partition(), r.offset(), start, recordsRead.get());
-            assembler.startAt(tp.partition(), version, r.offset(), start, begin);
-            consumer.seek(tp, start);
-            return;
+          Object value = deserialize(r);
+          if (!EncoderRecords.isManifest(value)) {
+            continue;
           }
+          m = EncoderRecords.toManifest((IndexedRecord) value);
+          if (!model.equals(String.valueOf(m.getModelName()))) {
+            continue;
+          }
+          no = gate.checkManifest((IndexedRecord) value, m);
+          if (no.isEmpty()) {
+            no = gate.checkOrder(m, floor, floorInclusive);
+          }
+        } catch (RegistryUnavailable e) {
+          throw e; // positioning is retried once the registry answers
+        } catch (Throwable e) {
+          continue; // judged, and reported, when read again in order
         }
+        if (no.isPresent()) {
+          passedOver++;
+          log.debug("model {}: passing over {}-{}@{} while locating the newest version: {}", model, topic,
+              tp.partition(), r.offset(), no.get().message());
+          continue;
+        }
+        long version = m.getVersion();
+        long start = Math.max(begin, r.offset() - Math.max(m.getChunkCount(), 0));
+        log.info("model {}: newest verified version {} has its manifest at {}-{}@{}; reading from {} ({} records read"
+            + " to find it{})", model, version, topic, tp.partition(), r.offset(), start, recordsRead.get(),
+            passedOver == 0 ? "" : ", " + passedOver + " later manifest(s) that do not qualify passed over");
+        assembler.startAt(tp.partition(), version, r.offset(), start, begin);
+        consumer.seek(tp, start);
+        return;
       }
       hi = lo;
       window = Math.min(window * 2, MAX_SCAN_WINDOW);
     }
-    log.info("model {}: no version on {}-{} yet; waiting for the first from offset {}", model, topic,
-        tp.partition(), end);
+    log.info("model {}: no verified version on {}-{} yet{}; waiting for the first from offset {}", model, topic,
+        tp.partition(), passedOver == 0 ? "" : " (" + passedOver + " manifest(s) that do not qualify passed over)", end);
     consumer.seek(tp, end);
   }
 
@@ -414,6 +526,51 @@ public final class VersionSubscriber implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * Counters of one subscriber at one moment.
+   *
+   * @param accepted           versions accepted
+   * @param refused            versions (and records) refused, all reasons
+   * @param refusedByReason    the same by reason, every reason present
+   * @param recordsRead        records the consumer handed over, positioning scan included
+   * @param lowestOffsetRead   lowest offset of any record read, or -1 before the first
+   * @param otherModelRecords  records of other models skipped (by key, without deserializing them)
+   * @param unreadableRecords  records of this model that could not be read or handled
+   * @param listenerFailures   listener calls that threw
+   * @param registryPauses     times a record waited for an unreachable registry
+   * @param pendingBytes       bytes held for versions before their manifest
+   * @param pendingBudget      the limit on those bytes
+   * @param latestVersion      the last version accepted, or -1
+   */
+  public record Stats(long accepted, long refused, Map<RefusedVersion.Reason, Long> refusedByReason,
+      long recordsRead, long lowestOffsetRead, long otherModelRecords, long unreadableRecords,
+      long listenerFailures, long registryPauses, long pendingBytes, long pendingBudget, long latestVersion) {
+
+    public Stats {
+      refusedByReason = Map.copyOf(refusedByReason);
+    }
+
+    /** Refusals for {@code reason}. */
+    public long refused(RefusedVersion.Reason reason) {
+      return refusedByReason.getOrDefault(reason, 0L);
+    }
+  }
+
+  /** A snapshot of the counters. Any thread. */
+  public Stats stats() {
+    Map<RefusedVersion.Reason, Long> byReason = new java.util.EnumMap<>(RefusedVersion.Reason.class);
+    refusedByReason.forEach((r, c) -> byReason.put(r, c.get()));
+    VerifiedVersion last = latest.get();
+    return new Stats(accepted.get(), refused.get(), byReason, recordsRead.get(), lowestOffsetRead(),
+        otherRecords.get(), refusedByReason.get(RefusedVersion.Reason.UNREADABLE).get(), listenerFailures.get(), registryPauses.get(), pendingBytes,
+        pendingBudget, last == null ? -1 : last.version());
+  }
+
+  /** The gate deciding which versions are acceptable. */
+  public VersionGate gate() {
+    return gate;
   }
 
   /** Waits until the subscriber has found its start position (topic exists, newest version located). */
@@ -462,7 +619,7 @@ public final class VersionSubscriber implements AutoCloseable {
 
   /** Records of this model that could not be deserialized (each also fails the version it belonged to). */
   public long unreadableRecords() {
-    return unreadable.get();
+    return refusedByReason.get(RefusedVersion.Reason.UNREADABLE).get();
   }
 
   /** Listener calls that threw. */
@@ -529,36 +686,30 @@ public final class VersionSubscriber implements AutoCloseable {
 
   /** Settings of a {@link VersionSubscriber}. */
   public static final class Builder {
-    private final String bootstrap;
-    private final String registryUrl;
-    private final String model;
-    private String topic = ModelTopics.DEFAULT_TOPIC;
-    private TrustedKeys trustedKeys;
+    private ModelSource source;
     private StartPosition start = StartPosition.NEWEST;
     private long maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
+    private long maxPendingBytes;
+    private Duration maxAge;
+    private Clock clock = Clock.systemUTC();
+    private Path highWaterFile;
     private int scanWindow = DEFAULT_SCAN_WINDOW;
     private Duration startTimeout = DEFAULT_START_TIMEOUT;
     private final List<VersionListener> listeners = new ArrayList<>();
-    private final Map<String, Object> overrides = new HashMap<>();
 
-    private Builder(String bootstrap, String registryUrl, String model) {
-      this.bootstrap = Objects.requireNonNull(bootstrap, "bootstrap");
-      this.registryUrl = Objects.requireNonNull(registryUrl, "registryUrl");
-      if (model == null || model.isBlank()) {
-        throw new IllegalArgumentException("model name is blank");
-      }
-      this.model = model;
+    private Builder(ModelSource source) {
+      this.source = source;
     }
 
     /** The model topic (default {@link ModelTopics#DEFAULT_TOPIC}). */
     public Builder topic(String topic) {
-      this.topic = Objects.requireNonNull(topic, "topic");
+      source = source.withTopic(Objects.requireNonNull(topic, "topic"));
       return this;
     }
 
-    /** The keys whose versions are accepted (required). */
+    /** The keys whose versions are accepted (required, here or in the {@link ModelSource}). */
     public Builder trustedKeys(TrustedKeys keys) {
-      this.trustedKeys = Objects.requireNonNull(keys, "trustedKeys");
+      source = source.withTrust(keys);
       return this;
     }
 
@@ -574,6 +725,40 @@ public final class VersionSubscriber implements AutoCloseable {
         throw new IllegalArgumentException("maxPayloadBytes must be >= 1, got " + bytes);
       }
       this.maxPayloadBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Most bytes of chunks held, all partitions and versions together, before their manifest arrives (default:
+     * one payload of {@link #maxPayloadBytes}). Once a version is accepted, the budget shrinks to three versions
+     * of its size.
+     */
+    public Builder maxPendingBytes(long bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("maxPendingBytes must be >= 1, got " + bytes);
+      }
+      this.maxPendingBytes = bytes;
+      return this;
+    }
+
+    /** Refuse versions created longer ago than this ({@code STALE}); default: no limit. */
+    public Builder maxAge(Duration age) {
+      this.maxAge = age;
+      return this;
+    }
+
+    /** What "now" is for {@link #maxAge} (tests). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Keep the highest version accepted in this file (see {@link HighWaterMarks}) and never accept a lower one,
+     * across restarts. Default: none (in memory only).
+     */
+    public Builder highWaterMarks(Path file) {
+      this.highWaterFile = file;
       return this;
     }
 
@@ -599,15 +784,12 @@ public final class VersionSubscriber implements AutoCloseable {
 
     /** Extra consumer or deserializer settings (registry auth, TLS, ...); they win over the defaults. */
     public Builder consumerConfig(Map<String, ?> config) {
-      overrides.putAll(config);
+      source = source.withClientOverrides(config);
       return this;
     }
 
     public VersionSubscriber build() {
-      if (trustedKeys == null) {
-        throw new IllegalStateException("subscriber to " + model + ": no trusted keys given; every version"
-            + " would be refused (see TrustedKeys.load)");
-      }
+      source.requireTrust();
       return new VersionSubscriber(this);
     }
   }

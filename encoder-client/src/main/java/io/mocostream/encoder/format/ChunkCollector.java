@@ -4,18 +4,28 @@ import io.mocostream.encoder.format.ChunkException.Kind;
 import io.mocostream.schemas.EncoderChunk;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Gathers the chunks of one model version as they arrive, checking each on arrival (model, version, index range,
  * one count, no duplicate, a byte limit checked before the chunk is kept), then hands them back in index order
  * once the expected count and size are known. Not thread-safe.
+ *
+ * <p>Memory is proportional to the chunks received, never to the count a chunk declares: chunks are kept in a map
+ * by index (a declared count of 10⁹ allocates nothing), and each chunk is charged {@link #CHUNK_OVERHEAD_BYTES}
+ * on top of its data, so a flood of empty chunks is bounded by the same byte limit.
  */
 public final class ChunkCollector {
   private final String model;
   private final long version;
   private final long maxBytes;
-  private ByteBuffer[] byIndex; // allocated at the first chunk, sized by its count
+  /** Bytes each chunk is charged beyond its data: the map entry and buffer that hold it. */
+  public static final int CHUNK_OVERHEAD_BYTES = 128;
+
+  private final Map<Integer, ByteBuffer> byIndex = new HashMap<>();
   private int count = -1;
   private int received;
   private long bytes;
@@ -23,6 +33,9 @@ public final class ChunkCollector {
   // done by the time the manifest arrives instead of adding a pass over the whole payload after it.
   private final MessageDigest digest = Sha256.newDigest();
   private int hashed;
+  private long held; // bytes + per-chunk overhead
+  // Overhead allowance beyond the byte limit: real payloads of 1-byte chunks (tests) stay acceptable.
+  private static final long MAX_CHARGED_CHUNKS = 1 << 16;
 
   /** Collects chunks of {@code model} {@code version}, refusing more than {@code maxBytes} in total. */
   public ChunkCollector(String model, long version, long maxBytes) {
@@ -34,6 +47,11 @@ public final class ChunkCollector {
   /** Adds one chunk; a chunk that cannot belong is refused with the reason and nothing is kept. */
   public void add(EncoderChunk chunk) throws ChunkException {
     add(chunk.getModelName(), chunk.getVersion(), chunk.getIndex(), chunk.getCount(), chunk.getData());
+  }
+
+  /** Bytes {@link #add} would charge for a chunk of {@code dataBytes}. */
+  public static long charge(long dataBytes) {
+    return dataBytes + CHUNK_OVERHEAD_BYTES;
   }
 
   /** Adds one chunk given by its fields (for records read generically). */
@@ -54,7 +72,6 @@ public final class ChunkCollector {
             + " declares " + chunkCount + " chunks, more than the " + maxBytes + "-byte limit allows");
       }
       count = chunkCount;
-      byIndex = new ByteBuffer[chunkCount];
     } else if (chunkCount != count) {
       throw error(Kind.COUNT_MISMATCH, index, "chunk " + index + " of model " + model + " version " + version
           + " declares " + chunkCount + " chunks, earlier chunks declared " + count);
@@ -63,20 +80,23 @@ public final class ChunkCollector {
       throw error(Kind.OUT_OF_RANGE, index, "chunk index " + index + " of model " + model + " version " + version
           + " is outside 0.." + (count - 1));
     }
-    if (byIndex[index] != null) {
+    if (byIndex.containsKey(index)) {
       throw error(Kind.DUPLICATE, index, "chunk " + index + " of model " + model + " version " + version
           + " arrived twice");
     }
     int n = data.remaining();
-    if (bytes + n > maxBytes) {
+    if (bytes + n > maxBytes || held + charge(n) > maxBytes + (long) CHUNK_OVERHEAD_BYTES * MAX_CHARGED_CHUNKS) {
       throw error(Kind.SIZE_MISMATCH, index, "chunk " + index + " of model " + model + " version " + version
-          + " brings the payload to " + (bytes + n) + " bytes, over the limit of " + maxBytes);
+          + " brings the payload to " + (bytes + n) + " bytes in " + (received + 1) + " chunks, over the limit of "
+          + maxBytes);
     }
-    byIndex[index] = data;
+    byIndex.put(index, data);
     received++;
     bytes += n;
-    while (hashed < count && byIndex[hashed] != null) {
-      digest.update(byIndex[hashed].duplicate());
+    held += charge(n);
+    ByteBuffer next;
+    while (hashed < count && (next = byIndex.get(hashed)) != null) {
+      digest.update(next.duplicate());
       hashed++;
     }
   }
@@ -111,8 +131,8 @@ public final class ChunkCollector {
     }
     if (received < count) {
       int first = -1;
-      for (int i = 0; i < count && first < 0; i++) {
-        if (byIndex[i] == null) {
+      for (int i = 0; i < count && first < 0; i++) { // ends by index received + 1 at the latest
+        if (!byIndex.containsKey(i)) {
           first = i;
         }
       }
@@ -123,7 +143,11 @@ public final class ChunkCollector {
       throw error(Kind.SIZE_MISMATCH, -1, "chunks of model " + model + " version " + version + " hold " + bytes
           + " bytes, the manifest declares " + expectedBytes);
     }
-    return List.of(byIndex);
+    List<ByteBuffer> ordered = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      ordered.add(byIndex.get(i));
+    }
+    return ordered;
   }
 
   public String model() {
@@ -139,9 +163,14 @@ public final class ChunkCollector {
     return received;
   }
 
-  /** Bytes kept so far. */
+  /** Payload bytes kept so far. */
   public long bytes() {
     return bytes;
+  }
+
+  /** Bytes charged so far: payload bytes plus {@link #CHUNK_OVERHEAD_BYTES} per chunk. */
+  public long heldBytes() {
+    return held;
   }
 
   /** The chunk count the chunks declare, or -1 before the first chunk. */

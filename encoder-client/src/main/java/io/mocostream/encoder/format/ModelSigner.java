@@ -46,6 +46,14 @@ public final class ModelSigner {
     return sign(SigningInput.of(manifest));
   }
 
+  /**
+   * Signature of any record with {@code keyId} and {@code signature} fields under {@code domain} (see
+   * {@link SigningInput#of(String, IndexedRecord)}): the domain keeps it from verifying as a manifest's.
+   */
+  public byte[] signRecord(String domain, IndexedRecord record) {
+    return sign(SigningInput.of(domain, record));
+  }
+
   /** Writes the public key as a PEM file that subscribers can trust. */
   public void exportPublicKey(Path file) {
     ModelSigning.writePublicKey(pair.getPublic(), file);

@@ -88,24 +88,37 @@ public final class TrustedKeys {
 
   /**
    * Checks the signature of a manifest (generated {@code EncoderVersion} or a generic record read with the
-   * writer's schema) against the trusted key its {@code keyId} names.
+   * writer's schema) against the trusted key its {@code keyId} names. Never throws on what a record holds: a
+   * record without usable {@code keyId}/{@code signature} fields is {@link Verdict#UNKNOWN_KEY} or
+   * {@link Verdict#BAD_SIGNATURE}.
    */
   public Verdict verify(IndexedRecord manifest) {
-    Schema schema = manifest.getSchema();
+    return verify(SigningInput.MANIFEST_DOMAIN, manifest);
+  }
+
+  /** {@link #verify(IndexedRecord)} for a record signed under {@code domain} (see {@link SigningInput#of(String, IndexedRecord)}). */
+  public Verdict verify(String domain, IndexedRecord record) {
+    Schema schema = record.getSchema();
     Schema.Field keyField = schema.getField("keyId");
     Schema.Field sigField = schema.getField(SigningInput.SIGNATURE_FIELD);
-    if (keyField == null || sigField == null) {
-      throw new IllegalArgumentException(schema.getFullName() + " has no keyId/signature fields");
-    }
-    Object keyId = manifest.get(keyField.pos());
-    PublicKey key = keyId == null ? null : byId.get(keyId.toString());
+    Object keyId = keyField == null ? null : record.get(keyField.pos());
+    PublicKey key = keyId instanceof CharSequence k ? byId.get(k.toString()) : null;
     if (key == null) {
       return Verdict.UNKNOWN_KEY;
     }
-    ByteBuffer sig = ((ByteBuffer) manifest.get(sigField.pos())).duplicate();
+    if (sigField == null || !(record.get(sigField.pos()) instanceof ByteBuffer sigBuffer)) {
+      return Verdict.BAD_SIGNATURE;
+    }
+    ByteBuffer sig = sigBuffer.duplicate();
     byte[] signature = new byte[sig.remaining()];
     sig.get(signature);
-    return ModelSigning.verify(key, SigningInput.of(manifest), signature) ? Verdict.VALID : Verdict.BAD_SIGNATURE;
+    byte[] input;
+    try {
+      input = SigningInput.of(domain, record);
+    } catch (RuntimeException e) {
+      return Verdict.BAD_SIGNATURE; // values that do not encode under their own schema: not what was signed
+    }
+    return ModelSigning.verify(key, input, signature) ? Verdict.VALID : Verdict.BAD_SIGNATURE;
   }
 
   @Override

@@ -1,11 +1,13 @@
 package io.mocostream.encoder.live;
 
 import ai.djl.Device;
+import io.mocostream.encoder.client.ModelSource;
 import io.mocostream.encoder.client.RefusedVersion;
 import io.mocostream.encoder.client.RefusedVersion.Reason;
 import io.mocostream.encoder.client.StartPosition;
 import io.mocostream.encoder.client.VerifiedVersion;
 import io.mocostream.encoder.client.VersionListener;
+import io.mocostream.encoder.client.VersionGate;
 import io.mocostream.encoder.client.VersionSubscriber;
 import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.encoder.publish.ModelTopics;
@@ -17,6 +19,7 @@ import io.mocostream.frames.FrameRejectedException;
 import io.mocostream.frames.ImageDecoder;
 import io.mocostream.vision.model.Architecture;
 import io.mocostream.vision.model.Encoder;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -85,8 +88,8 @@ public final class LiveEncoder implements AutoCloseable {
   private volatile boolean closed;
 
   private LiveEncoder(Builder b) {
-    this.model = b.model;
-    this.topic = b.topic;
+    this.model = b.source.model();
+    this.topic = b.source.topic();
     this.policy = b.policy;
     this.device = b.device;
     this.decoder = new ImageDecoder(b.decodeLimits);
@@ -95,12 +98,11 @@ public final class LiveEncoder implements AutoCloseable {
       refused.put(r, new AtomicLong());
     }
     StartPosition start = policy.pinnedVersion().isPresent() ? StartPosition.EARLIEST : StartPosition.NEWEST;
-    VersionSubscriber.Builder sb = VersionSubscriber.builder(b.bootstrap, b.registryUrl, model)
-        .topic(topic)
-        .trustedKeys(b.trustedKeys)
+    VersionSubscriber.Builder sb = VersionSubscriber.builder(b.source)
         .startPosition(start)
         .listener(new Follower())
-        .consumerConfig(b.consumerConfig);
+        .highWaterMarks(b.highWaterFile)
+        .maxAge(b.maxAge);
     if (b.maxPayloadBytes > 0) {
       sb.maxPayloadBytes(b.maxPayloadBytes);
     }
@@ -112,7 +114,12 @@ public final class LiveEncoder implements AutoCloseable {
    * {@link Builder#trustedKeys} is required.
    */
   public static Builder builder(String bootstrap, String registryUrl, String model) {
-    return new Builder(bootstrap, registryUrl, model);
+    return new Builder(ModelSource.of(bootstrap, registryUrl, model));
+  }
+
+  /** A builder for a live encoder of the model {@code source} names, trusting its keys. */
+  public static Builder builder(ModelSource source) {
+    return new Builder(Objects.requireNonNull(source, "source"));
   }
 
   /** Starts following the model topic on a background thread. Returns this encoder. */
@@ -288,11 +295,16 @@ public final class LiveEncoder implements AutoCloseable {
       Optional<String> no;
       try {
         no = policy.refusal(m, servingInfo);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
         no = Optional.of(what + ": swap policy " + policy + " failed: " + e);
       }
       if (no.isPresent()) {
         refuse(verified, Reason.POLICY, no.get());
+        return;
+      }
+      Optional<VersionGate.Refusal> unloadable = subscriber.gate().checkLoadable(m);
+      if (unloadable.isPresent()) {
+        refuse(verified, unloadable.get().reason(), unloadable.get().message());
         return;
       }
       Architecture arch;
@@ -303,11 +315,16 @@ public final class LiveEncoder implements AutoCloseable {
       } catch (IllegalArgumentException e) {
         refuse(verified, Reason.UNLOADABLE, what + " is verified but does not load: " + e.getMessage());
         return;
+      } catch (Throwable e) {
+        // An Error (out of memory on a signed but oversized architecture, a native failure) is this version's
+        // refusal, not the end of the subscription thread.
+        refuse(verified, Reason.UNLOADABLE, what + " is verified but loading it failed: " + e);
+        return;
       }
       try {
         // One forward pass here, so the first requests after the swap do not pay PyTorch's lazy set-up.
         encoder.features(new float[arch.imageFloats()], 1);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
         encoder.close();
         refuse(verified, Reason.UNLOADABLE, what + " loads but its forward pass fails: " + e);
         return;
@@ -338,7 +355,7 @@ public final class LiveEncoder implements AutoCloseable {
       for (SwapListener l : listeners) {
         try {
           l.onAccepted(next.info, millis);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
           listenerFailures.incrementAndGet();
           log.error("swap listener {} failed on model {} version {}: {}", l, model, m.getVersion(), e.toString(), e);
         }
@@ -354,7 +371,7 @@ public final class LiveEncoder implements AutoCloseable {
 
   private void refuse(VerifiedVersion v, Reason reason, String message) {
     RefusedVersion r = new RefusedVersion(model, v.version(), reason, message, v.topic(), v.partition(), v.offset());
-    log.warn("refused model {} version {} ({}): {}; {}", model, v.version(), reason, message,
+    log.warn("refused model {} version {} ({}): {}; {}", model, v.version(), reason, r.message(),
         current().map(c -> "version " + c.version() + " keeps serving").orElse("no version serves yet"));
     countAndReport(r);
   }
@@ -364,7 +381,7 @@ public final class LiveEncoder implements AutoCloseable {
     for (SwapListener l : listeners) {
       try {
         l.onRefused(r);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
         listenerFailures.incrementAndGet();
         log.error("swap listener {} failed on refused model {} version {}: {}", l, model, r.version(), e.toString(),
             e);
@@ -373,6 +390,47 @@ public final class LiveEncoder implements AutoCloseable {
   }
 
   // ---- counters ----------------------------------------------------------------------------------------------
+
+  /**
+   * Counters of one live encoder at one moment.
+   *
+   * @param accepted         versions put into service (the first one included)
+   * @param swaps            times a serving version was replaced by a newer one
+   * @param refusedByReason  versions not served, by reason (the subscriber's refusals and the encoder's own)
+   * @param lastSwapMillis   verification to serving of the last version put into service; -1 before the first
+   * @param maxSwapMillis    the largest such time; -1 before the first
+   * @param embeddings       images embedded
+   * @param retiredClosed    retired versions whose native memory was freed (after their last request)
+   * @param inFlightAtSwaps  requests running on the retired version at each swap, summed
+   * @param listenerFailures swap listener calls that threw
+   * @param subscriber       the subscription's own counters
+   */
+  public record Stats(long accepted, long swaps, Map<Reason, Long> refusedByReason, long lastSwapMillis,
+      long maxSwapMillis, long embeddings, long retiredClosed, long inFlightAtSwaps, long listenerFailures,
+      VersionSubscriber.Stats subscriber) {
+
+    public Stats {
+      refusedByReason = Map.copyOf(refusedByReason);
+    }
+
+    /** Versions not served, all reasons. */
+    public long refused() {
+      return refusedByReason.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Versions not served for {@code reason}. */
+    public long refused(Reason reason) {
+      return refusedByReason.getOrDefault(reason, 0L);
+    }
+  }
+
+  /** A snapshot of the counters. Any thread. */
+  public Stats stats() {
+    return new Stats(accepted.get(), swaps.get(), refusedByReason(), lastSwapMillis.get(), maxSwapMillis.get(),
+        embeddings.get(), retiredClosed.get(), inFlightAtSwaps.get(), listenerFailures.get(), subscriber.stats());
+  }
+
+  // The getters below are {@link #stats()}'s fields one by one, kept for the serving module's metrics.
 
   public String model() {
     return model;
@@ -496,36 +554,40 @@ public final class LiveEncoder implements AutoCloseable {
 
   /** Settings of a {@link LiveEncoder}. */
   public static final class Builder {
-    private final String bootstrap;
-    private final String registryUrl;
-    private final String model;
-    private String topic = ModelTopics.DEFAULT_TOPIC;
-    private TrustedKeys trustedKeys;
+    private ModelSource source;
+    private Path highWaterFile;
+    private Duration maxAge;
     private SwapPolicy policy = SwapPolicy.followLatest();
     private final List<SwapListener> listeners = new ArrayList<>();
     private Device device;
     private FrameLimits decodeLimits = FrameLimits.DEFAULT;
     private long maxPayloadBytes;
-    private final Map<String, Object> consumerConfig = new HashMap<>();
 
-    private Builder(String bootstrap, String registryUrl, String model) {
-      this.bootstrap = Objects.requireNonNull(bootstrap, "bootstrap");
-      this.registryUrl = Objects.requireNonNull(registryUrl, "registryUrl");
-      if (model == null || model.isBlank()) {
-        throw new IllegalArgumentException("model name is blank");
-      }
-      this.model = model;
+    private Builder(ModelSource source) {
+      this.source = source;
     }
 
     /** The model topic (default {@link ModelTopics#DEFAULT_TOPIC}). */
     public Builder topic(String topic) {
-      this.topic = Objects.requireNonNull(topic, "topic");
+      source = source.withTopic(Objects.requireNonNull(topic, "topic"));
       return this;
     }
 
-    /** The keys whose versions are served (required). */
+    /** The keys whose versions are served (required, here or in the {@link ModelSource}). */
     public Builder trustedKeys(TrustedKeys keys) {
-      this.trustedKeys = Objects.requireNonNull(keys, "trustedKeys");
+      source = source.withTrust(keys);
+      return this;
+    }
+
+    /** Keep the highest version served in this file and never serve a lower one, across restarts. */
+    public Builder highWaterMarks(Path file) {
+      this.highWaterFile = file;
+      return this;
+    }
+
+    /** Refuse versions created longer ago than this ({@code STALE}); default: no limit. */
+    public Builder maxAge(Duration age) {
+      this.maxAge = age;
       return this;
     }
 
@@ -564,15 +626,12 @@ public final class LiveEncoder implements AutoCloseable {
 
     /** Extra consumer or registry settings (auth, TLS, ...); they win over the subscriber's defaults. */
     public Builder consumerConfig(Map<String, ?> config) {
-      consumerConfig.putAll(config);
+      source = source.withClientOverrides(config);
       return this;
     }
 
     public LiveEncoder build() {
-      if (trustedKeys == null) {
-        throw new IllegalStateException("live encoder of " + model + ": no trusted keys given; every version"
-            + " would be refused (see TrustedKeys.load)");
-      }
+      source.requireTrust();
       return new LiveEncoder(this);
     }
   }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class VersionAssemblerTest {
   private final ModelSigner signer = ModelSigning.generate();
   private final EncoderPublisher publisher = new EncoderPublisher("t", signer, 1000);
-  private final VersionAssembler assembler = new VersionAssembler("t", "m", signer.trustedKeys(), 1 << 20);
+  private final VersionAssembler assembler = new VersionAssembler("t", "m", gate(1 << 20), 1 << 20);
   private long offset;
 
   private List<Outcome> feed(Prepared p) {
@@ -37,6 +37,10 @@ class VersionAssemblerTest {
     out.addAll(assembler.onRecord(0, offset++, p.manifest()));
     offset++; // the commit marker
     return out;
+  }
+
+  private VersionGate gate(long maxPayloadBytes) {
+    return new VersionGate(signer.trustedKeys(), maxPayloadBytes, null, java.time.Clock.systemUTC());
   }
 
   private Prepared version(long v, byte[] payload) {
@@ -97,17 +101,28 @@ class VersionAssemblerTest {
   }
 
   @Test
+  void aPlantedChunkUnderTheNextVersionNumberDoesNotSpoilIt() {
+    byte[] payload = Drafts.payload(2500, 16);
+    Prepared p = version(1, payload);
+    List<Outcome> out = new ArrayList<>(assembler.onRecord(0, offset++,
+        new EncoderChunk("m", 1L, 0, 3, ByteBuffer.wrap(new byte[1000]))));
+    out.addAll(feed(p));
+    assertEquals(Reason.MALFORMED, assertInstanceOf(Refused.class, out.get(0)).refused().reason(), out.toString());
+    assertArrayEquals(payload, assertInstanceOf(Accepted.class, out.get(out.size() - 1)).version().payload());
+  }
+
+  @Test
   void aDuplicateChunkIsMalformed() {
     Prepared p = version(1, Drafts.payload(2500, 6));
     List<EncoderChunk> chunks = new ArrayList<>(p.chunks());
-    chunks.add(chunks.get(0));
+    chunks.add(chunks.get(1));
     RefusedVersion r = refused(feed(new Prepared(p.manifest(), chunks)));
     assertEquals(Reason.MALFORMED, r.reason());
     assertTrue(r.message().contains("arrived twice"), r.message());
   }
 
   @Test
-  void chunksWithoutTheirManifestAreRefusedWhenTheNextVersionBegins() {
+  void chunksWithoutTheirManifestAreRefusedWhenTheNextVersionIsVerified() {
     Prepared one = version(1, Drafts.payload(2500, 7));
     for (EncoderChunk c : one.chunks()) {
       assertEquals(List.of(), assembler.onRecord(0, offset++, c));
@@ -120,17 +135,41 @@ class VersionAssemblerTest {
     assertEquals(1, orphan.version());
     assertTrue(orphan.message().contains("not followed by their manifest"), orphan.message());
     assertArrayEquals(payload, assertInstanceOf(Accepted.class, out.get(1)).version().payload());
+    assertEquals(0, assembler.pendingBytes());
   }
 
   @Test
-  void anUnreadableRecordAmongTheChunksFailsThatVersion() {
-    Prepared p = version(1, Drafts.payload(2500, 9));
+  void anUnreadableRecordAmongTheChunksIsRefusedAloneAndTheVersionStillVerifies() {
+    byte[] payload = Drafts.payload(2500, 9);
+    Prepared p = version(1, payload);
     assembler.onRecord(0, offset++, p.chunks().get(0));
-    assembler.onUnreadable(0, offset++, "unknown magic byte");
-    assembler.onRecord(0, offset++, p.chunks().get(2));
-    RefusedVersion r = refused(assembler.onRecord(0, offset++, p.manifest()));
-    assertEquals(Reason.MALFORMED, r.reason());
+    RefusedVersion r = refused(assembler.onUnreadable(0, offset++, "unknown magic byte"));
+    assertEquals(Reason.UNREADABLE, r.reason());
     assertTrue(r.message().contains("unknown magic byte"), r.message());
+    assembler.onRecord(0, offset++, p.chunks().get(1));
+    assembler.onRecord(0, offset++, p.chunks().get(2));
+    List<Outcome> out = assembler.onRecord(0, offset++, p.manifest());
+    assertArrayEquals(payload, assertInstanceOf(Accepted.class, out.get(0)).version().payload());
+  }
+
+  @Test
+  void chunksHeldBeforeTheirManifestStayWithinTheBudget() {
+    VersionAssembler tight = new VersionAssembler("t", "m", gate(1 << 20), 8_000);
+    List<Outcome> out = new ArrayList<>();
+    for (long v = 100; v < 120; v++) { // 20 versions of 2 KB that never get a manifest
+      for (EncoderChunk c : version(v, Drafts.payload(2000, v)).chunks()) {
+        out.addAll(tight.onRecord(0, offset++, c));
+        assertTrue(tight.pendingBytes() <= 8_000, "held " + tight.pendingBytes());
+      }
+    }
+    assertTrue(out.size() >= 15, "least recently extended versions dropped and reported: " + out);
+    byte[] payload = Drafts.payload(2500, 1);
+    Prepared real = version(1, payload);
+    for (EncoderChunk c : real.chunks()) {
+      out.addAll(tight.onRecord(0, offset++, c));
+    }
+    List<Outcome> last = tight.onRecord(0, offset++, real.manifest());
+    assertArrayEquals(payload, assertInstanceOf(Accepted.class, last.get(last.size() - 1)).version().payload());
   }
 
   @Test
@@ -141,7 +180,7 @@ class VersionAssemblerTest {
 
   @Test
   void oversizedManifestsAreMalformed() {
-    VersionAssembler small = new VersionAssembler("t", "m", signer.trustedKeys(), 1000);
+    VersionAssembler small = new VersionAssembler("t", "m", gate(1000), 1 << 20);
     Prepared p = version(1, Drafts.payload(2500, 10));
     List<Outcome> out = new ArrayList<>();
     for (EncoderChunk c : p.chunks()) {

@@ -111,12 +111,16 @@ class SigningTest {
   }
 
   @Test
-  void signingInputIsTheAvroBinaryOfTheManifestWithAnEmptySignature() throws Exception {
+  void signingInputIsDomainSchemaFingerprintAndTheAvroBinaryWithAnEmptySignature() throws Exception {
     EncoderVersion m = signed(Drafts.draft("m", 3));
     EncoderVersion blank = EncoderVersion.newBuilder(m).setSignature(ByteBuffer.allocate(0)).build();
     // Written in key order, as the definition asks (the builder's copy would be a HashMap).
     blank.getArchitecture().setParams(new TreeMap<>(m.getArchitecture().getParams()));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes("mocostream encoder-version v2\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    out.writeBytes(java.security.MessageDigest.getInstance("SHA-256").digest(
+        org.apache.avro.SchemaNormalization.toParsingForm(EncoderVersion.getClassSchema())
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
     new SpecificDatumWriter<EncoderVersion>(EncoderVersion.class).write(blank, enc);
     enc.flush();

@@ -18,14 +18,14 @@ import java.io.UncheckedIOException;
 import java.util.SplittableRandom;
 
 /** Real, tiny encoders for the live encoder's tests: distinct valid payloads from seeds, and their reference outputs. */
-final class TinyEncoders {
+public final class TinyEncoders {
   /** 32-d features, 16×16 grey input: loads and runs in milliseconds. */
-  static final Architecture ARCH = Architecture.parse("resnet18-narrow,width=4,channels=1,size=16");
+  public static final Architecture ARCH = Architecture.parse("resnet18-narrow,width=4,channels=1,size=16");
 
   private TinyEncoders() {}
 
   /** Backbone weights of {@code arch} initialised from {@code seed}, in Block.saveParameters format. */
-  static byte[] weights(Architecture arch, long seed) {
+  public static byte[] weights(Architecture arch, long seed) {
     try (NDManager manager = NDManager.newBaseManager()) {
       Block backbone = Encoders.backbone(arch);
       Block head = Encoders.head(arch);
@@ -41,21 +41,21 @@ final class TinyEncoders {
   }
 
   /** A complete manifest draft for {@link #ARCH} with the given kNN top-1 (null: none). */
-  static EncoderVersion.Builder draft(String model, long version, Double knnTop1) {
+  public static EncoderVersion.Builder draft(String model, long version, Double knnTop1) {
     return Drafts.draft(model, version)
         .setArchitecture(ARCH.toAvro())
         .setMetrics(Metrics.newBuilder().setLoss(4.0).setKnnTop1(knnTop1).setImagesPerSecond(100.0).build());
   }
 
   /** A deterministic grey test image (not square, so the centre crop matters). */
-  static DecodedImage image(long seed) {
+  public static DecodedImage image(long seed) {
     byte[] px = new byte[24 * 20];
     new SplittableRandom(seed).nextBytes(px);
     return new DecodedImage(24, 20, 1, px);
   }
 
   /** What the live encoder must return for {@code image} under {@code weights}: computed independently. */
-  static float[] reference(byte[] weights, DecodedImage image) {
+  public static float[] reference(byte[] weights, DecodedImage image) {
     try (Encoder e = Encoder.load(ARCH, weights)) {
       float[] x = new float[ARCH.imageFloats()];
       new Augmenter(AugmentConfig.mocoV2(ARCH.inputSize(), ARCH.channels())).center(image, x, 0);

@@ -93,6 +93,11 @@ public final class StreamTrainer implements AutoCloseable {
   private BatchPreparer preparer;
   private Prefetcher prefetcher;
   private EncoderPublisher publisher;
+  private ModelSigner signer;
+  /** Versions continue above this: the newest the key signed when no checkpoint could be restored (else 0). */
+  private long versionFloor;
+  /** This run's id, in every manifest and checkpoint; kept across restores. */
+  private String runId;
   private ProbeSet probe;
 
   /** What the last commit made durable: where a failed transaction rolls back to. */
@@ -186,7 +191,7 @@ public final class StreamTrainer implements AutoCloseable {
     // its commit if the commit was already decided), so the checkpoint read next is the last one there will be.
     producer.initTransactions();
 
-    ModelSigner signer = ModelSigning.loadOrCreate(Path.of(config.keysDir()));
+    signer = ModelSigning.loadOrCreate(Path.of(config.keysDir()));
     publisher = new EncoderPublisher(config.versionsTopic(), signer);
     log.info("model {}: signing key {} (trust {})", config.modelName(), signer.keyId(),
         Path.of(config.keysDir()).resolve(ModelSigning.PUBLIC_KEY_FILE));
@@ -202,13 +207,18 @@ public final class StreamTrainer implements AutoCloseable {
       }
       loadState(restored.get().state());
       committed = committedFrom(restored.get());
+      runId = m.getRunId() != null ? m.getRunId() : java.util.UUID.randomUUID().toString();
       log.info("model {}: resumed at step {} (version {}) from {}", config.modelName(), m.getStep(),
           m.getEncoderVersion(), committed.positions);
     } else {
       Map<TopicPartition, Long> pos = new LinkedHashMap<>();
       framePartitions().forEach(tp -> pos.put(tp, 0L));
       committed = new Committed(0, 0, null, Map.copyOf(pos));
-      log.info("model {}: new run from the start of {}", config.modelName(), config.framesTopic());
+      runId = java.util.UUID.randomUUID().toString();
+      versionFloor = Checkpoints.newestSignedVersion(bootstrap, registryUrl, config.versionsTopic(),
+          config.modelName(), signer.trustedKeys(), TIMEOUT);
+      log.info("model {}: new run {} from the start of {}{}", config.modelName(), runId, config.framesTopic(),
+          versionFloor == 0 ? "" : "; versions continue above " + versionFloor + ", the newest this key signed");
     }
     step = committed.step;
     positions = new LinkedHashMap<>(committed.positions);
@@ -337,7 +347,7 @@ public final class StreamTrainer implements AutoCloseable {
   /** Publishes a version, writes the checkpoint, commits the offsets: one transaction. */
   private void commit() {
     ensureTransaction();
-    long version = committed.version + 1;
+    long version = Math.max(committed.version, versionFloor) + 1;
     if (consecutiveSkips >= DIVERGED_AFTER_SKIPS) {
       throw new IllegalStateException("model " + config.modelName() + ": the last " + consecutiveSkips + " steps up to "
           + step + " were all non-finite (diverged: lower moco.lr, or set moco.grad.clip.norm); version "
@@ -368,6 +378,7 @@ public final class StreamTrainer implements AutoCloseable {
         .setModelName(config.modelName())
         .setVersion(version)
         .setParentVersion(committed.version == 0 ? null : committed.version)
+        .setRunId(runId)
         .setArchitecture(config.moco().architecture().toAvro())
         .setStep(step)
         .setCreatedAt(Instant.now())
@@ -383,7 +394,7 @@ public final class StreamTrainer implements AutoCloseable {
     Checkpoints.write(producer, config.stateTopic(), TrainerCheckpoint.newBuilder()
         .setModelName(config.modelName()).setStep(step).setEncoderVersion(version).setPositions(pos)
         .setConfigJson(config.computeJson()).setConfigFingerprint(config.fingerprint())
-        .setCreatedAt(Instant.now()), state);
+        .setCreatedAt(Instant.now()).setRunId(runId), state, signer);
 
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     positions.forEach((tp, off) -> offsets.put(tp, new OffsetAndMetadata(off, "step " + step)));
@@ -501,7 +512,7 @@ public final class StreamTrainer implements AutoCloseable {
 
   private Optional<Checkpoints.Restored> readLatestCheckpoint() {
     try (KafkaConsumer<String, Object> c = Checkpoints.avroReader(bootstrap, registryUrl)) {
-      return Checkpoints.readLatest(c, config.stateTopic(), config.modelName(), TIMEOUT);
+      return Checkpoints.readLatest(c, config.stateTopic(), config.modelName(), signer.trustedKeys(), TIMEOUT);
     }
   }
 

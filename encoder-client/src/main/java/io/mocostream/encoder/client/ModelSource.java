@@ -49,7 +49,7 @@ public record ModelSource(String bootstrap, String registryUrl, String model, St
         clientOverrides);
   }
 
-  /** Trusts the public keys in these PEM files or directories (see {@link TrustedKeys#load}). */
+  /** Trusts the public keys in these PEM files (never directories: see {@link TrustedKeys#load}). */
   public ModelSource withTrust(Path... paths) {
     return withTrust(TrustedKeys.load(List.of(paths)));
   }

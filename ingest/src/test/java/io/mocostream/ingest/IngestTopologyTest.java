@@ -250,6 +250,13 @@ class IngestTopologyTest {
     assertTrue(key.startsWith("sha256:") && key.length() == 71, key);
   }
 
+  /** A training record's frame, read as the trainer reads it. */
+  static ImageFrame readFrame(KafkaCluster cluster, org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r) {
+    try (io.mocostream.frames.FrameReader reader = io.mocostream.frames.FrameReader.forRegistry(cluster.registryUrl())) {
+      return reader.read(r.topic(), r.headers(), r.value(), r.topic() + "@" + r.offset());
+    }
+  }
+
   static byte[] bytes(ByteBuffer b) {
     ByteBuffer d = b.duplicate();
     byte[] out = new byte[d.remaining()];

@@ -86,17 +86,33 @@ public final class AreaResize {
     return new DecodedImage(w, h, c, out);
   }
 
-  /** One source row resized to {@code w} columns, as sums weighted by overlap (each output column's weights sum to sw). */
+  /**
+   * One source row resized to {@code w} columns, as sums weighted by overlap (each output column's weights sum to
+   * sw). Two pointers walk the source and output columns together: no division per pixel.
+   */
   private static void horizontal(byte[] src, int rowStart, int sw, int w, int c, int[] out) {
-    java.util.Arrays.fill(out, 0);
-    for (int i = 0; i < sw; i++) {
-      long lo = (long) i * w;
-      long hi = lo + w;
-      int s = rowStart + i * c;
-      for (int x = (int) (lo / sw); x < w && (long) x * sw < hi; x++) {
-        int weight = (int) (Math.min(hi, (long) (x + 1) * sw) - Math.max(lo, (long) x * sw));
+    int i = 0;
+    for (int x = 0; x < w; x++) {
+      long outLo = (long) x * sw;
+      long outHi = outLo + sw;
+      int o = x * c;
+      for (int k = 0; k < c; k++) {
+        out[o + k] = 0;
+      }
+      while (i < sw) {
+        long srcLo = (long) i * w;
+        long srcHi = srcLo + w;
+        int weight = (int) (Math.min(srcHi, outHi) - Math.max(srcLo, outLo));
+        int s = rowStart + i * c;
         for (int k = 0; k < c; k++) {
-          out[x * c + k] += (src[s + k] & 0xFF) * weight;
+          out[o + k] += (src[s + k] & 0xFF) * weight;
+        }
+        if (srcHi > outHi) {
+          break; // source column i continues into the next output column
+        }
+        i++;
+        if (srcHi == outHi) {
+          break;
         }
       }
     }

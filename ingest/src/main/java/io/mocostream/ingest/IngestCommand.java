@@ -119,7 +119,7 @@ public final class IngestCommand {
 
     /**
      * The exact, committed-state counts of the dedup stores of the tasks this instance runs now: source → {kept,
-     * dropped}. Empty when dedup is off.
+     * dropped}, summed over partitions. Empty when dedup is off.
      */
     public Map<String, long[]> dedupCounts() {
       Map<String, long[]> out = new TreeMap<>();
@@ -132,7 +132,8 @@ public final class IngestCommand {
         while (it.hasNext()) {
           KeyValue<String, byte[]> kv = it.next();
           IngestTopology.Window w = IngestTopology.Window.decode(kv.value);
-          out.put(kv.key, new long[] {w.kept(), w.dropped()});
+          // A source keyed onto several partitions has a window in each task's store: add them up.
+          out.merge(kv.key, new long[] {w.kept(), w.dropped()}, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
         }
       }
       return out;

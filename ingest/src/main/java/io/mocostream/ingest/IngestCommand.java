@@ -65,6 +65,7 @@ public final class IngestCommand {
   static final long MAX_BACKOFF_SECONDS = 30;
   /** Room above the input's record size for the dead-letter headers (a message of ≤ 2,000 characters, ...). */
   static final int DLQ_HEADROOM_BYTES = 64 * 1024;
+  static final int PRODUCER_BATCH_BYTES = 512 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(IngestCommand.class);
 
@@ -248,6 +249,8 @@ public final class IngestCommand {
     // A dead letter is the raw record, up to the input topic's size: the producer must be allowed to send it.
     p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
         (int) Math.min(Integer.MAX_VALUE, maxRecordBytes + DLQ_HEADROOM_BYTES));
+    // The producer's batching (512 KiB batches), not Kafka's 16 KiB default: a poll of small frames fills few requests.
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), PRODUCER_BATCH_BYTES);
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     if (o.stateDir() != null) {
       p.put(StreamsConfig.STATE_DIR_CONFIG, o.stateDir().toAbsolutePath().toString());

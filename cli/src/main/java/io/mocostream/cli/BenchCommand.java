@@ -1,5 +1,6 @@
 package io.mocostream.cli;
 
+import io.mocostream.cli.bench.IngestBench;
 import io.mocostream.cli.bench.PipelineBench;
 import io.mocostream.encoder.bench.PublishBench;
 import io.mocostream.producer.bench.ProduceBench;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Benchmarks, each a ratio against a baseline run in the same process.",
         "The machines are noisy: the last line's ratio is the figure."},
-    subcommands = {BenchCommand.Produce.class, BenchCommand.Moco.class, BenchCommand.Pipeline.class,
+    subcommands = {BenchCommand.Produce.class, BenchCommand.Ingest.class, BenchCommand.Moco.class, BenchCommand.Pipeline.class,
         BenchCommand.Publish.class, BenchCommand.Serve.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -42,6 +43,27 @@ final class BenchCommand implements Runnable {
     public Integer call() {
       try (LocalCluster c = LocalCluster.startOrUse(bootstrap, registry)) {
         ProduceBench.run(c.bootstrap, c.registryUrl, recordBytes, count, System.out);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "ingest", mixinStandardHelpOptions = true,
+      description = {"The same frames straight from our producer and through ingest (decode, resize, dedup, re-encode,",
+          "exactly_once_v2), in one process. Last line: ingest_frames_s=<x> producer_frames_s=<y> ingest_vs_producer=<x/y>."})
+  static final class Ingest extends BenchCluster implements Callable<Integer> {
+    @Option(names = "--frames", defaultValue = "GREY28",
+        description = "GREY28 (28x28 raw grey) or JPEG640 (640x480 JPEG camera frames); default ${DEFAULT-VALUE}.")
+    IngestBench.Frames frames;
+    @Option(names = "--count", description = "Frames per run (default 100000 for GREY28, 1500 for JPEG640).")
+    Integer count;
+    @Option(names = "--rounds", defaultValue = "2") int rounds;
+
+    @Override
+    public Integer call() throws Exception {
+      try (LocalCluster c = LocalCluster.startOrUse(bootstrap, registry)) {
+        IngestBench.run(c.bootstrap, c.registryUrl, frames, count == null ? IngestBench.defaultCount(frames) : count,
+            rounds, System.out);
       }
       return 0;
     }

@@ -7,6 +7,8 @@ import io.mocostream.encoder.client.VersionListener;
 import io.mocostream.encoder.client.VersionSubscriber;
 import io.mocostream.encoder.format.ModelSigning;
 import io.mocostream.encoder.format.TrustedKeys;
+import io.mocostream.ingest.IngestCommand;
+import io.mocostream.ingest.IngestOptions;
 import io.mocostream.producer.ProduceCommand;
 import io.mocostream.producer.ProduceOptions;
 import io.mocostream.schemas.EncoderVersion;
@@ -38,12 +40,13 @@ import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Run the whole pipeline on this machine and report what it learned.",
-        "An embedded broker and registry, a producer streaming Fashion-MNIST, the trainer (CPU, narrow encoder) and a",
-        "subscriber that prints each verified version with its kNN accuracy. Ends with a summary and a report",
-        "(HTML + PNG)."})
+        "An embedded broker and registry, a producer streaming Fashion-MNIST to frames.raw, ingest (validate, resize,",
+        "dedup) to frames.train, the trainer (CPU, narrow encoder) reading frames.train, and a subscriber that prints",
+        "each verified version with its kNN accuracy. Ends with a summary and a report (HTML + PNG)."})
 final class DemoCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(DemoCommand.class);
   static final String MODEL = "fashion-demo";
+  static final String INGEST_IN = IngestOptions.DEFAULT_IN_TOPIC;
 
   @Option(names = "--minutes", defaultValue = "6", description = "Training time (default ${DEFAULT-VALUE}).")
   double minutes;
@@ -96,6 +99,11 @@ final class DemoCommand implements Callable<Integer> {
         }
       }, "demo-producer");
       producer.setDaemon(true);
+      // Ingest needs its input topic; the producer would create it too, but ingest starts first.
+      createIfMissing(cluster.bootstrap, INGEST_IN);
+      IngestCommand.Running ingest = IngestCommand.start(IngestOptions.defaults(cluster.bootstrap, cluster.registryUrl)
+          .withTopics(INGEST_IN, config.framesTopic(), config.dlqTopic())
+          .withApplication("mocostream-demo-ingest", work.resolve("ingest-state"), -1, 1), System.out);
       producer.start();
 
       StreamTrainer trainer = new StreamTrainer(config, cluster.bootstrap, cluster.registryUrl, report);
@@ -129,6 +137,8 @@ final class DemoCommand implements Callable<Integer> {
         producer.interrupt();
         Thread.sleep(2000); // let the subscriber print the last version
         subscriber.close();
+        System.out.println(ingest.progressLine());
+        ingest.close();
       }
       if (producerFailure.get() != null) {
         log.warn("the producer stopped early: {}", producerFailure.get().toString());
@@ -140,9 +150,28 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /** Creates a topic with the broker's default partitions unless it exists. */
+  static void createIfMissing(String bootstrap, String topic) {
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin.createTopics(java.util.List.of(new org.apache.kafka.clients.admin.NewTopic(topic,
+          java.util.Optional.empty(), java.util.Optional.empty()))).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+        throw new IllegalStateException("cannot create topic " + topic + ": " + e.getCause(), e.getCause());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted creating topic " + topic, e);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("broker " + bootstrap + " did not create topic " + topic + " within 30 s", e);
+    }
+  }
+
   private Map<String, String> settings(Path keys) {
     Map<String, String> s = new HashMap<>();
     s.put(TrainerConfig.MODEL_NAME_CONFIG, MODEL);
+    s.put(TrainerConfig.FRAMES_TOPIC_CONFIG, IngestOptions.DEFAULT_OUT_TOPIC); // the trainer reads what ingest wrote
     s.put(TrainerConfig.BATCH_SIZE_CONFIG, "64");
     s.put(TrainerConfig.MAX_WAIT_MS_CONFIG, "1000");
     s.put(TrainerConfig.PUBLISH_EVERY_STEPS_CONFIG, "0");

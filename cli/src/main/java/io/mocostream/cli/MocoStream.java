@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       UpCommand.class,
       ProduceCli.class,
+      IngestCli.class,
       TrainCommand.class,
       SubscribeCli.class,
       ReplayCommand.class,

@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * {@code confluentinc/cp-schema-registry} and against {@code EmbeddedSchemaRegistry} alike).
  *
  * <p>Ids are cached per subject and schema, schemas per id: a serializer asks the registry once per schema and
- * a deserializer once per id, then never again. Thread-safe. Confluent's own client is not on Maven Central
- * (see STACK.md), which is why this one exists; it is deliberately thin, on the JDK's HttpClient and Jackson.
+ * a deserializer once per id, then never again. Thread-safe. Confluent's own client
+ * ({@code io.confluent:kafka-schema-registry-client}) is not on Maven Central, which is why this one exists; it is deliberately thin, on the JDK's HttpClient and Jackson.
  *
  * <p>With several base URLs, a URL that cannot be reached (connect failure or timeout) is skipped and the next
  * one tried; the URL that last answered is tried first next time. An error answer (4xx/5xx) is not retried:

@@ -53,7 +53,7 @@ class EncodersTest {
             assertEquals(expected, Encoders.forwardMacs(backbone, new Shape(1, 3, 32, 32)));
             long headMacs = Encoders.forwardMacs(head, new Shape(1, 512));
             assertEquals(512L * 512 + 512L * 128, headMacs);
-            assertEquals(555_745_280L, expected + headMacs, "STACK.md's 555.7 M for trunk + MLP head");
+            assertEquals(555_745_280L, expected + headMacs, "555.7 M MACs per 32×32 image for trunk + MLP head");
         }
     }
 

@@ -127,7 +127,7 @@ class EmbedTopologyTest {
           List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
           List<String> reasons = dead.stream().map(r -> header(r, DeadLetter.REASON_HEADER)).toList();
           assertEquals(List.of("UNDECODABLE", "SIZE_MISMATCH", "EMPTY", "TOO_MANY_PIXELS",
-              "DESERIALIZE", "NOT_AN_IMAGE_FRAME"), reasons);
+              "DESERIALIZE", "EMPTY"), reasons); // the last is a tombstone (null value)
           for (int i = 0; i < dead.size(); i++) {
             TestRecord<byte[], byte[]> r = dead.get(i);
             Object[] original = inputs.get(i + 2);

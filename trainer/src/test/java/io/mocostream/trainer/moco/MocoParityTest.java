@@ -60,11 +60,12 @@ class MocoParityTest {
     static final Architecture ARCH = Tiny.ARCH.withInput(3, 16);
     /** Step 0 starts both sides from the same state: one step of rounding apart. */
     static final double FIRST_STEP_TOLERANCE = 1e-5;
-    /** Later steps: rounding differences compound through the updates (measured worst ≈ 2.5e-3 over 20 steps). */
-    static final double TOLERANCE = 5e-3;
+    /** Later steps: rounding differences compound through the updates (measured worst ≈ 5e-3 over 20 steps). */
+    static final double TOLERANCE = 1e-2;
     /**
      * Gradients at later steps: the most sensitive quantity (a pre-activation that crosses 0 by rounding flips a
      * ReLU's gradient), measured up to ≈ 6e-3; a wrong factor (averaged instead of summed losses) is 0.5.
+     * A semantic difference that is small per step (weight decay, momentum) is caught at step 0.
      */
     static final double GRADIENT_TOLERANCE = 2e-2;
 

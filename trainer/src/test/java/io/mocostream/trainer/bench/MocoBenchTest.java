@@ -23,7 +23,7 @@ class MocoBenchTest {
     void printsTheSummaryLineLast() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        String summary = MocoBench.run("resnet18-narrow,width=4,size=8", 4, 2, 1, 64, 2, "cpu", out);
+        String summary = MocoBench.run("resnet18-narrow,width=16,size=8", 4, 2, 1, 64, 2, "cpu", out);
         String[] lines = bytes.toString(StandardCharsets.UTF_8).strip().split("\n");
         assertEquals(summary, lines[lines.length - 1]);
         Matcher m = SUMMARY.matcher(summary);

@@ -179,7 +179,7 @@ public final class ImageDecoder {
           "declared " + declared + " but the bytes are " + sniffed);
     }
     if (sniffed == ContentType.BMP) {
-      checkBmpHeader(data, input);
+      checkBmpHeader(data, limits, input);
     }
     return decodeEncoded(sniffed, data, width, height, input);
   }
@@ -293,17 +293,33 @@ public final class ImageDecoder {
    * nested reader with no limit) and {@code biSizeImage}, which it allocates for compressed data before reading a
    * byte of it. A BMP is refused unless its declared data size fits in the bytes it actually has.
    */
-  private static void checkBmpHeader(byte[] data, String input) {
+  /** DIB header sizes: core (12), OS/2 2.x (16, 64), info (40), v2 (52), v3 (56), v4 (108), v5 (124). */
+  private static final java.util.Set<Long> BMP_HEADER_SIZES = java.util.Set.of(12L, 16L, 40L, 52L, 56L, 64L, 108L,
+      124L);
+
+  private static void checkBmpHeader(byte[] data, FrameLimits limits, String input) {
     if (data.length < 26) {
       throw new FrameRejectedException(Reason.UNDECODABLE, input, "BMP header truncated at " + data.length + " bytes");
     }
     long headerSize = u32(data, 14);
+    if (!BMP_HEADER_SIZES.contains(headerSize)) {
+      // "BM" is two letters of ASCII text: without a known DIB header size the rest is not read as one.
+      throw new FrameRejectedException(Reason.UNDECODABLE, input, "not a BMP: DIB header size " + headerSize
+          + " is none of " + BMP_HEADER_SIZES);
+    }
     if (headerSize < 40) {
       return; // OS/2 BITMAPCOREHEADER: no compression, no image-size field
     }
     if (data.length < 54) {
       throw new FrameRejectedException(Reason.UNDECODABLE, input, "BMP info header truncated at " + data.length
           + " bytes");
+    }
+    // The JDK reader refuses some oversized headers itself, with its own words; the pixel limit speaks first.
+    long width = (int) u32(data, 18);
+    long height = Math.abs((long) (int) u32(data, 22)); // negative: rows stored top-down
+    if (width > 0 && width * height > limits.maxPixels()) {
+      throw new FrameRejectedException(Reason.TOO_MANY_PIXELS, input, "BMP header declares " + width + "x" + height
+          + " = " + width * height + " pixels, over the limit of " + limits.maxPixels());
     }
     long compression = u32(data, 30);
     if (compression == 4 || compression == 5) {

@@ -297,6 +297,10 @@ public final class HostileFrames {
         add("content", t + "-declared-size-negative", frameValue(frame("content", t, image, -32, -24)),
             "SIZE_MISMATCH");
       }
+      // Over the trainer's producer default request size (4 MiB): its dead letter must still go through.
+      add("content", "PNG-magic-then-5MiB-random", frameValue(frame("content", ContentType.PNG,
+          concat(Arrays.copyOf(valid.get(ContentType.PNG), 8), randomBytes(5 << 20)), null, null)),
+          "UNDECODABLE", "TOO_MANY_PIXELS", "UNSUPPORTED_TYPE");
       // A JPEG whose entropy-coded data is overwritten: decodable headers, garbage scan.
       byte[] j = jpeg(rgb(64, 64), false).clone();
       int sos = indexOf(j, new byte[] {(byte) 0xFF, (byte) 0xDA});

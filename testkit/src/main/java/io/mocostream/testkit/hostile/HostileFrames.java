@@ -32,6 +32,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -57,14 +58,21 @@ public final class HostileFrames {
   private HostileFrames() {}
 
   /** The registry ids the cases are written with. */
-  public record SchemaIds(int imageFrame, int otherRecord) {
+  public record SchemaIds(int imageFrame, int otherRecord, int nullArray) {
+    /** A schema anyone allowed to register could: a record of one {@code array<null>}, whose items take no bytes. */
+    public static final Schema NULL_ARRAY = new Schema.Parser().parse("{\"type\":\"record\",\"name\":"
+        + "\"HostileNullArray\",\"namespace\":\"io.mocostream.testkit.hostile\",\"fields\":[{\"name\":"
+        + "\"items\",\"type\":{\"type\":\"array\",\"items\":\"null\"}}]}");
+
     /**
-     * Registers {@link ImageFrame} under {@code topic}'s value subject (as a producer's serializer would) and
-     * {@link Embedding}, another record type, under {@code otherSubject}.
+     * Registers {@link ImageFrame} under {@code topic}'s value subject (as a producer's serializer would),
+     * {@link Embedding}, another record type, under {@code otherSubject}, and {@link #NULL_ARRAY} under
+     * {@code otherSubject + "-null-array"}.
      */
     public static SchemaIds register(SchemaRegistryClient client, String topic, String otherSubject) {
       return new SchemaIds(client.register(topic + "-value", ImageFrame.getClassSchema()),
-          client.register(otherSubject, Embedding.getClassSchema()));
+          client.register(otherSubject, Embedding.getClassSchema()),
+          client.register(otherSubject + "-null-array", NULL_ARRAY));
     }
   }
 
@@ -211,6 +219,13 @@ public final class HostileFrames {
         e.raw(new byte[16]);
         add("avro", "array-count-" + count, wire(ids.otherRecord, e.bytes()), "DESERIALIZE");
       }
+      // array<null>: each item takes no bytes, so a count in a few bytes is billions of items to read (or skip).
+      for (long count : new long[] {1L << 62, Long.MAX_VALUE, 2_147_483_000L, 3}) {
+        e = new Enc();
+        e.rawLong(count);
+        e.rawLong(0);
+        add("avro", "null-array-count-" + count, wire(ids.nullArray, e.bytes()), "DESERIALIZE");
+      }
       for (int index : new int[] {6, 7, 100, -1, Integer.MAX_VALUE}) {
         e = framePrefix("cam", index);
         e.bytesField(png(rgb(2, 2)));
@@ -297,6 +312,10 @@ public final class HostileFrames {
         add("content", t + "-declared-size-negative", frameValue(frame("content", t, image, -32, -24)),
             "SIZE_MISMATCH");
       }
+      // Over the trainer's producer default request size (4 MiB): its dead letter must still go through.
+      add("content", "PNG-magic-then-5MiB-random", frameValue(frame("content", ContentType.PNG,
+          concat(Arrays.copyOf(valid.get(ContentType.PNG), 8), randomBytes(5 << 20)), null, null)),
+          "UNDECODABLE", "TOO_MANY_PIXELS", "UNSUPPORTED_TYPE");
       // A JPEG whose entropy-coded data is overwritten: decodable headers, garbage scan.
       byte[] j = jpeg(rgb(64, 64), false).clone();
       int sos = indexOf(j, new byte[] {(byte) 0xFF, (byte) 0xDA});

@@ -32,7 +32,8 @@ final class BatchPreparer implements AutoCloseable {
 
   BatchPreparer(String registryUrl, TrainerConfig config) {
     this.reader = FrameReader.forRegistry(registryUrl);
-    this.decoder = new ImageDecoder(config.limits());
+    // Decoded within the budget: however large a frame, it costs at most decodePixels × 3 bytes in the batch.
+    this.decoder = new ImageDecoder(config.limits(), config.decodePixels());
     this.augmenter = new BatchAugmenter(new Augmenter(config.augment()), config.prepareThreads());
     this.seed = config.moco().seed();
   }
@@ -58,6 +59,10 @@ final class BatchPreparer implements AutoCloseable {
       return new Checked(record, frame, image, null);
     } catch (FrameRejectedException e) {
       return rejected(record, e.reason(), e.getMessage());
+    } catch (RegistryUnavailableException e) {
+      throw e;
+    } catch (Throwable t) { // NOPMD: whatever else one record causes is that record's refusal, never the trainer's end
+      return rejected(record, Reason.INTERNAL, "cannot read " + where + ": " + t);
     }
   }
 
@@ -99,7 +104,7 @@ final class BatchPreparer implements AutoCloseable {
     float[] k = new float[items.size() * viewLength]; // N×C×S×S
     augmenter.twoViews(items, seed, q, k);
     return new PreparedBatch(items.size(), q, k, List.copyOf(entries), List.copyOf(rejected), List.copyOf(segments),
-        Map.copyOf(next), bytes);
+        Map.copyOf(next), bytes, List.of());
   }
 
   @Override

@@ -18,6 +18,13 @@ import org.apache.kafka.common.TopicPartition;
  * @param segments    offset ranges in batch order (the step log's record of the batch)
  * @param nextOffsets per partition, the offset after the batch's last record (what a checkpoint commits)
  * @param bytes       payload bytes of the batch's records
+ * @param gaps        offset ranges retention deleted before they were read, found while forming this batch
  */
 record PreparedBatch(int n, float[] queryViews, float[] keyViews, List<QueueEntry> entries, List<Rejection> rejected,
-                     List<StepSegment> segments, Map<TopicPartition, Long> nextOffsets, long bytes) {}
+                     List<StepSegment> segments, Map<TopicPartition, Long> nextOffsets, long bytes,
+                     List<StepSegment> gaps) {
+  PreparedBatch withGaps(List<StepSegment> found) {
+    return new PreparedBatch(n, queryViews, keyViews, entries, rejected, segments, nextOffsets, bytes,
+        List.copyOf(found));
+  }
+}

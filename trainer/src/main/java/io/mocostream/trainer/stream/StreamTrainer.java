@@ -7,6 +7,9 @@ import io.mocostream.encoder.format.ModelSigning;
 import io.mocostream.encoder.publish.EncoderPublisher;
 import io.mocostream.encoder.publish.ModelTopics;
 import io.mocostream.frames.DeadLetter;
+import io.mocostream.frames.FrameReader;
+import io.mocostream.registry.client.RegistryClientConfig;
+import io.mocostream.registry.client.SchemaRegistryClient;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.Lineage;
 import io.mocostream.schemas.Metrics;
@@ -23,7 +26,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,6 +56,7 @@ import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +75,8 @@ import org.slf4j.LoggerFactory;
 public final class StreamTrainer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StreamTrainer.class);
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  /** Room for a frame record's other fields and the dead-letter headers around its payload. */
+  private static final long DEAD_LETTER_OVERHEAD = 1L << 20;
 
   private final TrainerConfig config;
   private final String bootstrap;
@@ -230,7 +235,12 @@ public final class StreamTrainer implements AutoCloseable {
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(500, 2 * config.batchSize()),
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20));
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20,
+        // Positions are always explicit (the checkpoint's); one below the log start is a retention gap the
+        // prefetcher records and reads on from the start, never a silent jump to the end ("latest").
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none",
+        // New partitions of the frames topic are seen within this (the prefetcher checks as often).
+        ConsumerConfig.METADATA_MAX_AGE_CONFIG, (int) Math.min(Integer.MAX_VALUE, config.partitionsCheck().toMillis())));
     consumerConfig.putAll(clientOverrides(ConsumerConfig.configNames()));
     consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     prefetcher = new Prefetcher(consumer, preparer, config, positions, 2);
@@ -243,10 +253,16 @@ public final class StreamTrainer implements AutoCloseable {
     // A commit carries every step since the last one: give the transaction the broker's whole default maximum.
     producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) Duration.ofMinutes(15).toMillis());
     producerConfig.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Duration.ofMinutes(5).toMillis());
+    // A dead letter is the original record, up to decode.max.bytes of payload: were it over the producer's request
+    // limit, its step's transaction would fail on every retry and one frame would stop the trainer.
+    producerConfig.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, (int) Math.max(EncoderPublisher.PRODUCER_MAX_REQUEST_SIZE,
+        config.limits().maxBytes() + DEAD_LETTER_OVERHEAD));
     producerConfig.putAll(clientOverrides(ProducerConfig.configNames()));
     PassThroughSerializer values = new PassThroughSerializer();
     values.configure(producerConfig, false);
-    return new KafkaProducer<>(producerConfig, new StringSerializer(), values);
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    Serializer<String> keys = (Serializer) KEYS; // String keys, and byte[] ones from sendRaw
+    return new KafkaProducer<>(producerConfig, keys, values);
   }
 
   private Map<String, Object> clientOverrides(Set<String> names) {
@@ -299,29 +315,35 @@ public final class StreamTrainer implements AutoCloseable {
       ConsumerRecord<byte[], byte[]> original = r.record();
       DeadLetter letter = new DeadLetter(r.reason(), r.message(),
           DeadLetter.origin(original.topic(), original.partition(), original.offset()), DeadLetter.TRAINER);
-      var rec = new ProducerRecord<String, Object>(config.dlqTopic(), null, original.timestamp(),
-          original.key() == null ? null : new String(original.key(), StandardCharsets.UTF_8), original.value(),
-          letter.headersOn(original.headers()));
-      producer.send(rec);
+      sendRaw(letter.toRecord(config.dlqTopic(), original.key(), original.value(), original.timestamp(),
+          original.headers()));
       log.warn("frame rejected to {}: {} ({})", config.dlqTopic(), letter.message(), r.reason());
     }
     rejectedTotal += batch.rejected().size();
     double loss = Double.NaN;
     boolean skipped = true;
+    boolean nonFinite = false;
     if (batch.n() >= 2) {
       StepResult result = engine.step(batch.queryViews(), batch.keyViews(), batch.n(), batch.entries());
       loss = result.loss();
       skipped = !result.finite();
+      nonFinite = skipped;
       if (skipped) {
         log.warn("step {}: loss {} or its gradients not finite; step skipped (no update, no enqueue)", step + 1,
             result.loss());
       }
     } else {
-      log.warn("step {}: only {} usable frames among {} records; step skipped", step + 1, batch.n(),
+      // Not divergence: the data were bad, the model is not. The step commits the dead letters and moves on.
+      log.info("step {}: dead-letter-only step ({} usable frames among {} records)", step + 1, batch.n(),
           batch.n() + batch.rejected().size());
     }
     step++;
-    consecutiveSkips = skipped ? consecutiveSkips + 1 : 0;
+    // "Diverged" means non-finite losses only; a dead-letter-only step neither counts nor breaks a run of them.
+    if (nonFinite) {
+      consecutiveSkips++;
+    } else if (batch.n() >= 2) {
+      consecutiveSkips = 0;
+    }
     if (skipped) {
       skippedTotal++;
     } else {
@@ -332,12 +354,33 @@ public final class StreamTrainer implements AutoCloseable {
     TrainerStep entry = TrainerStep.newBuilder()
         .setModelName(config.modelName()).setStep(step).setSegments(batch.segments()).setBatchSize(batch.n())
         .setRejected(batch.rejected().size()).setSkipped(skipped).setLoss(skipped ? null : loss)
-        .setCreatedAt(Instant.now()).build();
+        .setCreatedAt(Instant.now()).setRetentionGaps(batch.gaps()).build();
     producer.send(new ProducerRecord<>(config.stepsTopic(), config.modelName(), entry));
     positions.putAll(batch.nextOffsets());
     listener.onStep(step, loss, skipped ? 0 : batch.n(), rejectedTotal, skippedTotal, imagesPerSecond(),
         prefetcher.lag());
   }
+
+  /**
+   * Sends a record whose key and value are raw bytes (a dead letter: the original key byte for byte, never decoded
+   * to a String and re-encoded) through the one transactional producer, whose declared key type is String because
+   * the publisher and checkpoint writers it is shared with take that type. The key serializer passes byte[] through
+   * ({@link #KEYS}), so this unchecked cast is safe.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void sendRaw(ProducerRecord<byte[], byte[]> record) {
+    ((KafkaProducer) producer).send(record);
+  }
+
+  /** String keys as UTF-8 (Kafka's StringSerializer), byte[] keys (dead letters) untouched. */
+  private static final Serializer<Object> KEYS = new Serializer<>() {
+    private final StringSerializer strings = new StringSerializer();
+
+    @Override
+    public byte[] serialize(String topic, Object key) {
+      return key instanceof byte[] raw ? raw : strings.serialize(topic, (String) key);
+    }
+  };
 
   private double imagesPerSecond() {
     double seconds = (System.nanoTime() - intervalStartNanos) / 1e9;
@@ -434,8 +477,13 @@ public final class StreamTrainer implements AutoCloseable {
   private void recover(KafkaException cause) throws InterruptedException {
     // A broker outage heals; an error that comes back at the same commit every time (a record over the broker's
     // size limit, a missing ACL) would make the trainer redo the same steps for ever: give up, naming it.
-    rollbacksWithoutProgress = committed.step == lastRollbackTo ? rollbacksWithoutProgress + 1 : 1;
-    lastRollbackTo = committed.step;
+    // A registry outage (the step log's or a version's schema not yet cached) is not the commit's fault either: it
+    // is waited out below and never counts towards giving up.
+    boolean registryDown = FrameReader.registryUnavailable(cause);
+    if (!registryDown) {
+      rollbacksWithoutProgress = committed.step == lastRollbackTo ? rollbacksWithoutProgress + 1 : 1;
+      lastRollbackTo = committed.step;
+    }
     if (rollbacksWithoutProgress > MAX_ROLLBACKS_WITHOUT_PROGRESS) {
       throw new IllegalStateException("model " + config.modelName() + ": rolled back to step " + committed.step + " "
           + MAX_ROLLBACKS_WITHOUT_PROGRESS + " times in a row without committing; last failure: " + cause, cause);
@@ -443,6 +491,9 @@ public final class StreamTrainer implements AutoCloseable {
     log.warn("model {}: transaction failed at step {} ({}); rolling back to step {}", config.modelName(), step,
         cause.toString(), committed.step);
     prefetcher.close();
+    if (registryDown) {
+      awaitRegistry();
+    }
     long backoffMs = 500;
     while (!stopping) {
       try {
@@ -499,6 +550,30 @@ public final class StreamTrainer implements AutoCloseable {
     step = committed.step; // stopped before the broker came back: nothing left that could be committed
   }
 
+  /** Waits, with backoff, until the schema registry answers (or the trainer is stopped). */
+  private void awaitRegistry() throws InterruptedException {
+    long since = System.nanoTime();
+    long backoffMs = 200;
+    try (SchemaRegistryClient client = new SchemaRegistryClient(RegistryClientConfig.of(registryUrl))) {
+      while (!stopping) {
+        try {
+          client.subjects();
+          log.warn("model {}: schema registry back after {} ms", config.modelName(),
+              (System.nanoTime() - since) / 1_000_000);
+          return;
+        } catch (RuntimeException e) {
+          if (!FrameReader.registryUnavailable(e)) {
+            return; // it answers (even if with an error of its own): let the commit be retried
+          }
+          log.warn("model {}: schema registry unavailable ({}); commit paused, asking again in {} ms",
+              config.modelName(), e.getMessage(), backoffMs);
+          Thread.sleep(backoffMs);
+          backoffMs = Math.min(backoffMs * 2, Prefetcher.MAX_REGISTRY_BACKOFF_MS);
+        }
+      }
+    }
+  }
+
   /** The committed point a checkpoint describes; frame partitions added since it start at offset 0. */
   private Committed committedFrom(Checkpoints.Restored restored) {
     TrainerCheckpoint m = restored.manifest();
@@ -541,7 +616,8 @@ public final class StreamTrainer implements AutoCloseable {
     try (Admin admin = admin()) {
       List<NewTopic> topics = List.of(
           new NewTopic(config.framesTopic(), Optional.empty(), Optional.empty()),
-          new NewTopic(config.dlqTopic(), Optional.empty(), Optional.empty()),
+          new NewTopic(config.dlqTopic(), Optional.empty(), Optional.empty()).configs(Map.of("max.message.bytes",
+              String.valueOf(config.limits().maxBytes() + DEAD_LETTER_OVERHEAD))),
           new NewTopic(config.stepsTopic(), Optional.of(1), Optional.empty())
               .configs(Map.of("retention.ms", "-1", "cleanup.policy", "delete")),
           new NewTopic(config.stateTopic(), Optional.of(1), Optional.empty()).configs(Checkpoints.topicConfigs()));

@@ -67,6 +67,14 @@ public final class TrainerConfig {
   public static final String MAX_BYTES_CONFIG = "decode.max.bytes";
   /** Largest frame accepted, pixels (width × height, from the header, before decoding). */
   public static final String MAX_PIXELS_CONFIG = "decode.max.pixels";
+  /**
+   * Most pixels one frame is decoded to (larger frames are subsampled by a whole step while decoding), so a batch
+   * holds at most {@code trainer.batch.size} × this many pixels however large the frames; 0 = 16 × the
+   * architecture's input side², at least 65536 (see {@link #decodePixels()}).
+   */
+  public static final String DECODE_BUDGET_CONFIG = "decode.budget.pixels";
+  /** How often the frames topic's partition count is checked, so partitions added at run time are read. */
+  public static final String PARTITIONS_CHECK_MS_CONFIG = "trainer.partitions.check.ms";
   /** PyTorch intra-op threads; part of what replay must match (bits differ between counts). */
   public static final String THREADS_CONFIG = "compute.threads";
 
@@ -91,13 +99,15 @@ public final class TrainerConfig {
       Map.entry(AUGMENT_CONFIG, "v2"),
       Map.entry(MAX_BYTES_CONFIG, String.valueOf(FrameLimits.DEFAULT_MAX_BYTES)),
       Map.entry(MAX_PIXELS_CONFIG, String.valueOf(FrameLimits.DEFAULT_MAX_PIXELS)),
+      Map.entry(DECODE_BUDGET_CONFIG, "0"),
+      Map.entry(PARTITIONS_CHECK_MS_CONFIG, "30000"),
       Map.entry(MocoConfig.ARCHITECTURE_CONFIG, Architecture.RESNET18_CIFAR));
 
   private static final Set<String> KNOWN = Set.of(MODEL_NAME_CONFIG, FRAMES_TOPIC_CONFIG, DLQ_TOPIC_CONFIG,
       STEPS_TOPIC_CONFIG, STATE_TOPIC_CONFIG, VERSIONS_TOPIC_CONFIG, BATCH_SIZE_CONFIG, MAX_WAIT_MS_CONFIG,
       MIN_BATCH_CONFIG, PUBLISH_EVERY_STEPS_CONFIG, PUBLISH_EVERY_SECONDS_CONFIG, MAX_STEPS_CONFIG, KEYS_DIR_CONFIG,
       PROBE_CONFIG, PROBE_BANK_CONFIG, PROBE_QUERIES_CONFIG, PREPARE_THREADS_CONFIG, DEVICE_CONFIG, AUGMENT_CONFIG,
-      MAX_BYTES_CONFIG, MAX_PIXELS_CONFIG, THREADS_CONFIG);
+      MAX_BYTES_CONFIG, MAX_PIXELS_CONFIG, THREADS_CONFIG, DECODE_BUDGET_CONFIG, PARTITIONS_CHECK_MS_CONFIG);
 
   private static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
@@ -141,6 +151,8 @@ public final class TrainerConfig {
       throw new IllegalArgumentException(MIN_BATCH_CONFIG + "=" + properties.get(MIN_BATCH_CONFIG)
           + " must lie in 2.." + BATCH_SIZE_CONFIG + " (BatchNorm needs two images)");
     }
+    nonNegative(DECODE_BUDGET_CONFIG);
+    positive(PARTITIONS_CHECK_MS_CONFIG);
     moco(); // validates moco.* keys
     limits();
   }
@@ -252,6 +264,25 @@ public final class TrainerConfig {
 
   public FrameLimits limits() {
     return new FrameLimits(longValue(MAX_BYTES_CONFIG), longValue(MAX_PIXELS_CONFIG));
+  }
+
+  /**
+   * Most pixels one frame is decoded to: {@value #DECODE_BUDGET_CONFIG}, or by default 16 × the input side² (at
+   * least 65536). RandomResizedCrop takes down to a fifth of the area, so a frame decoded to 16 × side² still gives
+   * that smallest crop about 3 × side² pixels: views are never upsampled from a thinner decode.
+   */
+  public long decodePixels() {
+    long set = longValue(DECODE_BUDGET_CONFIG);
+    if (set > 0) {
+      return set;
+    }
+    long side = moco().architecture().inputSize();
+    return Math.max(16 * side * side, 65_536);
+  }
+
+  /** {@value #PARTITIONS_CHECK_MS_CONFIG}. */
+  public Duration partitionsCheck() {
+    return Duration.ofMillis(longValue(PARTITIONS_CHECK_MS_CONFIG));
   }
 
   /** What decides the computation: replay needs exactly these, and they make the config fingerprint. */

@@ -77,6 +77,12 @@ class IngestScalingIntegrationTest {
             // The second instance joins mid-stream: tasks move between instances while frames flow.
             second = IngestCommand.start(options.withApplication(options.applicationId(), dir.resolve("b"), 1, 1),
                 quiet);
+            // The rest is produced once the second instance holds tasks, so both do part of the work.
+            long joined = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (second.streams().metadataForLocalThreads().stream().allMatch(t -> t.activeTasks().isEmpty())) {
+              assertTrue(System.nanoTime() < joined, "the second instance got no task within 120 s");
+              Thread.sleep(100);
+            }
           }
           for (int s = 0; s < SOURCES; s++) {
             String source = "cam-" + s;

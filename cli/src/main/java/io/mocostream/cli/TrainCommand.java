@@ -25,7 +25,8 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     TrainerConfig config = settings.config();
     try (StepProgress progress = new StepProgress(config.maxSteps(), System.out)) {
-      StreamTrainer trainer = new StreamTrainer(config, cluster.bootstrap, cluster.registry, progress);
+      StreamTrainer trainer = new StreamTrainer(config, cluster.bootstrap, cluster.registry, progress,
+          cluster.clients());
       Thread main = Thread.currentThread();
       Thread hook = new Thread(() -> {
         trainer.stop(); // commit what is trained, then return

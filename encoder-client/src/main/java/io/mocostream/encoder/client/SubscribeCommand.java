@@ -59,6 +59,7 @@ public final class SubscribeCommand {
         .trustedKeys(trust)
         .startPosition(o.fromBeginning() ? StartPosition.EARLIEST : StartPosition.NEWEST)
         .listener(printer)
+        .consumerConfig(o.clientConfig())
         .build()) {
       while ((o.maxVersions() == 0 || printed[0] < o.maxVersions()) && System.nanoTime() < deadline
           && !Thread.currentThread().isInterrupted()) {

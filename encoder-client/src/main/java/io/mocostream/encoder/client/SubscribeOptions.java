@@ -4,6 +4,7 @@ import io.mocostream.encoder.format.ModelSigning;
 import io.mocostream.encoder.publish.ModelTopics;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -18,11 +19,19 @@ import java.util.Objects;
  * @param fromBeginning every retained version instead of the newest and later ones
  * @param maxVersions stop after this many versions (accepted or refused); 0 means no limit
  * @param timeout stop after this long; null means run until interrupted
+ * @param clientConfig consumer and registry settings laid over the subscriber's own (a secured cluster's SASL/TLS
+ *     settings, registry credentials); empty for none
  */
 public record SubscribeOptions(String bootstrap, String registryUrl, String topic, String model, Path trust,
-    boolean fromBeginning, int maxVersions, Duration timeout) {
+    boolean fromBeginning, int maxVersions, Duration timeout, Map<String, Object> clientConfig) {
+
+  public SubscribeOptions(String bootstrap, String registryUrl, String topic, String model, Path trust,
+      boolean fromBeginning, int maxVersions, Duration timeout) {
+    this(bootstrap, registryUrl, topic, model, trust, fromBeginning, maxVersions, timeout, Map.of());
+  }
 
   public SubscribeOptions {
+    clientConfig = clientConfig == null ? Map.of() : Map.copyOf(clientConfig);
     Objects.requireNonNull(bootstrap, "bootstrap");
     Objects.requireNonNull(registryUrl, "registryUrl");
     if (model == null || model.isBlank()) {

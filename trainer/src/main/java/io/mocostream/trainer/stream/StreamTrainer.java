@@ -7,6 +7,7 @@ import io.mocostream.encoder.format.ModelSigning;
 import io.mocostream.encoder.publish.EncoderPublisher;
 import io.mocostream.encoder.publish.ModelTopics;
 import io.mocostream.frames.DeadLetter;
+import io.mocostream.registry.client.ClientSettings;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.Lineage;
 import io.mocostream.schemas.Metrics;
@@ -53,6 +54,7 @@ import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -78,7 +80,7 @@ public final class StreamTrainer implements AutoCloseable {
   private final String registryUrl;
   private final TrainerListener listener;
   private final String groupId;
-  private final Map<String, Object> clientOverrides;
+  private final ClientSettings clients;
   private volatile boolean stopping;
 
   // Set up by run(), on the training thread (the engine's grad mode is per thread).
@@ -117,7 +119,7 @@ public final class StreamTrainer implements AutoCloseable {
   static final int DIVERGED_AFTER_SKIPS = 3;
 
   public StreamTrainer(TrainerConfig config, String bootstrap, String registryUrl, TrainerListener listener) {
-    this(config, bootstrap, registryUrl, listener, Map.of());
+    this(config, bootstrap, registryUrl, listener, ClientSettings.NONE);
   }
 
   /**
@@ -126,12 +128,27 @@ public final class StreamTrainer implements AutoCloseable {
    */
   StreamTrainer(TrainerConfig config, String bootstrap, String registryUrl, TrainerListener listener,
       Map<String, Object> clientOverrides) {
+    this(config, bootstrap, registryUrl, listener, ClientSettings.of(strings(clientOverrides)));
+  }
+
+  /**
+   * @param clients Kafka client settings (SASL, TLS, ...) laid over the trainer's own for all its clients, and the
+   *                registry's credentials
+   */
+  public StreamTrainer(TrainerConfig config, String bootstrap, String registryUrl, TrainerListener listener,
+      ClientSettings clients) {
     this.config = config;
     this.bootstrap = bootstrap;
     this.registryUrl = registryUrl;
     this.listener = listener == null ? new TrainerListener() {} : listener;
     this.groupId = "mocostream-trainer-" + config.modelName();
-    this.clientOverrides = Map.copyOf(clientOverrides);
+    this.clients = clients;
+  }
+
+  private static Map<String, String> strings(Map<String, Object> m) {
+    Map<String, String> out = new HashMap<>();
+    m.forEach((k, v) -> out.put(k, String.valueOf(v)));
+    return out;
   }
 
   /** Asks {@link #run} to finish its current step, commit what it has and return. Any thread. */
@@ -167,7 +184,9 @@ public final class StreamTrainer implements AutoCloseable {
             lastPublishNanos = System.nanoTime();
           }
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
-          throw new IllegalStateException("trainer of model " + config.modelName() + " cannot go on: " + e.getMessage()
+          String denied = clients.denied(e, "WRITE", "transactional id " + transactionalId());
+          throw new IllegalStateException("trainer of model " + config.modelName() + " cannot go on: "
+              + (denied != null ? denied : e.getMessage())
               + (e instanceof ProducerFencedException ? " (another trainer of this model started)" : ""), e);
         } catch (KafkaException e) {
           recover(e);
@@ -213,7 +232,7 @@ public final class StreamTrainer implements AutoCloseable {
     step = committed.step;
     positions = new LinkedHashMap<>(committed.positions);
     probe = ProbeLoader.load(config);
-    preparer = new BatchPreparer(registryUrl, config);
+    preparer = new BatchPreparer(clients.serde(Map.of("schema.registry.url", registryUrl)), config);
     Map<String, Object> consumerConfig = new HashMap<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.GROUP_ID_CONFIG, groupId,
@@ -221,28 +240,27 @@ public final class StreamTrainer implements AutoCloseable {
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(500, 2 * config.batchSize()),
         ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20));
-    consumerConfig.putAll(clientOverrides(ConsumerConfig.configNames()));
-    consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    consumer = new KafkaConsumer<>(clients.consumer(consumerConfig), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer());
     prefetcher = new Prefetcher(consumer, preparer, config, positions, 2);
   }
 
   /** The trainer's transactional producer (transactions not yet initialised). */
   private KafkaProducer<String, Object> newProducer() {
     Map<String, Object> producerConfig = new HashMap<>(
-        EncoderPublisher.producerConfig(bootstrap, registryUrl, "mocostream-trainer-" + config.modelName()));
+        EncoderPublisher.producerConfig(bootstrap, registryUrl, transactionalId()));
     // A commit carries every step since the last one: give the transaction the broker's whole default maximum.
     producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) Duration.ofMinutes(15).toMillis());
     producerConfig.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Duration.ofMinutes(5).toMillis());
-    producerConfig.putAll(clientOverrides(ProducerConfig.configNames()));
+    producerConfig = clients.producer(producerConfig);
     PassThroughSerializer values = new PassThroughSerializer();
     values.configure(producerConfig, false);
     return new KafkaProducer<>(producerConfig, new StringSerializer(), values);
   }
 
-  private Map<String, Object> clientOverrides(Set<String> names) {
-    Map<String, Object> picked = new HashMap<>(clientOverrides);
-    picked.keySet().retainAll(names);
-    return picked;
+  /** The producer's transactional id (and the trainer's ACL resource): one per model, so a zombie is fenced. */
+  private String transactionalId() {
+    return "mocostream-trainer-" + config.modelName();
   }
 
   /** Opens the transaction that the next sends belong to, unless one is open. */
@@ -500,7 +518,7 @@ public final class StreamTrainer implements AutoCloseable {
   }
 
   private Optional<Checkpoints.Restored> readLatestCheckpoint() {
-    try (KafkaConsumer<String, Object> c = Checkpoints.avroReader(bootstrap, registryUrl)) {
+    try (KafkaConsumer<String, Object> c = Checkpoints.avroReader(bootstrap, registryUrl, clients)) {
       return Checkpoints.readLatest(c, config.stateTopic(), config.modelName(), TIMEOUT);
     }
   }
@@ -512,8 +530,9 @@ public final class StreamTrainer implements AutoCloseable {
       return description.partitions().stream()
           .map(p -> new TopicPartition(config.framesTopic(), p.partition())).toList();
     } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException("cannot describe the frames topic " + config.framesTopic() + " on " + bootstrap
-          + ": " + e.getMessage(), e);
+      String denied = clients.denied(e, "DESCRIBE", "topic " + config.framesTopic());
+      throw new IllegalStateException(denied != null ? denied : "cannot describe the frames topic "
+          + config.framesTopic() + " on " + bootstrap + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
@@ -521,26 +540,44 @@ public final class StreamTrainer implements AutoCloseable {
   }
 
   private Admin admin() {
-    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis()));
+    return Admin.create(clients.admin(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis())));
   }
 
-  /** Creates the trainer's topics when missing (the frames topic too, so a trainer can start before producers). */
+  /**
+   * Creates the trainer's topics when missing (the frames topic too, so a trainer can start before producers).
+   * Topics that exist are only described: on a secured cluster the trainer's principal needs no CREATE right.
+   */
   private void ensureTopics() {
     try (Admin admin = admin()) {
-      List<NewTopic> topics = List.of(
+      List<NewTopic> wanted = List.of(
           new NewTopic(config.framesTopic(), Optional.empty(), Optional.empty()),
           new NewTopic(config.dlqTopic(), Optional.empty(), Optional.empty()),
           new NewTopic(config.stepsTopic(), Optional.of(1), Optional.empty())
               .configs(Map.of("retention.ms", "-1", "cleanup.policy", "delete")),
           new NewTopic(config.stateTopic(), Optional.of(1), Optional.empty()).configs(Checkpoints.topicConfigs()));
-      for (var e : admin.createTopics(topics).values().entrySet()) {
+      List<NewTopic> missing = new ArrayList<>();
+      for (NewTopic t : wanted) {
+        try {
+          admin.describeTopics(List.of(t.name())).allTopicNames().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (ExecutionException ex) {
+          if (!(ex.getCause() instanceof UnknownTopicOrPartitionException)) {
+            String denied = clients.denied(ex.getCause(), "DESCRIBE", "topic " + t.name());
+            throw new IllegalStateException(denied != null ? denied : "cannot describe topic " + t.name() + " on "
+                + bootstrap + ": " + ex.getCause().getMessage(), ex.getCause());
+          }
+          missing.add(t);
+        }
+      }
+      for (var e : admin.createTopics(missing).values().entrySet()) {
         try {
           e.getValue().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (ExecutionException ex) {
           if (!(ex.getCause() instanceof TopicExistsException)) {
-            throw new IllegalStateException("cannot create topic " + e.getKey() + " on " + bootstrap + ": "
-                + ex.getCause().getMessage(), ex.getCause());
+            String denied = clients.denied(ex.getCause(), "CREATE", "topic " + e.getKey());
+            throw new IllegalStateException(denied != null ? "topic " + e.getKey() + " does not exist and " + denied
+                : "cannot create topic " + e.getKey() + " on " + bootstrap + ": " + ex.getCause().getMessage(),
+                ex.getCause());
           }
         }
       }

@@ -37,11 +37,16 @@ final class TrainCommand implements Callable<Integer> {
         }
       }, "train-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
-      long version = trainer.run();
+      long version;
       try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running: it waits for us
+        version = trainer.run();
+      } finally {
+        // Also when the run fails: a hook left behind would wait a minute for a thread that outlives the command.
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook is running: it waits for us
+        }
       }
       System.out.println("last_version=" + version);
     }

@@ -545,17 +545,25 @@ public final class StreamTrainer implements AutoCloseable {
   }
 
   /**
+   * The topics a trainer with {@code config} uses, with their settings, except the model topic ({@link ModelTopics}):
+   * what an operator creates in advance for a trainer whose principal may not create topics.
+   */
+  public static List<NewTopic> topics(TrainerConfig config) {
+    return List.of(
+        new NewTopic(config.framesTopic(), Optional.empty(), Optional.empty()),
+        new NewTopic(config.dlqTopic(), Optional.empty(), Optional.empty()),
+        new NewTopic(config.stepsTopic(), Optional.of(1), Optional.empty())
+            .configs(Map.of("retention.ms", "-1", "cleanup.policy", "delete")),
+        new NewTopic(config.stateTopic(), Optional.of(1), Optional.empty()).configs(Checkpoints.topicConfigs()));
+  }
+
+  /**
    * Creates the trainer's topics when missing (the frames topic too, so a trainer can start before producers).
    * Topics that exist are only described: on a secured cluster the trainer's principal needs no CREATE right.
    */
   private void ensureTopics() {
     try (Admin admin = admin()) {
-      List<NewTopic> wanted = List.of(
-          new NewTopic(config.framesTopic(), Optional.empty(), Optional.empty()),
-          new NewTopic(config.dlqTopic(), Optional.empty(), Optional.empty()),
-          new NewTopic(config.stepsTopic(), Optional.of(1), Optional.empty())
-              .configs(Map.of("retention.ms", "-1", "cleanup.policy", "delete")),
-          new NewTopic(config.stateTopic(), Optional.of(1), Optional.empty()).configs(Checkpoints.topicConfigs()));
+      List<NewTopic> wanted = topics(config);
       List<NewTopic> missing = new ArrayList<>();
       for (NewTopic t : wanted) {
         try {

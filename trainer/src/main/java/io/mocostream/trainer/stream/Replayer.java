@@ -2,6 +2,7 @@ package io.mocostream.trainer.stream;
 
 import io.mocostream.encoder.format.Sha256;
 import io.mocostream.registry.client.ClientSettings;
+import io.mocostream.vision.model.ComputeThreads;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.StepSegment;
 import io.mocostream.schemas.TrainerCheckpoint;
@@ -75,12 +76,6 @@ public final class Replayer {
       Map<String, String> settings = new TreeMap<>(TrainerConfig.parseComputeJson(checkpoint.getConfigJson()));
       settings.put(TrainerConfig.MODEL_NAME_CONFIG, model);
       TrainerConfig run = TrainerConfig.of(settings);
-      int threads = MocoEngine.intraOpThreads();
-      if (threads != run.computeThreads()) {
-        throw new IllegalStateException("model " + model + " trained with " + run.computeThreads()
-            + " compute threads and this process has " + threads + "; results differ in the last bits between thread "
-            + "counts: run replay with MOCOSTREAM_THREADS=" + run.computeThreads());
-      }
       long lastStep = version.getLineage().getLastStep();
       List<TrainerStep> log = new ArrayList<>();
       Checkpoints.scan(meta, version.getLineage().getStepLogTopic(), TIMEOUT, r -> {
@@ -109,6 +104,9 @@ public final class Replayer {
         BatchPreparer preparer = new BatchPreparer(clients.serde(Map.of("schema.registry.url", registryUrl)), run);
         RangeReader frames = new RangeReader(bootstrap, clients)) {
       for (TrainerStep s : log) {
+        // The run's thread count for this step (results differ in the last bits between counts); logs written
+        // before steps recorded it ran with the checkpoint's compute.threads throughout.
+        ComputeThreads.set(s.getComputeThreads() != null ? s.getComputeThreads() : run.computeThreads());
         List<BatchPreparer.Checked> checked = new ArrayList<>();
         for (StepSegment seg : s.getSegments()) {
           for (ConsumerRecord<byte[], byte[]> r : frames.read(new TopicPartition(seg.getTopic(), seg.getPartition()),

@@ -20,6 +20,7 @@ import io.mocostream.trainer.eval.KnnMonitor;
 import io.mocostream.trainer.eval.ProbeSet;
 import io.mocostream.trainer.moco.MocoEngine;
 import io.mocostream.trainer.moco.StepResult;
+import io.mocostream.vision.model.ComputeThreads;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -212,9 +213,11 @@ public final class StreamTrainer implements AutoCloseable {
 
     Optional<Checkpoints.Restored> restored = readLatestCheckpoint();
     engine = newEngine();
+    // compute.threads (default: the CPU quota) on the thread that runs the steps; each step records it.
+    ComputeThreads.set(config.computeThreads());
     if (restored.isPresent()) {
       TrainerCheckpoint m = restored.get().manifest();
-      if (!m.getConfigFingerprint().equals(config.fingerprint())) {
+      if (!m.getConfigFingerprint().equals(config.fingerprint()) && !config.sameComputation(m.getConfigJson())) {
         throw new IllegalStateException("model " + config.modelName() + " was trained with another configuration ("
             + m.getConfigJson() + "); this run's is " + config.computeJson()
             + ". Keep the settings, or train under a new model name.");
@@ -340,7 +343,7 @@ public final class StreamTrainer implements AutoCloseable {
     TrainerStep entry = TrainerStep.newBuilder()
         .setModelName(config.modelName()).setStep(step).setSegments(batch.segments()).setBatchSize(batch.n())
         .setRejected(batch.rejected().size()).setSkipped(skipped).setLoss(skipped ? null : loss)
-        .setCreatedAt(Instant.now()).build();
+        .setCreatedAt(Instant.now()).setComputeThreads(ComputeThreads.current()).build();
     producer.send(new ProducerRecord<>(config.stepsTopic(), config.modelName(), entry));
     positions.putAll(batch.nextOffsets());
     listener.onStep(step, loss, skipped ? 0 : batch.n(), rejectedTotal, skippedTotal, imagesPerSecond(),

@@ -48,9 +48,21 @@ final class ClusterOptions {
           + "(env MOCOSTREAM_REGISTRY_KEYSTORE; password in MOCOSTREAM_REGISTRY_KEYSTORE_PASSWORD).")
   Path registryKeystore;
 
-  /** The client settings of this command: the file's, with the registry options laid over. */
+  /**
+   * The client settings of this command: the file's, with the registry options laid over. Where the broker and the
+   * registry are comes from --bootstrap and --registry only (a file's bootstrap.servers and schema.registry.url are
+   * dropped), so that every check and message of a command names the address its clients use.
+   */
   ClientSettings clients() {
-    ClientSettings file = clientConfig == null ? ClientSettings.NONE : ClientSettings.load(clientConfig);
+    ClientSettings file = ClientSettings.NONE;
+    if (clientConfig != null) {
+      ClientSettings loaded = ClientSettings.load(clientConfig);
+      Map<String, String> kafka = new HashMap<>(loaded.kafka());
+      kafka.remove("bootstrap.servers");
+      Map<String, String> registry = new HashMap<>(loaded.registry());
+      registry.remove(SchemaRegistryClientConfig.SCHEMA_REGISTRY_URL_CONFIG);
+      file = new ClientSettings(kafka, registry);
+    }
     Map<String, String> r = new HashMap<>();
     if (registryAuth != null && !registryAuth.isBlank()) {
       r.put(SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE, SchemaRegistryClientConfig.CREDENTIALS_SOURCE_USER_INFO);

@@ -37,12 +37,15 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final boolean deleteOnClose;
   private final int port;
   private final KafkaRaftServer server;
+  /** The mutual-TLS listener of a secured broker (broker-internal traffic, setup), or 0. */
+  private final int internalPort;
 
-  private EmbeddedKafka(Path dataDir, boolean deleteOnClose, int port, KafkaRaftServer server) {
+  private EmbeddedKafka(Path dataDir, boolean deleteOnClose, int port, KafkaRaftServer server, int internalPort) {
     this.dataDir = dataDir;
     this.deleteOnClose = deleteOnClose;
     this.port = port;
     this.server = server;
+    this.internalPort = internalPort;
   }
 
   /** A throw-away broker on free ports, its data deleted on close. */
@@ -63,18 +66,38 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   private static EmbeddedKafka start(Path dataDir, int port, int controllerPort, boolean deleteOnClose) {
+    return start(dataDir, port, controllerPort, deleteOnClose, null);
+  }
+
+  /**
+   * A secured broker: clients connect with SASL_SSL (SCRAM-SHA-512) on {@code port}; the controller listener and an
+   * internal listener (inter-broker traffic, and the setup that creates the first users) accept only mutual TLS
+   * with a certificate of the broker's CA; Kafka's {@code StandardAuthorizer} allows nothing without an ACL, except
+   * to the super users (the broker's certificate and {@code User:admin}). No SCRAM user exists at first: create
+   * them over {@link #internalBootstrapServers()} with {@link BrokerTls#internalClientConfig}.
+   */
+  public static EmbeddedKafka startSecured(Path dataDir, int port, int controllerPort, BrokerTls tls) {
+    return start(dataDir, port, controllerPort, false, tls);
+  }
+
+  private static EmbeddedKafka start(Path dataDir, int port, int controllerPort, boolean deleteOnClose,
+      BrokerTls tls) {
     try {
       Files.createDirectories(dataDir);
       int brokerPort = port == 0 ? freePort() : port;
       int quorumPort = controllerPort == 0 ? freePort() : controllerPort;
+      int internal = tls == null ? 0 : freePort();
       Properties props = serverProperties(dataDir.resolve("log"), brokerPort, quorumPort);
+      if (tls != null) {
+        secure(props, brokerPort, quorumPort, internal, tls);
+      }
       formatIfNeeded(dataDir, props);
       KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
       long t0 = System.nanoTime();
       server.startup();
-      log.info("embedded Kafka broker on 127.0.0.1:{} (data {}) started in {} ms",
-          brokerPort, dataDir, (System.nanoTime() - t0) / 1_000_000);
-      return new EmbeddedKafka(dataDir, deleteOnClose, brokerPort, server);
+      log.info("embedded Kafka broker on 127.0.0.1:{}{} (data {}) started in {} ms", brokerPort,
+          tls == null ? "" : " (SASL_SSL)", dataDir, (System.nanoTime() - t0) / 1_000_000);
+      return new EmbeddedKafka(dataDir, deleteOnClose, brokerPort, server, internal);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded broker in " + dataDir, e);
     }
@@ -112,6 +135,32 @@ public final class EmbeddedKafka implements AutoCloseable {
     return p;
   }
 
+  /** SCRAM-SHA-512 over TLS for clients, mutual TLS inside, the standard authorizer; see {@link #startSecured}. */
+  static void secure(Properties p, int port, int controllerPort, int internalPort, BrokerTls tls) {
+    p.put("listeners", "SASL_SSL://127.0.0.1:" + port + ",INTERNAL://127.0.0.1:" + internalPort
+        + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.put("advertised.listeners", "SASL_SSL://127.0.0.1:" + port + ",INTERNAL://127.0.0.1:" + internalPort);
+    p.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL");
+    p.put("inter.broker.listener.name", "INTERNAL");
+    p.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+    p.put("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+    p.put("ssl.keystore.type", "PKCS12");
+    p.put("ssl.keystore.location", tls.keystore().toString());
+    p.put("ssl.keystore.password", tls.password());
+    p.put("ssl.key.password", tls.password());
+    p.put("ssl.truststore.type", "PKCS12");
+    p.put("ssl.truststore.location", tls.truststore().toString());
+    p.put("ssl.truststore.password", tls.password());
+    // SCRAM authenticates clients on the public listener; inside, only holders of a CA-signed key get in.
+    p.put("listener.name.internal.ssl.client.auth", "required");
+    p.put("listener.name.controller.ssl.client.auth", "required");
+    p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+    p.put("allow.everyone.if.no.acl.found", "false");
+    p.put("super.users", tls.brokerPrincipal() + ";User:admin");
+    p.put("auto.create.topics.enable", "false");
+  }
+
   private static void formatIfNeeded(Path dataDir, Properties props) throws IOException {
     Path logDir = Path.of(props.getProperty("log.dirs"));
     if (Files.exists(logDir.resolve("meta.properties"))) {
@@ -121,6 +170,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     try (var out = Files.newOutputStream(config)) {
       props.store(out, "embedded KRaft broker, written for storage formatting");
     }
+    Secrets.ownerOnly(config); // a secured broker's holds the store passwords
     String clusterId = org.apache.kafka.common.Uuid.randomUuid().toString();
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     int rc;
@@ -143,6 +193,11 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** {@code 127.0.0.1:port}, for {@code bootstrap.servers}. */
   public String bootstrapServers() {
     return "127.0.0.1:" + port;
+  }
+
+  /** The mutual-TLS listener of a secured broker, {@code 127.0.0.1:port}; null for a plain one. */
+  public String internalBootstrapServers() {
+    return internalPort == 0 ? null : "127.0.0.1:" + internalPort;
   }
 
   public Path dataDir() {

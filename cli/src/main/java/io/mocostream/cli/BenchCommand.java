@@ -71,7 +71,8 @@ final class BenchCommand implements Runnable {
 
   @Command(name = "moco", mixinStandardHelpOptions = true,
       description = {"A full MoCo step against a plain forward+backward+SGD step of the same encoder.",
-          "Last line: moco_img_s=<a> plain_img_s=<b> moco_vs_plain=<ratio> gflops=<c>."})
+          "Then the MoCo steps again while a separate process keeps one core busy.",
+          "Last line: moco_img_s=<a> plain_img_s=<b> moco_vs_plain=<ratio> gflops=<c> contended_vs_alone=<d>."})
   static final class Moco implements Callable<Integer> {
     @Option(names = "--arch", defaultValue = "resnet18-cifar") String arch;
     @Option(names = "--batch", defaultValue = "64") int batch;

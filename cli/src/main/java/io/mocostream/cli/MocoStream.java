@@ -33,6 +33,8 @@ public final class MocoStream implements Runnable {
   }
 
   public static void main(String[] args) {
+    // Before any engine starts: PyTorch's threads follow the container's CPU quota unless -D... names a count.
+    io.mocostream.vision.model.ComputeThreads.configure();
     int rc = new CommandLine(new MocoStream())
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setExecutionExceptionHandler(new ErrorHandler())

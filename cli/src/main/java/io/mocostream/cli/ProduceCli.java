@@ -53,7 +53,7 @@ final class ProduceCli implements Callable<Integer> {
   public Integer call() {
     ProduceOptions opts = ProduceOptions.of(cluster.bootstrap, cluster.registry, source)
         .withTopic(topic).withSourceId(sourceId).withRate(rate).withMax(max).withLoop(loop).withWatch(watch)
-        .withSeed(seed).withLimits(new FrameLimits(maxBytes, maxPixels))
+        .withSeed(seed).withLimits(new FrameLimits(maxBytes, maxPixels)).withProducerProps(cluster.producerProps())
         .withUploadToken(System.getenv(FrameEndpoint.TOKEN_ENV));
     ProduceSummary summary = ProduceCommand.run(opts, System.out);
     return summary.refused() > 0 ? 3 : 0;

@@ -30,7 +30,7 @@ final class ReplayCommand implements Callable<Integer> {
     Map<String, String> s = new HashMap<>(topics);
     s.put(TrainerConfig.MODEL_NAME_CONFIG, model);
     Replayer.Result result = Replayer.replay(cluster.bootstrap, cluster.registry, TrainerConfig.of(s), version,
-        System.err);
+        System.err, cluster.clients());
     System.out.println(result.line());
     return result.match() ? 0 : 2;
   }

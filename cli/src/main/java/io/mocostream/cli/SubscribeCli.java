@@ -4,6 +4,7 @@ import io.mocostream.encoder.client.SubscribeCommand;
 import io.mocostream.encoder.client.SubscribeOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -48,7 +49,8 @@ final class SubscribeCli implements Callable<Integer> {
   public Integer call() {
     SubscribeCommand.run(new SubscribeOptions(cluster.bootstrap, cluster.registry, topic, model, trust, fromBeginning,
         maxVersions, timeoutSeconds == 0 ? null : Duration.ofSeconds(timeoutSeconds), highWater,
-        maxAgeSeconds == 0 ? null : Duration.ofSeconds(maxAgeSeconds)), System.out);
+        maxAgeSeconds == 0 ? null : Duration.ofSeconds(maxAgeSeconds), cluster.clients().consumer(Map.of())),
+        System.out);
     return 0;
   }
 }

@@ -25,7 +25,8 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     TrainerConfig config = settings.config();
     try (StepProgress progress = new StepProgress(config.maxSteps(), System.out)) {
-      StreamTrainer trainer = new StreamTrainer(config, cluster.bootstrap, cluster.registry, progress);
+      StreamTrainer trainer = new StreamTrainer(config, cluster.bootstrap, cluster.registry, progress,
+          cluster.clients());
       Thread main = Thread.currentThread();
       Thread hook = new Thread(() -> {
         trainer.stop(); // commit what is trained, then return
@@ -36,11 +37,16 @@ final class TrainCommand implements Callable<Integer> {
         }
       }, "train-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
-      long version = trainer.run();
+      long version;
       try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running: it waits for us
+        version = trainer.run();
+      } finally {
+        // Also when the run fails: a hook left behind would wait a minute for a thread that outlives the command.
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook is running: it waits for us
+        }
       }
       System.out.println("last_version=" + version);
     }

@@ -24,8 +24,17 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--registry-port", defaultValue = "8081", description = "Schema registry port (default ${DEFAULT-VALUE}).")
   int registryPort;
 
+  @Option(names = "--secure", paramLabel = "DIR", description = {
+      "Secured: SASL_SSL (SCRAM-SHA-512) with ACLs; principals producer, ingest, trainer, subscriber, admin.",
+      "DIR gets the trust store and one client properties file per principal (use with --client-config);",
+      "the registry stays on loopback HTTP and asks for basic auth (the credential is in each file)."})
+  Path secureDir;
+
   @Override
   public Integer call() throws Exception {
+    if (secureDir != null) {
+      return secure();
+    }
     EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.toAbsolutePath(), port, controllerPort);
     EmbeddedSchemaRegistry registry;
     try {
@@ -45,6 +54,26 @@ final class UpCommand implements Callable<Integer> {
     System.out.println("kafka:    " + kafka.bootstrapServers());
     System.out.println("registry: " + registry.url());
     System.out.println("data:     " + kafka.dataDir());
+    System.out.println("Ctrl-C to stop.");
+    stopped.await();
+    return 0;
+  }
+
+  private int secure() throws InterruptedException {
+    SecureCluster cluster = SecureCluster.start(dataDir.toAbsolutePath(), secureDir, port, controllerPort, registryPort);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.out.println("stopping registry and broker ...");
+      cluster.close();
+      System.out.println("stopped; data kept in " + cluster.kafka.dataDir() + ", credentials in " + cluster.dir);
+      stopped.countDown();
+    }, "mocostream-up-shutdown"));
+    System.out.println("kafka:    " + cluster.kafka.bootstrapServers() + " (SASL_SSL, SCRAM-SHA-512, ACLs)");
+    System.out.println("registry: " + cluster.registry.url() + " (basic auth)");
+    System.out.println("data:     " + cluster.kafka.dataDir());
+    for (String p : SecureCluster.PRINCIPALS) {
+      System.out.println("client:   --client-config " + cluster.clientConfig(p) + "   (User:" + p + ")");
+    }
     System.out.println("Ctrl-C to stop.");
     stopped.await();
     return 0;

@@ -7,6 +7,7 @@ import io.mocostream.encoder.client.VersionSubscriber;
 import io.mocostream.encoder.format.TrustedKeys;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Options and logic to fetch one verified version of a model from the model topic. */
@@ -31,7 +32,7 @@ final class VersionFetch {
     }
     VerifiedVersion[] found = {null};
     try (VersionSubscriber s = VersionSubscriber.builder(cluster.bootstrap, cluster.registry, model)
-        .topic(topic).trustedKeys(TrustedKeys.load(trust))
+        .topic(topic).trustedKeys(TrustedKeys.load(trust)).consumerConfig(cluster.clients().consumer(Map.of()))
         .startPosition(version == null ? StartPosition.NEWEST : StartPosition.EARLIEST)
         .listener(new VersionListener() {
           @Override

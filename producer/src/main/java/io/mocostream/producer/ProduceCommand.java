@@ -10,11 +10,13 @@ import io.mocostream.producer.source.IdxSource;
 import io.mocostream.producer.source.SyntheticSource;
 import io.mocostream.producer.validate.FrameValidator;
 import io.mocostream.frames.FrameLimits;
+import io.mocostream.registry.client.ClientSettings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -84,7 +86,8 @@ public final class ProduceCommand {
       PrintStream out) {
     ServiceCheck.TopicInfo topic;
     try {
-      topic = ServiceCheck.check(opts.bootstrap(), opts.registryUrl(), opts.topic(), ServiceCheck.DEFAULT_TIMEOUT);
+      topic = ServiceCheck.check(opts.bootstrap(), opts.registryUrl(), opts.topic(), ServiceCheck.DEFAULT_TIMEOUT,
+          ClientSettings.of(opts.producerProps() == null ? Map.of() : opts.producerProps()));
     } catch (PublishException e) {
       throw new ProduceException(e.getMessage(), e);
     }

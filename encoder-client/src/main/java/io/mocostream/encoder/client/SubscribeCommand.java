@@ -62,6 +62,7 @@ public final class SubscribeCommand {
         .highWaterMarks(o.highWaterFile())
         .maxAge(o.maxAge())
         .listener(printer)
+        .consumerConfig(o.clientConfig())
         .build()) {
       while ((o.maxVersions() == 0 || printed[0] < o.maxVersions()) && System.nanoTime() < deadline
           && !Thread.currentThread().isInterrupted()) {

@@ -4,6 +4,7 @@ import io.mocostream.encoder.format.ModelSigning;
 import io.mocostream.encoder.publish.ModelTopics;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -21,17 +22,21 @@ import java.util.Objects;
  * @param highWaterFile where the highest version accepted is kept across runs (see {@link HighWaterMarks}); null
  *     for none
  * @param maxAge refuse versions created longer ago; null for no limit
+ * @param clientConfig consumer and registry settings laid over the subscriber's own (a secured cluster's SASL/TLS
+ *     settings, registry credentials); empty for none
  */
 public record SubscribeOptions(String bootstrap, String registryUrl, String topic, String model, Path trust,
-    boolean fromBeginning, int maxVersions, Duration timeout, Path highWaterFile, Duration maxAge) {
+    boolean fromBeginning, int maxVersions, Duration timeout, Path highWaterFile, Duration maxAge,
+    Map<String, Object> clientConfig) {
 
-  /** Without a high-water mark file or a maximum age. */
+  /** Without a high-water mark file, a maximum age or client settings. */
   public SubscribeOptions(String bootstrap, String registryUrl, String topic, String model, Path trust,
       boolean fromBeginning, int maxVersions, Duration timeout) {
-    this(bootstrap, registryUrl, topic, model, trust, fromBeginning, maxVersions, timeout, null, null);
+    this(bootstrap, registryUrl, topic, model, trust, fromBeginning, maxVersions, timeout, null, null, Map.of());
   }
 
   public SubscribeOptions {
+    clientConfig = clientConfig == null ? Map.of() : Map.copyOf(clientConfig);
     Objects.requireNonNull(bootstrap, "bootstrap");
     Objects.requireNonNull(registryUrl, "registryUrl");
     if (model == null || model.isBlank()) {

@@ -77,6 +77,21 @@ public final class ModelTopics {
    */
   public static boolean ensure(Admin admin, String topic, Settings settings) {
     try {
+      // Described first: a principal that may write the topic but not create topics (a secured cluster) passes.
+      admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS);
+      checkExisting(admin, topic);
+      return false;
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+        throw new IllegalStateException("cannot describe model topic " + topic + ": " + e.getCause(), e.getCause());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted describing model topic " + topic, e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("model topic " + topic + " not described within 30 s", e);
+    }
+    try {
       admin.createTopics(List.of(new NewTopic(topic, Optional.of(settings.partitions()), Optional.empty())
           .configs(settings.configs()))).all().get(30, TimeUnit.SECONDS);
       log.info("created model topic {} ({})", topic, settings);
@@ -100,7 +115,15 @@ public final class ModelTopics {
     Config config;
     try {
       config = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof org.apache.kafka.common.errors.AuthorizationException) {
+        // A least-privilege principal may lack DESCRIBE_CONFIGS: the check is advice, not a condition to run.
+        log.warn("cannot check the settings of model topic {} ({}): grant DESCRIBE_CONFIGS on it to have them"
+            + " checked", topic, e.getCause().getMessage());
+        return;
+      }
+      throw new IllegalStateException("cannot read the configuration of model topic " + topic, e);
+    } catch (TimeoutException e) {
       throw new IllegalStateException("cannot read the configuration of model topic " + topic, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -1,5 +1,7 @@
 package io.mocostream.producer.publish;
 
+import io.mocostream.registry.client.ClientSettings;
+import io.mocostream.registry.client.RegistryClientConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -43,20 +45,34 @@ public final class ServiceCheck {
 
   /** Both services, then the topic. */
   public static TopicInfo check(String bootstrap, String registryUrl, String topic, Duration timeout) {
+    return check(bootstrap, registryUrl, topic, timeout, ClientSettings.NONE);
+  }
+
+  /** Both services with the client settings of a secured cluster (SASL/TLS, registry credentials), then the topic. */
+  public static TopicInfo check(String bootstrap, String registryUrl, String topic, Duration timeout,
+      ClientSettings clients) {
     // Registry first: it answers (or not) in milliseconds, and a run that cannot serialize must not create topics.
-    checkRegistry(registryUrl, timeout);
-    return checkBroker(bootstrap, topic, timeout);
+    checkRegistry(registryUrl, timeout, clients);
+    return checkBroker(bootstrap, topic, timeout, clients);
   }
 
   /** Broker reachable (cluster described within the timeout), topic present or created. */
   public static TopicInfo checkBroker(String bootstrap, String topic, Duration timeout) {
+    return checkBroker(bootstrap, topic, timeout, ClientSettings.NONE);
+  }
+
+  /**
+   * Broker reachable, topic present (described, so a principal without CREATE rights can publish to an existing
+   * topic) or created; an authorization failure names the ACL that is missing.
+   */
+  public static TopicInfo checkBroker(String bootstrap, String topic, Duration timeout, ClientSettings clients) {
     int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
     probeTcp(bootstrap, ms);
-    Map<String, Object> conf = Map.of(
+    Map<String, Object> conf = clients.admin(Map.of(
         AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms,
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms,
-        AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
+        AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000));
     Admin admin;
     try {
       admin = Admin.create(conf);
@@ -69,13 +85,18 @@ public final class ServiceCheck {
         admin.describeCluster().nodes().get(ms, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.TimeoutException | ExecutionException e) {
         throw new PublishException("broker at " + bootstrap + " unreachable: no answer within "
-            + timeout.toSeconds() + " s", e);
+            + timeout.toSeconds() + " s" + (e.getCause() == null ? "" : ": " + FramePublisher.messageChain(e.getCause())),
+            e);
       }
       boolean created = false;
       TopicDescription description;
       try {
         description = describe(admin, topic, ms);
       } catch (ExecutionException e) {
+        String denied = clients.denied(e.getCause(), "DESCRIBE", "topic " + topic);
+        if (denied != null) {
+          throw new PublishException(denied, e.getCause());
+        }
         if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
           throw new PublishException("cannot describe topic " + topic + " at " + bootstrap + ": "
               + FramePublisher.messageChain(e.getCause()), e);
@@ -86,6 +107,10 @@ public final class ServiceCheck {
           created = true;
           log.info("created topic {} with the broker's default partitions and replication", topic);
         } catch (ExecutionException ce) {
+          String createDenied = clients.denied(ce.getCause(), "CREATE", "topic " + topic);
+          if (createDenied != null) {
+            throw new PublishException("topic " + topic + " does not exist and " + createDenied, ce.getCause());
+          }
           if (!(ce.getCause() instanceof TopicExistsException)) {
             throw new PublishException("cannot create topic " + topic + " at " + bootstrap + ": "
                 + FramePublisher.messageChain(ce.getCause()), ce);
@@ -94,7 +119,18 @@ public final class ServiceCheck {
         description = describeUntilPresent(admin, topic, ms);
       }
       ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-      Config config = admin.describeConfigs(List.of(res)).all().get(ms, TimeUnit.MILLISECONDS).get(res);
+      Config config;
+      try {
+        config = admin.describeConfigs(List.of(res)).all().get(ms, TimeUnit.MILLISECONDS).get(res);
+      } catch (ExecutionException e) {
+        String denied = clients.denied(e.getCause(), "DESCRIBE_CONFIGS", "topic " + topic);
+        if (denied == null) {
+          throw e;
+        }
+        // Without the right the limit is unknown: keep Kafka's default, and let the broker refuse larger frames.
+        log.warn("{}; assuming Kafka's default max.message.bytes for {}", denied, topic);
+        config = null;
+      }
       ConfigEntry max = config == null ? null : config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
       long maxMessageBytes = max == null || max.value() == null ? 1_048_588L : Long.parseLong(max.value());
       return new TopicInfo(topic, description.partitions().size(), maxMessageBytes, created);
@@ -160,18 +196,38 @@ public final class ServiceCheck {
    * accept) passes when any of them answers.
    */
   public static void checkRegistry(String registryUrl, Duration timeout) {
+    checkRegistry(registryUrl, timeout, ClientSettings.NONE);
+  }
+
+  /** The same, with the registry credentials and TLS settings the serializer will use. */
+  public static void checkRegistry(String registryUrl, Duration timeout, ClientSettings clients) {
     if (registryUrl == null || registryUrl.isBlank()) {
       throw new PublishException("no schema registry URL given");
     }
-    HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    RegistryClientConfig registry;
+    try {
+      registry = clients.registryClient(registryUrl);
+    } catch (RuntimeException e) {
+      throw new PublishException("schema registry settings: " + e.getMessage(), e);
+    }
+    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(timeout);
+    if (registry.sslContext() != null) {
+      builder.sslContext(registry.sslContext());
+    }
+    String authorization = registry.bearerToken() != null ? "Bearer " + registry.bearerToken()
+        : registry.basicAuthUserInfo() == null ? null : "Basic " + java.util.Base64.getEncoder()
+            .encodeToString(registry.basicAuthUserInfo().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    HttpClient http = builder.build();
     StringBuilder problems = new StringBuilder();
     for (String base : registryUrl.split(",")) {
       String url = base.trim().replaceAll("/+$", "") + "/subjects";
       try {
-        HttpResponse<String> r = http.send(
-            HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET()
-                .header("Accept", "application/vnd.schemaregistry.v1+json").build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET()
+            .header("Accept", "application/vnd.schemaregistry.v1+json");
+        if (authorization != null) {
+          request.header("Authorization", authorization);
+        }
+        HttpResponse<String> r = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200) {
           return;
         }

@@ -22,13 +22,15 @@ import org.apache.kafka.common.security.ssl.DefaultSslEngineFactory;
  *
  * @param baseUrls        registry base URLs, tried in turn when one cannot be reached (no user info, no trailing /)
  * @param basicAuthUserInfo {@code user:password} for an Authorization header, or null for none
+ * @param bearerToken     a token sent as {@code Authorization: Bearer ...} (OAuth proxies, Confluent Cloud style),
+ *                        or null for none; exclusive with basic auth
  * @param sslContext      TLS context for https URLs, or null for the JDK default
  * @param connectTimeout  TCP connect timeout per URL
  * @param requestTimeout  timeout of one request to one URL
  */
 public record RegistryClientConfig(
     List<URI> baseUrls, String basicAuthUserInfo, SSLContext sslContext, Duration connectTimeout,
-    Duration requestTimeout) {
+    Duration requestTimeout, String bearerToken) {
 
   public RegistryClientConfig {
     baseUrls = List.copyOf(baseUrls);
@@ -41,6 +43,14 @@ public record RegistryClientConfig(
       // Never echo the value: it is a credential.
       throw new IllegalArgumentException("basic auth user info must be user:password (no ':' found)");
     }
+    if (basicAuthUserInfo != null && bearerToken != null) {
+      throw new IllegalArgumentException("basic auth and a bearer token exclude each other: configure one");
+    }
+  }
+
+  public RegistryClientConfig(List<URI> baseUrls, String basicAuthUserInfo, SSLContext sslContext,
+      Duration connectTimeout, Duration requestTimeout) {
+    this(baseUrls, basicAuthUserInfo, sslContext, connectTimeout, requestTimeout, null);
   }
 
   /** Plain settings for comma-separated URLs with the default timeouts. */
@@ -49,11 +59,15 @@ public record RegistryClientConfig(
   }
 
   public RegistryClientConfig withBasicAuth(String userInfo) {
-    return new RegistryClientConfig(baseUrls, userInfo, sslContext, connectTimeout, requestTimeout);
+    return new RegistryClientConfig(baseUrls, userInfo, sslContext, connectTimeout, requestTimeout, bearerToken);
+  }
+
+  public RegistryClientConfig withBearerToken(String token) {
+    return new RegistryClientConfig(baseUrls, basicAuthUserInfo, sslContext, connectTimeout, requestTimeout, token);
   }
 
   public RegistryClientConfig withTimeouts(Duration connect, Duration request) {
-    return new RegistryClientConfig(baseUrls, basicAuthUserInfo, sslContext, connect, request);
+    return new RegistryClientConfig(baseUrls, basicAuthUserInfo, sslContext, connect, request, bearerToken);
   }
 
   /**
@@ -96,10 +110,25 @@ public record RegistryClientConfig(
             + (userInfo.isEmpty() ? "it is empty" : "no ':' found") + ")");
       }
     }
+    String bearer = null;
+    if (!config.getString(SchemaRegistryClientConfig.BEARER_AUTH_CREDENTIALS_SOURCE).isEmpty()) {
+      bearer = password(config, SchemaRegistryClientConfig.BEARER_AUTH_TOKEN_CONFIG);
+      if (bearer.isBlank()) {
+        throw new ConfigException(SchemaRegistryClientConfig.BEARER_AUTH_TOKEN_CONFIG + " is empty but "
+            + SchemaRegistryClientConfig.BEARER_AUTH_CREDENTIALS_SOURCE + "=STATIC_TOKEN");
+      }
+      if (source.equals(SchemaRegistryClientConfig.CREDENTIALS_SOURCE_URL)) {
+        userInfo = null; // a URL's user info is not a configured credential; the token is
+      }
+    }
     SSLContext ssl = sslContext(configs);
-    return new RegistryClientConfig(urls, userInfo, ssl,
-        Duration.ofMillis(config.getInt(SchemaRegistryClientConfig.HTTP_CONNECT_TIMEOUT_MS)),
-        Duration.ofMillis(config.getInt(SchemaRegistryClientConfig.HTTP_READ_TIMEOUT_MS)));
+    try {
+      return new RegistryClientConfig(urls, userInfo, ssl,
+          Duration.ofMillis(config.getInt(SchemaRegistryClientConfig.HTTP_CONNECT_TIMEOUT_MS)),
+          Duration.ofMillis(config.getInt(SchemaRegistryClientConfig.HTTP_READ_TIMEOUT_MS)), bearer);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
   }
 
   private static String password(AbstractConfig config, String name) {
@@ -164,6 +193,7 @@ public record RegistryClientConfig(
   public String toString() {
     // No credentials in logs.
     return "RegistryClientConfig[baseUrls=" + baseUrls + ", basicAuth=" + (basicAuthUserInfo != null)
+        + ", bearer=" + (bearerToken != null)
         + ", tls=" + (sslContext != null) + ", connectTimeout=" + connectTimeout + ", requestTimeout="
         + requestTimeout + "]";
   }

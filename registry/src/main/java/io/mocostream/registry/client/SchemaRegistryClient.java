@@ -67,7 +67,8 @@ public final class SchemaRegistryClient implements AutoCloseable {
       builder.sslContext(config.sslContext());
     }
     this.http = builder.build();
-    this.authorization = config.basicAuthUserInfo() == null ? null
+    this.authorization = config.bearerToken() != null ? "Bearer " + config.bearerToken()
+        : config.basicAuthUserInfo() == null ? null
         : "Basic " + Base64.getEncoder().encodeToString(config.basicAuthUserInfo().getBytes(StandardCharsets.UTF_8));
   }
 

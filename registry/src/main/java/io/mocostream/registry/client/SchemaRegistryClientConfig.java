@@ -41,6 +41,14 @@ public final class SchemaRegistryClientConfig extends AbstractConfig {
   public static final String SCHEMA_REGISTRY_USER_INFO_CONFIG = "schema.registry.basic.auth.user.info";
   public static final String SCHEMA_REGISTRY_USER_INFO_DOC = "Deprecated alias of " + USER_INFO_CONFIG + ".";
 
+  public static final String BEARER_AUTH_CREDENTIALS_SOURCE = "bearer.auth.credentials.source";
+  public static final String BEARER_AUTH_CREDENTIALS_SOURCE_DOC =
+      "STATIC_TOKEN to send bearer.auth.token as 'Authorization: Bearer <token>' with every request (unset: no"
+          + " bearer token). Confluent's OAUTHBEARER and SASL_OAUTHBEARER_INHERIT sources are not supported.";
+  public static final String BEARER_AUTH_TOKEN_CONFIG = "bearer.auth.token";
+  public static final String BEARER_AUTH_TOKEN_DOC = "The static bearer token (bearer.auth.credentials.source=STATIC_TOKEN).";
+  public static final String CREDENTIALS_SOURCE_STATIC_TOKEN = "STATIC_TOKEN";
+
   public static final String HTTP_CONNECT_TIMEOUT_MS = "http.connect.timeout.ms";
   public static final String HTTP_CONNECT_TIMEOUT_MS_DOC =
       "How long to wait for a TCP connection to one registry URL before trying the next. Default 5000 ms"
@@ -77,6 +85,10 @@ public final class SchemaRegistryClientConfig extends AbstractConfig {
             Importance.MEDIUM, BASIC_AUTH_CREDENTIALS_SOURCE_DOC)
         .define(USER_INFO_CONFIG, Type.PASSWORD, "", Importance.MEDIUM, USER_INFO_DOC)
         .define(SCHEMA_REGISTRY_USER_INFO_CONFIG, Type.PASSWORD, "", Importance.LOW, SCHEMA_REGISTRY_USER_INFO_DOC)
+        .define(BEARER_AUTH_CREDENTIALS_SOURCE, Type.STRING, "",
+            ConfigDef.CaseInsensitiveValidString.in("", CREDENTIALS_SOURCE_STATIC_TOKEN), Importance.MEDIUM,
+            BEARER_AUTH_CREDENTIALS_SOURCE_DOC)
+        .define(BEARER_AUTH_TOKEN_CONFIG, Type.PASSWORD, "", Importance.MEDIUM, BEARER_AUTH_TOKEN_DOC)
         .define(HTTP_CONNECT_TIMEOUT_MS, Type.INT, HTTP_CONNECT_TIMEOUT_MS_DEFAULT, ConfigDef.Range.atLeast(1),
             Importance.LOW, HTTP_CONNECT_TIMEOUT_MS_DOC)
         .define(HTTP_READ_TIMEOUT_MS, Type.INT, HTTP_READ_TIMEOUT_MS_DEFAULT, ConfigDef.Range.atLeast(1),

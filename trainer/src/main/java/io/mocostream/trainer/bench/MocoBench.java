@@ -35,9 +35,11 @@ import java.util.SplittableRandom;
  *
  * <p>Steps alternate (MoCo, plain, MoCo, ...) after separate warm-ups, so machine noise hits both alike. Inputs are
  * random 3×S×S tensors. The last line printed is
- * {@code moco_img_s=<a> plain_img_s=<b> moco_vs_plain=<plain_img_s / moco_img_s> gflops=<c>}, where gflops counts
- * the encoder's forward MACs (walked from the blocks) × 2 FLOPs × (3 for the query's forward + backward + 1 for the
- * key forward) per image of the MoCo step.
+ * {@code moco_img_s=<a> plain_img_s=<b> moco_vs_plain=<plain_img_s / moco_img_s> gflops=<c> contended_vs_alone=<d>},
+ * where gflops counts the encoder's forward MACs (walked from the blocks) × 2 FLOPs × (3 for the query's forward +
+ * backward + 1 for the key forward) per image of the MoCo step, and contended_vs_alone is the MoCo step rate while
+ * another process keeps one core busy ({@code sh -c 'while :; do :; done'}, started and stopped by the bench) over
+ * the rate without it: on two cores a fair share is 0.5; spinning PyTorch threads fall far below it.
  *
  * <p>Usage: {@code MocoBench --arch resnet18-cifar --batch 64 --steps 30 --device cpu|gpu [--warmup 3]
  * [--queue 65536] [--groups 2]}; threads: {@code -Dai.djl.pytorch.num_threads=N}.
@@ -126,6 +128,7 @@ public final class MocoBench {
                 plainPhases[0] += plain.lastForwardBackwardMs;
                 plainPhases[1] += plain.lastOptimizerMs;
             }
+            double contendedSeconds = contended(moco, views, batch, steps, warmup);
             double mocoSeconds = mocoPhases.totalMs() / 1000;
             StepTimings perStep = mocoPhases.dividedBy(steps);
             out.printf(Locale.ROOT, "moco  per step: %s (loss %.4f)%n", perStep, lastLoss);
@@ -135,10 +138,48 @@ public final class MocoBench {
             double plainImgS = (double) batch * steps / plainSeconds;
             double gflops = mocoImgS * plain.forwardMacsPerImage * 2 * 4 / 1e9;
             out.printf(Locale.ROOT, "encoder forward MACs per image: %d%n", plain.forwardMacsPerImage);
-            String summary = String.format(Locale.ROOT, "moco_img_s=%.2f plain_img_s=%.2f moco_vs_plain=%.3f gflops=%.1f",
-                    mocoImgS, plainImgS, plainImgS / mocoImgS, gflops);
+            double contendedImgS = (double) batch * steps / contendedSeconds;
+            out.printf(Locale.ROOT, "moco next to a busy process: %.2f img/s%n", contendedImgS);
+            String summary = String.format(Locale.ROOT,
+                    "moco_img_s=%.2f plain_img_s=%.2f moco_vs_plain=%.3f gflops=%.1f contended_vs_alone=%.3f",
+                    mocoImgS, plainImgS, plainImgS / mocoImgS, gflops, contendedImgS / mocoImgS);
             out.println(summary);
             return summary;
+        }
+    }
+
+    /**
+     * Seconds of {@code steps} MoCo steps (after {@code warmup} unmeasured ones) while a separate process spins on
+     * one core. A process, not a Java thread: the point is how PyTorch's threads share the CPU with someone else.
+     */
+    private static double contended(MocoEngine moco, float[][] views, int batch, int steps, int warmup) {
+        Process busy;
+        try {
+            busy = new ProcessBuilder("sh", "-c", "while :; do :; done").redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot start the busy process (sh) for the contended run", e);
+        }
+        Thread reaper = new Thread(busy::destroyForcibly, "moco-bench-busy-reaper");
+        Runtime.getRuntime().addShutdownHook(reaper); // never leave a spinning process behind
+        try {
+            for (int i = 0; i < warmup; i++) {
+                moco.step(views[i % 2], views[2 + i % 2], batch, null);
+            }
+            double ms = 0;
+            for (int i = 0; i < steps; i++) {
+                ms += moco.step(views[i % 2], views[2 + i % 2], batch, null).timings().totalMs();
+            }
+            return ms / 1000;
+        } finally {
+            busy.destroyForcibly();
+            try {
+                busy.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+                Runtime.getRuntime().removeShutdownHook(reaper);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway
+            }
         }
     }
 

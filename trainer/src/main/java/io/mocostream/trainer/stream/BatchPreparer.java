@@ -31,7 +31,12 @@ final class BatchPreparer implements AutoCloseable {
   private final long seed;
 
   BatchPreparer(String registryUrl, TrainerConfig config) {
-    this.reader = FrameReader.forRegistry(registryUrl);
+    this(Map.of("schema.registry.url", registryUrl), config);
+  }
+
+  /** @param serdeConfig the registry URL and its client settings (credentials, TLS) */
+  BatchPreparer(Map<String, ?> serdeConfig, TrainerConfig config) {
+    this.reader = new FrameReader(serdeConfig);
     // Decoded within the budget: however large a frame, it costs at most decodePixels × 3 bytes in the batch.
     this.decoder = new ImageDecoder(config.limits(), config.decodePixels());
     this.augmenter = new BatchAugmenter(new Augmenter(config.augment()), config.prepareThreads());

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import io.mocostream.registry.client.ClientSettings;
 import io.mocostream.registry.serde.KafkaAvroDeserializer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.avro.generic.IndexedRecord;
@@ -67,13 +68,18 @@ final class Checkpoints {
    * ~1 MiB chunks. The caller assigns partitions (see {@link #scan}) and closes it.
    */
   static KafkaConsumer<String, Object> avroReader(String bootstrap, String registryUrl) {
+    return avroReader(bootstrap, registryUrl, ClientSettings.NONE);
+  }
+
+  /** The same with a secured cluster's client settings. */
+  static KafkaConsumer<String, Object> avroReader(String bootstrap, String registryUrl, ClientSettings clients) {
     KafkaAvroDeserializer values = new KafkaAvroDeserializer();
-    values.configure(Map.of("schema.registry.url", registryUrl, "specific.avro.reader", true), false);
-    return new KafkaConsumer<>(Map.of(
+    values.configure(clients.serde(Map.of("schema.registry.url", registryUrl, "specific.avro.reader", true)), false);
+    return new KafkaConsumer<>(clients.consumer(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20), new StringDeserializer(), values);
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20)), new StringDeserializer(), values);
   }
 
   /** Every committed checkpoint manifest of {@code model} (their states may be gone), oldest first. */

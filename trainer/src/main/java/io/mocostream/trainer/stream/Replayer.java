@@ -1,6 +1,8 @@
 package io.mocostream.trainer.stream;
 
 import io.mocostream.encoder.format.Sha256;
+import io.mocostream.registry.client.ClientSettings;
+import io.mocostream.vision.model.ComputeThreads;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.StepSegment;
 import io.mocostream.schemas.TrainerCheckpoint;
@@ -48,8 +50,14 @@ public final class Replayer {
    */
   public static Result replay(String bootstrap, String registryUrl, TrainerConfig topics, long toVersion,
       PrintStream progress) {
+    return replay(bootstrap, registryUrl, topics, toVersion, progress, ClientSettings.NONE);
+  }
+
+  /** The same on a secured cluster: {@code clients} carries the Kafka and registry client settings. */
+  public static Result replay(String bootstrap, String registryUrl, TrainerConfig topics, long toVersion,
+      PrintStream progress, ClientSettings clients) {
     String model = topics.modelName();
-    try (KafkaConsumer<String, Object> meta = Checkpoints.avroReader(bootstrap, registryUrl)) {
+    try (KafkaConsumer<String, Object> meta = Checkpoints.avroReader(bootstrap, registryUrl, clients)) {
       EncoderVersion[] found = {null};
       Checkpoints.scan(meta, topics.versionsTopic(), TIMEOUT, r -> {
         if (r.value() instanceof EncoderVersion v && v.getModelName().equals(model) && v.getVersion() == toVersion) {
@@ -68,12 +76,6 @@ public final class Replayer {
       Map<String, String> settings = new TreeMap<>(TrainerConfig.parseComputeJson(checkpoint.getConfigJson()));
       settings.put(TrainerConfig.MODEL_NAME_CONFIG, model);
       TrainerConfig run = TrainerConfig.of(settings);
-      int threads = MocoEngine.intraOpThreads();
-      if (threads != run.computeThreads()) {
-        throw new IllegalStateException("model " + model + " trained with " + run.computeThreads()
-            + " compute threads and this process has " + threads + "; results differ in the last bits between thread "
-            + "counts: run replay with MOCOSTREAM_THREADS=" + run.computeThreads());
-      }
       long lastStep = version.getLineage().getLastStep();
       List<TrainerStep> log = new ArrayList<>();
       Checkpoints.scan(meta, version.getLineage().getStepLogTopic(), TIMEOUT, r -> {
@@ -91,17 +93,20 @@ public final class Replayer {
         throw new IllegalStateException("step log of model " + model + " ends at step " + log.size() + ", version "
             + toVersion + " was taken at step " + lastStep);
       }
-      String replayed = rebuild(bootstrap, registryUrl, run, log, progress);
+      String replayed = rebuild(bootstrap, registryUrl, run, log, progress, clients);
       return new Result(model, toVersion, lastStep, replayed, version.getPayloadSha256());
     }
   }
 
   private static String rebuild(String bootstrap, String registryUrl, TrainerConfig run, List<TrainerStep> log,
-      PrintStream progress) {
+      PrintStream progress, ClientSettings clients) {
     try (MocoEngine engine = new MocoEngine(run.moco());
-        BatchPreparer preparer = new BatchPreparer(registryUrl, run);
-        RangeReader frames = new RangeReader(bootstrap)) {
+        BatchPreparer preparer = new BatchPreparer(clients.serde(Map.of("schema.registry.url", registryUrl)), run);
+        RangeReader frames = new RangeReader(bootstrap, clients)) {
       for (TrainerStep s : log) {
+        // The run's thread count for this step (results differ in the last bits between counts); logs written
+        // before steps recorded it ran with the checkpoint's compute.threads throughout.
+        ComputeThreads.set(s.getComputeThreads() != null ? s.getComputeThreads() : run.computeThreads());
         List<BatchPreparer.Checked> checked = new ArrayList<>();
         for (StepSegment seg : s.getSegments()) {
           for (ConsumerRecord<byte[], byte[]> r : frames.read(new TopicPartition(seg.getTopic(), seg.getPartition()),
@@ -137,11 +142,15 @@ public final class Replayer {
     private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> buffered = new HashMap<>();
 
     RangeReader(String bootstrap) {
-      consumer = new KafkaConsumer<>(Map.of(
+      this(bootstrap, ClientSettings.NONE);
+    }
+
+    RangeReader(String bootstrap, ClientSettings clients) {
+      consumer = new KafkaConsumer<>(clients.consumer(Map.of(
           ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
           ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
           ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-          ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20), new ByteArrayDeserializer(),
+          ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20)), new ByteArrayDeserializer(),
           new ByteArrayDeserializer());
     }
 

@@ -10,6 +10,7 @@ import io.mocostream.frames.DeadLetter;
 import io.mocostream.frames.FrameReader;
 import io.mocostream.registry.client.RegistryClientConfig;
 import io.mocostream.registry.client.SchemaRegistryClient;
+import io.mocostream.registry.client.ClientSettings;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.Lineage;
 import io.mocostream.schemas.Metrics;
@@ -22,6 +23,7 @@ import io.mocostream.trainer.eval.KnnMonitor;
 import io.mocostream.trainer.eval.ProbeSet;
 import io.mocostream.trainer.moco.MocoEngine;
 import io.mocostream.trainer.moco.StepResult;
+import io.mocostream.vision.model.ComputeThreads;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -55,6 +57,7 @@ import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -83,7 +86,7 @@ public final class StreamTrainer implements AutoCloseable {
   private final String registryUrl;
   private final TrainerListener listener;
   private final String groupId;
-  private final Map<String, Object> clientOverrides;
+  private final ClientSettings clients;
   private volatile boolean stopping;
 
   // Set up by run(), on the training thread (the engine's grad mode is per thread).
@@ -127,7 +130,7 @@ public final class StreamTrainer implements AutoCloseable {
   static final int DIVERGED_AFTER_SKIPS = 3;
 
   public StreamTrainer(TrainerConfig config, String bootstrap, String registryUrl, TrainerListener listener) {
-    this(config, bootstrap, registryUrl, listener, Map.of());
+    this(config, bootstrap, registryUrl, listener, ClientSettings.NONE);
   }
 
   /**
@@ -136,12 +139,27 @@ public final class StreamTrainer implements AutoCloseable {
    */
   StreamTrainer(TrainerConfig config, String bootstrap, String registryUrl, TrainerListener listener,
       Map<String, Object> clientOverrides) {
+    this(config, bootstrap, registryUrl, listener, ClientSettings.of(strings(clientOverrides)));
+  }
+
+  /**
+   * @param clients Kafka client settings (SASL, TLS, ...) laid over the trainer's own for all its clients, and the
+   *                registry's credentials
+   */
+  public StreamTrainer(TrainerConfig config, String bootstrap, String registryUrl, TrainerListener listener,
+      ClientSettings clients) {
     this.config = config;
     this.bootstrap = bootstrap;
     this.registryUrl = registryUrl;
     this.listener = listener == null ? new TrainerListener() {} : listener;
     this.groupId = "mocostream-trainer-" + config.modelName();
-    this.clientOverrides = Map.copyOf(clientOverrides);
+    this.clients = clients;
+  }
+
+  private static Map<String, String> strings(Map<String, Object> m) {
+    Map<String, String> out = new HashMap<>();
+    m.forEach((k, v) -> out.put(k, String.valueOf(v)));
+    return out;
   }
 
   /** Asks {@link #run} to finish its current step, commit what it has and return. Any thread. */
@@ -177,7 +195,9 @@ public final class StreamTrainer implements AutoCloseable {
             lastPublishNanos = System.nanoTime();
           }
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
-          throw new IllegalStateException("trainer of model " + config.modelName() + " cannot go on: " + e.getMessage()
+          String denied = clients.denied(e, "WRITE", "transactional id " + transactionalId());
+          throw new IllegalStateException("trainer of model " + config.modelName() + " cannot go on: "
+              + (denied != null ? denied : e.getMessage())
               + (e instanceof ProducerFencedException ? " (another trainer of this model started)" : ""), e);
         } catch (KafkaException e) {
           recover(e);
@@ -203,9 +223,11 @@ public final class StreamTrainer implements AutoCloseable {
 
     Optional<Checkpoints.Restored> restored = readLatestCheckpoint();
     engine = newEngine();
+    // compute.threads (default: the CPU quota) on the thread that runs the steps; each step records it.
+    ComputeThreads.set(config.computeThreads());
     if (restored.isPresent()) {
       TrainerCheckpoint m = restored.get().manifest();
-      if (!m.getConfigFingerprint().equals(config.fingerprint())) {
+      if (!m.getConfigFingerprint().equals(config.fingerprint()) && !config.sameComputation(m.getConfigJson())) {
         throw new IllegalStateException("model " + config.modelName() + " was trained with another configuration ("
             + m.getConfigJson() + "); this run's is " + config.computeJson()
             + ". Keep the settings, or train under a new model name.");
@@ -228,7 +250,7 @@ public final class StreamTrainer implements AutoCloseable {
     step = committed.step;
     positions = new LinkedHashMap<>(committed.positions);
     probe = ProbeLoader.load(config);
-    preparer = new BatchPreparer(registryUrl, config);
+    preparer = new BatchPreparer(clients.serde(Map.of("schema.registry.url", registryUrl)), config);
     Map<String, Object> consumerConfig = new HashMap<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.GROUP_ID_CONFIG, groupId,
@@ -241,15 +263,15 @@ public final class StreamTrainer implements AutoCloseable {
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none",
         // New partitions of the frames topic are seen within this (the prefetcher checks as often).
         ConsumerConfig.METADATA_MAX_AGE_CONFIG, (int) Math.min(Integer.MAX_VALUE, config.partitionsCheck().toMillis())));
-    consumerConfig.putAll(clientOverrides(ConsumerConfig.configNames()));
-    consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    consumer = new KafkaConsumer<>(clients.consumer(consumerConfig), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer());
     prefetcher = new Prefetcher(consumer, preparer, config, positions, 2);
   }
 
   /** The trainer's transactional producer (transactions not yet initialised). */
   private KafkaProducer<String, Object> newProducer() {
     Map<String, Object> producerConfig = new HashMap<>(
-        EncoderPublisher.producerConfig(bootstrap, registryUrl, "mocostream-trainer-" + config.modelName()));
+        EncoderPublisher.producerConfig(bootstrap, registryUrl, transactionalId()));
     // A commit carries every step since the last one: give the transaction the broker's whole default maximum.
     producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) Duration.ofMinutes(15).toMillis());
     producerConfig.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Duration.ofMinutes(5).toMillis());
@@ -257,7 +279,7 @@ public final class StreamTrainer implements AutoCloseable {
     // limit, its step's transaction would fail on every retry and one frame would stop the trainer.
     producerConfig.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, (int) Math.max(EncoderPublisher.PRODUCER_MAX_REQUEST_SIZE,
         config.limits().maxBytes() + DEAD_LETTER_OVERHEAD));
-    producerConfig.putAll(clientOverrides(ProducerConfig.configNames()));
+    producerConfig = clients.producer(producerConfig);
     PassThroughSerializer values = new PassThroughSerializer();
     values.configure(producerConfig, false);
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -265,10 +287,9 @@ public final class StreamTrainer implements AutoCloseable {
     return new KafkaProducer<>(producerConfig, keys, values);
   }
 
-  private Map<String, Object> clientOverrides(Set<String> names) {
-    Map<String, Object> picked = new HashMap<>(clientOverrides);
-    picked.keySet().retainAll(names);
-    return picked;
+  /** The producer's transactional id (and the trainer's ACL resource): one per model, so a zombie is fenced. */
+  private String transactionalId() {
+    return "mocostream-trainer-" + config.modelName();
   }
 
   /** Opens the transaction that the next sends belong to, unless one is open. */
@@ -354,7 +375,8 @@ public final class StreamTrainer implements AutoCloseable {
     TrainerStep entry = TrainerStep.newBuilder()
         .setModelName(config.modelName()).setStep(step).setSegments(batch.segments()).setBatchSize(batch.n())
         .setRejected(batch.rejected().size()).setSkipped(skipped).setLoss(skipped ? null : loss)
-        .setCreatedAt(Instant.now()).setRetentionGaps(batch.gaps()).build();
+        .setCreatedAt(Instant.now()).setRetentionGaps(batch.gaps()).setComputeThreads(ComputeThreads.current())
+        .build();
     producer.send(new ProducerRecord<>(config.stepsTopic(), config.modelName(), entry));
     positions.putAll(batch.nextOffsets());
     listener.onStep(step, loss, skipped ? 0 : batch.n(), rejectedTotal, skippedTotal, imagesPerSecond(),
@@ -586,7 +608,7 @@ public final class StreamTrainer implements AutoCloseable {
   }
 
   private Optional<Checkpoints.Restored> readLatestCheckpoint() {
-    try (KafkaConsumer<String, Object> c = Checkpoints.avroReader(bootstrap, registryUrl)) {
+    try (KafkaConsumer<String, Object> c = Checkpoints.avroReader(bootstrap, registryUrl, clients)) {
       return Checkpoints.readLatest(c, config.stateTopic(), config.modelName(), signer.trustedKeys(), TIMEOUT);
     }
   }
@@ -598,8 +620,9 @@ public final class StreamTrainer implements AutoCloseable {
       return description.partitions().stream()
           .map(p -> new TopicPartition(config.framesTopic(), p.partition())).toList();
     } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException("cannot describe the frames topic " + config.framesTopic() + " on " + bootstrap
-          + ": " + e.getMessage(), e);
+      String denied = clients.denied(e, "DESCRIBE", "topic " + config.framesTopic());
+      throw new IllegalStateException(denied != null ? denied : "cannot describe the frames topic "
+          + config.framesTopic() + " on " + bootstrap + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
@@ -607,27 +630,54 @@ public final class StreamTrainer implements AutoCloseable {
   }
 
   private Admin admin() {
-    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis()));
+    return Admin.create(clients.admin(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis())));
   }
 
-  /** Creates the trainer's topics when missing (the frames topic too, so a trainer can start before producers). */
+  /**
+   * The topics a trainer with {@code config} uses, with their settings, except the model topic ({@link ModelTopics}):
+   * what an operator creates in advance for a trainer whose principal may not create topics.
+   */
+  public static List<NewTopic> topics(TrainerConfig config) {
+    return List.of(
+        new NewTopic(config.framesTopic(), Optional.empty(), Optional.empty()),
+        // A dead letter is a whole original frame: the topic holds the largest one the limits allow.
+        new NewTopic(config.dlqTopic(), Optional.empty(), Optional.empty()).configs(Map.of("max.message.bytes",
+            String.valueOf(config.limits().maxBytes() + DEAD_LETTER_OVERHEAD))),
+        new NewTopic(config.stepsTopic(), Optional.of(1), Optional.empty())
+            .configs(Map.of("retention.ms", "-1", "cleanup.policy", "delete")),
+        new NewTopic(config.stateTopic(), Optional.of(1), Optional.empty()).configs(Checkpoints.topicConfigs()));
+  }
+
+  /**
+   * Creates the trainer's topics when missing (the frames topic too, so a trainer can start before producers).
+   * Topics that exist are only described: on a secured cluster the trainer's principal needs no CREATE right.
+   */
   private void ensureTopics() {
     try (Admin admin = admin()) {
-      List<NewTopic> topics = List.of(
-          new NewTopic(config.framesTopic(), Optional.empty(), Optional.empty()),
-          new NewTopic(config.dlqTopic(), Optional.empty(), Optional.empty()).configs(Map.of("max.message.bytes",
-              String.valueOf(config.limits().maxBytes() + DEAD_LETTER_OVERHEAD))),
-          new NewTopic(config.stepsTopic(), Optional.of(1), Optional.empty())
-              .configs(Map.of("retention.ms", "-1", "cleanup.policy", "delete")),
-          new NewTopic(config.stateTopic(), Optional.of(1), Optional.empty()).configs(Checkpoints.topicConfigs()));
-      for (var e : admin.createTopics(topics).values().entrySet()) {
+      List<NewTopic> wanted = topics(config);
+      List<NewTopic> missing = new ArrayList<>();
+      for (NewTopic t : wanted) {
+        try {
+          admin.describeTopics(List.of(t.name())).allTopicNames().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (ExecutionException ex) {
+          if (!(ex.getCause() instanceof UnknownTopicOrPartitionException)) {
+            String denied = clients.denied(ex.getCause(), "DESCRIBE", "topic " + t.name());
+            throw new IllegalStateException(denied != null ? denied : "cannot describe topic " + t.name() + " on "
+                + bootstrap + ": " + ex.getCause().getMessage(), ex.getCause());
+          }
+          missing.add(t);
+        }
+      }
+      for (var e : admin.createTopics(missing).values().entrySet()) {
         try {
           e.getValue().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (ExecutionException ex) {
           if (!(ex.getCause() instanceof TopicExistsException)) {
-            throw new IllegalStateException("cannot create topic " + e.getKey() + " on " + bootstrap + ": "
-                + ex.getCause().getMessage(), ex.getCause());
+            String denied = clients.denied(ex.getCause(), "CREATE", "topic " + e.getKey());
+            throw new IllegalStateException(denied != null ? "topic " + e.getKey() + " does not exist and " + denied
+                : "cannot create topic " + e.getKey() + " on " + bootstrap + ": " + ex.getCause().getMessage(),
+                ex.getCause());
           }
         }
       }

@@ -116,8 +116,8 @@ public final class TrainerConfig {
   /** Fills defaults and validates every value, naming the key and value of the first that is wrong. */
   private TrainerConfig(Map<String, String> settings) {
     Map<String, String> all = new TreeMap<>(DEFAULTS);
-    all.put(THREADS_CONFIG, String.valueOf(Integer.getInteger("ai.djl.pytorch.num_threads",
-        Runtime.getRuntime().availableProcessors())));
+    // The CPU quota's count (or -Dai.djl.pytorch.num_threads): applied to the training thread, recorded per step.
+    all.put(THREADS_CONFIG, String.valueOf(io.mocostream.vision.model.ComputeThreads.configured()));
     all.putAll(settings);
     for (String key : all.keySet()) {
       if (!KNOWN.contains(key) && !key.startsWith("moco.")) {
@@ -285,11 +285,15 @@ public final class TrainerConfig {
     return Duration.ofMillis(longValue(PARTITIONS_CHECK_MS_CONFIG));
   }
 
-  /** What decides the computation: replay needs exactly these, and they make the config fingerprint. */
+  /**
+   * What decides the computation: replay needs exactly these, and they make the config fingerprint. The thread
+   * count is not among them: it is recorded with each step (replay sets it back per step), so a trainer
+   * rescheduled onto a node of another size resumes.
+   */
   public Map<String, String> computeProperties() {
     Map<String, String> compute = new TreeMap<>();
     properties.forEach((k, v) -> {
-      if (k.startsWith("moco.") || k.startsWith("augment.") || k.startsWith("decode.") || k.equals(THREADS_CONFIG)) {
+      if (k.startsWith("moco.") || k.startsWith("augment.") || k.startsWith("decode.")) {
         compute.put(k, v);
       }
     });
@@ -308,6 +312,16 @@ public final class TrainerConfig {
   /** Hex SHA-256 of {@link #computeJson()}. */
   public String fingerprint() {
     return Sha256.hex(computeJson().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Whether a checkpoint's configuration JSON describes the same computation as this config; a thread count in it
+   * (checkpoints written before the count moved to the step log) does not count.
+   */
+  public boolean sameComputation(String checkpointJson) {
+    Map<String, String> theirs = parseComputeJson(checkpointJson);
+    theirs.remove(THREADS_CONFIG);
+    return theirs.equals(computeProperties());
   }
 
   /** Reads the compute part back from a checkpoint's JSON. */

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class MocoBenchTest {
 
     private static final Pattern SUMMARY = Pattern.compile(
-            "moco_img_s=([0-9.]+) plain_img_s=([0-9.]+) moco_vs_plain=([0-9.]+) gflops=([0-9.]+)");
+            "moco_img_s=([0-9.]+) plain_img_s=([0-9.]+) moco_vs_plain=([0-9.]+) gflops=([0-9.]+) contended_vs_alone=([0-9.]+)");
 
     @Test
     void printsTheSummaryLineLast() {
@@ -32,6 +32,7 @@ class MocoBenchTest {
         double plain = Double.parseDouble(m.group(2));
         assertEquals(plain / moco, Double.parseDouble(m.group(3)), 0.01);
         assertTrue(Double.parseDouble(m.group(4)) > 0);
+        assertTrue(Double.parseDouble(m.group(5)) > 0, "the contended run (next to a busy process) ran: " + summary);
         assertTrue(lines[0].contains("threads="), lines[0]);
     }
 

@@ -2,6 +2,7 @@ package io.mocostream.trainer.stream;
 
 import io.mocostream.schemas.StepSegment;
 import io.mocostream.trainer.moco.QueueEntry;
+import io.mocostream.vision.augment.BatchAugmenter;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
@@ -18,6 +19,8 @@ import org.apache.kafka.common.TopicPartition;
  * @param segments    offset ranges in batch order (the step log's record of the batch)
  * @param nextOffsets per partition, the offset after the batch's last record (what a checkpoint commits)
  * @param bytes       payload bytes of the batch's records
+ * @param items       the usable frames' decoded images and positions, in batch order (the replay buffer keeps them)
  */
 record PreparedBatch(int n, float[] queryViews, float[] keyViews, List<QueueEntry> entries, List<Rejection> rejected,
-                     List<StepSegment> segments, Map<TopicPartition, Long> nextOffsets, long bytes) {}
+                     List<StepSegment> segments, Map<TopicPartition, Long> nextOffsets, long bytes,
+                     List<BatchAugmenter.Item> items) {}

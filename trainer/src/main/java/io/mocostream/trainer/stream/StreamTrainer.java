@@ -94,6 +94,8 @@ public final class StreamTrainer implements AutoCloseable {
   private Prefetcher prefetcher;
   private EncoderPublisher publisher;
   private ProbeSet probe;
+  /** The replay buffer, or null when off ({@link TrainerConfig#REPLAY_BUFFER_SIZE_CONFIG}). */
+  private ReplayStage replay;
 
   /** What the last commit made durable: where a failed transaction rolls back to. */
   private record Committed(long step, long version, byte[] state, Map<TopicPartition, Long> positions) {}
@@ -193,6 +195,8 @@ public final class StreamTrainer implements AutoCloseable {
 
     Optional<Checkpoints.Restored> restored = readLatestCheckpoint();
     engine = newEngine();
+    preparer = new BatchPreparer(registryUrl, config);
+    replay = ReplayStage.of(config);
     if (restored.isPresent()) {
       TrainerCheckpoint m = restored.get().manifest();
       if (!m.getConfigFingerprint().equals(config.fingerprint())) {
@@ -213,7 +217,6 @@ public final class StreamTrainer implements AutoCloseable {
     step = committed.step;
     positions = new LinkedHashMap<>(committed.positions);
     probe = ProbeLoader.load(config);
-    preparer = new BatchPreparer(registryUrl, config);
     Map<String, Object> consumerConfig = new HashMap<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.GROUP_ID_CONFIG, groupId,
@@ -266,6 +269,9 @@ public final class StreamTrainer implements AutoCloseable {
   }
 
   private void loadState(byte[] state) {
+    if (replay != null) {
+      state = replay.unwrap(state, at -> ReplayStage.readBack(bootstrap, preparer, at));
+    }
     try {
       engine.loadState(new ByteArrayInputStream(state));
     } catch (IOException e) {
@@ -280,7 +286,7 @@ public final class StreamTrainer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot save the trainer state", e);
     }
-    return out.toByteArray();
+    return replay == null ? out.toByteArray() : replay.wrap(out.toByteArray());
   }
 
   private void trainOn(PreparedBatch batch) {
@@ -298,8 +304,13 @@ public final class StreamTrainer implements AutoCloseable {
     rejectedTotal += batch.rejected().size();
     double loss = Double.NaN;
     boolean skipped = true;
-    if (batch.n() >= 2) {
-      StepResult result = engine.step(batch.queryViews(), batch.keyViews(), batch.n(), batch.entries());
+    // With the replay buffer the step trains on frames drawn from it; the step log keeps both compositions.
+    ReplayStage.Drawn drawn = replay == null ? null : replay.admitAndDraw(batch, config.framesTopic(), engine, step + 1);
+    int n = drawn == null ? batch.n() : drawn.n();
+    if (n >= 2) {
+      StepResult result = drawn == null
+          ? engine.step(batch.queryViews(), batch.keyViews(), batch.n(), batch.entries())
+          : engine.step(drawn.queryViews(), drawn.keyViews(), drawn.n(), drawn.entries());
       loss = result.loss();
       skipped = !result.finite();
       if (skipped) {
@@ -307,7 +318,7 @@ public final class StreamTrainer implements AutoCloseable {
             result.loss());
       }
     } else {
-      log.warn("step {}: only {} usable frames among {} records; step skipped", step + 1, batch.n(),
+      log.warn("step {}: only {} usable frames among {} records; step skipped", step + 1, n,
           batch.n() + batch.rejected().size());
     }
     step++;
@@ -315,17 +326,18 @@ public final class StreamTrainer implements AutoCloseable {
     if (skipped) {
       skippedTotal++;
     } else {
-      intervalImages += batch.n();
+      intervalImages += n;
       intervalLossSum += loss;
       intervalLossCount++;
     }
     TrainerStep entry = TrainerStep.newBuilder()
-        .setModelName(config.modelName()).setStep(step).setSegments(batch.segments()).setBatchSize(batch.n())
+        .setModelName(config.modelName()).setStep(step).setSegments(batch.segments()).setBatchSize(n)
+        .setDrawn(drawn == null ? null : drawn.segments())
         .setRejected(batch.rejected().size()).setSkipped(skipped).setLoss(skipped ? null : loss)
         .setCreatedAt(Instant.now()).build();
     producer.send(new ProducerRecord<>(config.stepsTopic(), config.modelName(), entry));
     positions.putAll(batch.nextOffsets());
-    listener.onStep(step, loss, skipped ? 0 : batch.n(), rejectedTotal, skippedTotal, imagesPerSecond(),
+    listener.onStep(step, loss, skipped ? 0 : n, rejectedTotal, skippedTotal, imagesPerSecond(),
         prefetcher.lag());
   }
 
@@ -466,6 +478,9 @@ public final class StreamTrainer implements AutoCloseable {
         if (committed.state == null) {
           engine.close();
           engine = newEngine();
+          if (replay != null) {
+            replay.clear();
+          }
         } else {
           loadState(committed.state);
         }
@@ -570,6 +585,10 @@ public final class StreamTrainer implements AutoCloseable {
     if (preparer != null) {
       preparer.close();
       preparer = null;
+    }
+    if (replay != null) {
+      replay.close();
+      replay = null;
     }
     if (engine != null) {
       engine.close();

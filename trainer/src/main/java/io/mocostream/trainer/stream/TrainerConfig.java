@@ -67,6 +67,11 @@ public final class TrainerConfig {
   public static final String MAX_BYTES_CONFIG = "decode.max.bytes";
   /** Largest frame accepted, pixels (width × height, from the header, before decoding). */
   public static final String MAX_PIXELS_CONFIG = "decode.max.pixels";
+  /**
+   * Frames kept in a redundancy-reducing replay buffer (after MinRed; steps train on batches drawn from it, for
+   * correlated feeds); 0 (the default) trains on each consumed batch as it comes. See {@link ReplayStage}.
+   */
+  public static final String REPLAY_BUFFER_SIZE_CONFIG = ReplayStage.SIZE_CONFIG;
   /** PyTorch intra-op threads; part of what replay must match (bits differ between counts). */
   public static final String THREADS_CONFIG = "compute.threads";
 
@@ -110,7 +115,7 @@ public final class TrainerConfig {
         Runtime.getRuntime().availableProcessors())));
     all.putAll(settings);
     for (String key : all.keySet()) {
-      if (!KNOWN.contains(key) && !key.startsWith("moco.")) {
+      if (!KNOWN.contains(key) && !key.startsWith("moco.") && !key.equals(ReplayStage.SIZE_CONFIG)) {
         throw new IllegalArgumentException("unknown trainer configuration key '" + key + "'");
       }
     }
@@ -142,6 +147,7 @@ public final class TrainerConfig {
           + " must lie in 2.." + BATCH_SIZE_CONFIG + " (BatchNorm needs two images)");
     }
     moco(); // validates moco.* keys
+    ReplayStage.bufferSize(this);
     limits();
   }
 
@@ -259,6 +265,10 @@ public final class TrainerConfig {
     Map<String, String> compute = new TreeMap<>();
     properties.forEach((k, v) -> {
       if (k.startsWith("moco.") || k.startsWith("augment.") || k.startsWith("decode.") || k.equals(THREADS_CONFIG)) {
+        compute.put(k, v);
+      }
+      // Only when on: runs without a buffer keep the fingerprint they had before the key existed.
+      if (k.equals(ReplayStage.SIZE_CONFIG) && !v.trim().equals("0")) {
         compute.put(k, v);
       }
     });

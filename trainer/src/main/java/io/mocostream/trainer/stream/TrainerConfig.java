@@ -63,6 +63,11 @@ public final class TrainerConfig {
   public static final String DEVICE_CONFIG = "trainer.device";
   /** Augmentation: {@code v2} (aug+) or {@code v1}. */
   public static final String AUGMENT_CONFIG = "augment.preset";
+  /**
+   * RandomResizedCrop's smallest area fraction (default: the preset's, 0.2 for v2); at 28 px a fifth of the image is
+   * a few strokes, so small images may want more.
+   */
+  public static final String CROP_MIN_SCALE_CONFIG = "augment.crop.min.scale";
   /** Largest frame payload accepted, bytes. */
   public static final String MAX_BYTES_CONFIG = "decode.max.bytes";
   /** Largest frame accepted, pixels (width × height, from the header, before decoding). */
@@ -102,7 +107,7 @@ public final class TrainerConfig {
       STEPS_TOPIC_CONFIG, STATE_TOPIC_CONFIG, VERSIONS_TOPIC_CONFIG, BATCH_SIZE_CONFIG, MAX_WAIT_MS_CONFIG,
       MIN_BATCH_CONFIG, PUBLISH_EVERY_STEPS_CONFIG, PUBLISH_EVERY_SECONDS_CONFIG, MAX_STEPS_CONFIG, KEYS_DIR_CONFIG,
       PROBE_CONFIG, PROBE_BANK_CONFIG, PROBE_QUERIES_CONFIG, PREPARE_THREADS_CONFIG, DEVICE_CONFIG, AUGMENT_CONFIG,
-      MAX_BYTES_CONFIG, MAX_PIXELS_CONFIG, THREADS_CONFIG);
+      MAX_BYTES_CONFIG, MAX_PIXELS_CONFIG, THREADS_CONFIG, CROP_MIN_SCALE_CONFIG);
 
   private static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
@@ -147,6 +152,7 @@ public final class TrainerConfig {
           + " must lie in 2.." + BATCH_SIZE_CONFIG + " (BatchNorm needs two images)");
     }
     moco(); // validates moco.* keys
+    augment();
     ReplayStage.bufferSize(this);
     limits();
   }
@@ -251,9 +257,19 @@ public final class TrainerConfig {
   /** Augmentation for the architecture's input geometry. */
   public AugmentConfig augment() {
     Architecture arch = moco().architecture();
-    return properties.get(AUGMENT_CONFIG).equals("v1")
+    AugmentConfig preset = properties.get(AUGMENT_CONFIG).equals("v1")
         ? AugmentConfig.mocoV1(arch.inputSize(), arch.channels())
         : AugmentConfig.mocoV2(arch.inputSize(), arch.channels());
+    String minScale = properties.get(CROP_MIN_SCALE_CONFIG);
+    if (minScale == null) {
+      return preset;
+    }
+    try {
+      return preset.withCropScale(Double.parseDouble(minScale.trim()), preset.cropScaleMax());
+    } catch (IllegalArgumentException e) { // NumberFormatException included
+      throw new IllegalArgumentException(CROP_MIN_SCALE_CONFIG + "='" + minScale + "': expected a number in (0, 1] ("
+          + e.getMessage() + ")");
+    }
   }
 
   public FrameLimits limits() {

@@ -48,11 +48,14 @@ public final class CorrelatedBench {
         + "buffer %d frames; mask window %d ms%n", minutes, cameras, burst, CorrelatedSource.DEFAULT_INTERVAL_MS,
         buffer, window);
 
-    LearnBench.Result iid = LearnBench.train(bootstrap, registryUrl, minutes, overrides, LearnBench.Feed.iid(), "iid",
-        out);
+    // One version per run, at its end: no kNN passes (and their time) in between.
+    Map<String, String> common = new HashMap<>(overrides);
+    common.putIfAbsent(TrainerConfig.PUBLISH_EVERY_SECONDS_CONFIG, String.valueOf((long) (minutes * 60) + 3600));
+    LearnBench.Result iid = LearnBench.train(bootstrap, registryUrl, minutes, common, LearnBench.Feed.iid(), "iid",
+        true, out);
     Map<Variant, LearnBench.Result> results = new LinkedHashMap<>();
     for (Variant v : chosen) {
-      Map<String, String> settings = new HashMap<>(overrides);
+      Map<String, String> settings = new HashMap<>(common);
       if (v.buffer()) {
         settings.put(TrainerConfig.REPLAY_BUFFER_SIZE_CONFIG, String.valueOf(buffer));
       }
@@ -60,7 +63,7 @@ public final class CorrelatedBench {
         settings.put(MocoConfig.SAME_SOURCE_WINDOW_MS_CONFIG, String.valueOf(window));
       }
       results.put(v, LearnBench.train(bootstrap, registryUrl, minutes, settings, new LearnBench.Feed(feed),
-          "correlated-" + v.name(), out));
+          "correlated-" + v.name(), false, out));
     }
     out.printf(Locale.ROOT, "run iid: knn=%.4f steps=%d img_s=%.1f (raw pixels %.4f, random init %.4f)%n", iid.knn(),
         iid.steps(), iid.imagesPerSecond(), iid.rawPixels(), iid.randomInit());

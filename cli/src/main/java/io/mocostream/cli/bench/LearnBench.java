@@ -57,7 +57,8 @@ public final class LearnBench {
     s.put(TrainerConfig.BATCH_SIZE_CONFIG, "64");
     s.put(TrainerConfig.MAX_WAIT_MS_CONFIG, "1000");
     s.put(TrainerConfig.PUBLISH_EVERY_STEPS_CONFIG, "0");
-    s.put(TrainerConfig.PUBLISH_EVERY_SECONDS_CONFIG, "30");
+    // Each version costs a kNN pass over the probe (2,500 images) on the training thread: once a minute is a curve.
+    s.put(TrainerConfig.PUBLISH_EVERY_SECONDS_CONFIG, "60");
     s.put(TrainerConfig.PROBE_CONFIG, "fashion-mnist");
     s.put(TrainerConfig.PROBE_BANK_CONFIG, "2000");
     s.put(TrainerConfig.PROBE_QUERIES_CONFIG, "500");
@@ -99,7 +100,7 @@ public final class LearnBench {
    */
   public static Result run(String bootstrap, String registryUrl, double minutes, Map<String, String> overrides,
       Path outDir, PrintStream out) throws Exception {
-    Result r = train(bootstrap, registryUrl, minutes, overrides, Feed.iid(), "learn", out);
+    Result r = train(bootstrap, registryUrl, minutes, overrides, Feed.iid(), "learn", true, out);
     Files.createDirectories(outDir);
     writeCsv(outDir.resolve("learn-curve.csv"), r);
     writePng(outDir.resolve("learn-curve.png"), r, "bench learn: Fashion-MNIST streamed, " + minutes + " min");
@@ -109,9 +110,13 @@ public final class LearnBench {
     return r;
   }
 
-  /** Trains one model for {@code minutes} on {@code feed}; prints progress lines; does not print the last line. */
+  /**
+   * Trains one model for {@code minutes} on {@code feed}; prints progress lines; does not print the last line.
+   *
+   * @param baselines whether to score raw pixels and the untrained encoder on the probe too (else NaN)
+   */
   public static Result train(String bootstrap, String registryUrl, double minutes, Map<String, String> overrides,
-      Feed feed, String label, PrintStream out) throws Exception {
+      Feed feed, String label, boolean baselines, PrintStream out) throws Exception {
     Datasets.Splits data = Datasets.fashionMnist();
     if (data.mini()) {
       throw new IllegalStateException("bench learn needs the full Fashion-MNIST (Debian package dataset-fashion-mnist, "
@@ -136,14 +141,17 @@ public final class LearnBench {
         data.train().size(), feed.correlated() == null ? "" : ", correlated: " + feed.correlated(),
         config.moco().architecture(), minutes, overrides);
 
-    ProbeSet probe = ProbeLoader.load(config); // the probe the trainer scores its versions on
-    KnnMonitor knn = new KnnMonitor();
-    double randomInit;
-    try (Encoder random = Evaluation.randomInit(config.moco().architecture(), config.moco().seed())) {
-      FeatureExtractor f = Evaluation.extractor(random);
-      randomInit = probe.knnTop1(f, knn);
+    double randomInit = Double.NaN;
+    double rawPixels = Double.NaN;
+    if (baselines) {
+      ProbeSet probe = ProbeLoader.load(config); // the probe the trainer scores its versions on
+      KnnMonitor knn = new KnnMonitor();
+      try (Encoder random = Evaluation.randomInit(config.moco().architecture(), config.moco().seed())) {
+        FeatureExtractor f = Evaluation.extractor(random);
+        randomInit = probe.knnTop1(f, knn);
+      }
+      rawPixels = probe.rawPixelsTop1(knn);
     }
-    double rawPixels = probe.rawPixelsTop1(knn);
 
     ProduceOptions produce = ProduceOptions.of(bootstrap, registryUrl, "idx:" + images + "," + labels)
         .withTopic(config.framesTopic()).withSourceId("fashion-mnist").withRate(RATE).withLoop(true)

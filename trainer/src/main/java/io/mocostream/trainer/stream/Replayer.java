@@ -100,45 +100,54 @@ public final class Replayer {
       PrintStream progress) {
     try (MocoEngine engine = new MocoEngine(run.moco());
         BatchPreparer preparer = new BatchPreparer(registryUrl, run);
-        RangeReader frames = new RangeReader(bootstrap);
-        DrawnFrames drawnFrames = new DrawnFrames(bootstrap, preparer, run)) {
-      for (TrainerStep s : log) {
-        List<BatchPreparer.Checked> checked = new ArrayList<>();
-        for (StepSegment seg : s.getSegments()) {
-          for (ConsumerRecord<byte[], byte[]> r : frames.read(new TopicPartition(seg.getTopic(), seg.getPartition()),
-              seg.getFromOffset(), seg.getToOffset())) {
-            checked.add(preparer.check(r));
+        RangeReader frames = new RangeReader(bootstrap)) {
+      DrawnFrames drawnFrames = null; // only for runs with a replay buffer
+      try {
+        for (TrainerStep s : log) {
+          List<BatchPreparer.Checked> checked = new ArrayList<>();
+          for (StepSegment seg : s.getSegments()) {
+            for (ConsumerRecord<byte[], byte[]> r : frames.read(new TopicPartition(seg.getTopic(), seg.getPartition()),
+                seg.getFromOffset(), seg.getToOffset())) {
+              checked.add(preparer.check(r));
+            }
+          }
+          // With a replay buffer the step trained on drawn frames (logged); the consumed ones only entered the buffer.
+          PreparedBatch batch = s.getDrawn() == null ? preparer.prepare(checked) : null;
+          ReplayStage.Drawn drawn = null;
+          int rejected;
+          if (batch == null) {
+            rejected = (int) checked.stream().filter(c -> !c.usable()).count();
+            if (drawnFrames == null) {
+              drawnFrames = new DrawnFrames(bootstrap, preparer, run);
+            }
+            drawnFrames.remember(checked);
+            drawn = drawnFrames.views(s);
+          } else {
+            rejected = batch.rejected().size();
+          }
+          int n = batch != null ? batch.n() : drawn.n();
+          if (n != s.getBatchSize() || rejected != s.getRejected()) {
+            throw new IllegalStateException("step " + s.getStep() + ": the log says " + s.getBatchSize() + " frames and "
+                + s.getRejected() + " rejected, the topic now gives " + n + " and " + rejected
+                + " (records deleted by retention?)");
+          }
+          boolean skipped = true;
+          if (n >= 2) {
+            skipped = !(batch != null
+                ? engine.step(batch.queryViews(), batch.keyViews(), batch.n(), batch.entries())
+                : engine.step(drawn.queryViews(), drawn.keyViews(), drawn.n(), drawn.entries())).finite();
+          }
+          if (skipped != s.getSkipped()) {
+            throw new IllegalStateException("step " + s.getStep() + " was " + (s.getSkipped() ? "" : "not ")
+                + "skipped in the run but " + (skipped ? "" : "not ") + "in the replay");
+          }
+          if (progress != null && (s.getStep() % 50 == 0 || s.getStep() == log.size())) {
+            progress.println("replayed step " + s.getStep() + "/" + log.size());
           }
         }
-        // With a replay buffer the step trained on drawn frames (logged); the consumed ones only entered the buffer.
-        PreparedBatch batch = s.getDrawn() == null ? preparer.prepare(checked) : null;
-        ReplayStage.Drawn drawn = null;
-        int rejected;
-        if (batch == null) {
-          rejected = (int) checked.stream().filter(c -> !c.usable()).count();
-          drawnFrames.remember(checked);
-          drawn = drawnFrames.views(s);
-        } else {
-          rejected = batch.rejected().size();
-        }
-        int n = batch != null ? batch.n() : drawn.n();
-        if (n != s.getBatchSize() || rejected != s.getRejected()) {
-          throw new IllegalStateException("step " + s.getStep() + ": the log says " + s.getBatchSize() + " frames and "
-              + s.getRejected() + " rejected, the topic now gives " + n + " and " + rejected
-              + " (records deleted by retention?)");
-        }
-        boolean skipped = true;
-        if (n >= 2) {
-          skipped = !(batch != null
-              ? engine.step(batch.queryViews(), batch.keyViews(), batch.n(), batch.entries())
-              : engine.step(drawn.queryViews(), drawn.keyViews(), drawn.n(), drawn.entries())).finite();
-        }
-        if (skipped != s.getSkipped()) {
-          throw new IllegalStateException("step " + s.getStep() + " was " + (s.getSkipped() ? "" : "not ")
-              + "skipped in the run but " + (skipped ? "" : "not ") + "in the replay");
-        }
-        if (progress != null && (s.getStep() % 50 == 0 || s.getStep() == log.size())) {
-          progress.println("replayed step " + s.getStep() + "/" + log.size());
+      } finally {
+        if (drawnFrames != null) {
+          drawnFrames.close();
         }
       }
       return Sha256.hex(engine.saveEncoderWeights());

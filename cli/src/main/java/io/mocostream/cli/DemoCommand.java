@@ -55,7 +55,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--rate", defaultValue = "400", description = "Producer images per second (default ${DEFAULT-VALUE}).")
   double rate;
 
-  @Option(names = "--arch", defaultValue = "resnet18-narrow,width=8,channels=1,size=28",
+  @Option(names = "--arch", defaultValue = "resnet18-narrow,width=16,channels=1,size=28",
       description = "Encoder (default ${DEFAULT-VALUE}).")
   String arch;
 

@@ -10,6 +10,12 @@ import ai.djl.ndarray.index.NDIndex;
  *   L = −1/N Σ_i log( exp(q_i·k_i/T) / (exp(q_i·k_i/T) + Σ_j exp(q_i·n_j/T)) )
  * </pre>
  * All arrays are created from {@code q} first, so every intermediate belongs to q's (step) scope.
+ *
+ * <p>The temperature is an array in q's manager, never a Java number: for {@code x.div(0.2f)} DJL wraps the number in
+ * a tensor over a direct buffer that it closes when the op returns, while autograd keeps that tensor for the
+ * backward pass (∂(x/T)/∂x = 1/T reads T). Once the buffer was collected and its memory reused, the backward pass
+ * scaled the gradient by whatever lay there: finite loss, wrong or non-finite gradient, at random (see
+ * {@code InfoNceGradientTest}). An array in q's manager lives until the step's scope closes, after the backward pass.
  */
 public final class InfoNce {
 
@@ -33,7 +39,8 @@ public final class InfoNce {
             }
             logits = logits.concat(negative, 1);                 // logits: N×(1+M)
         }
-        logits = logits.div(temperature);
+        NDArray t = q.getManager().create(temperature);          // T: scalar, kept alive for the backward pass
+        logits = logits.div(t);
         // label 0 for every row: the loss is −log softmax(logits)[:, 0]
         return logits.logSoftmax(1).get(new NDIndex(":, 0")).neg().mean();
     }

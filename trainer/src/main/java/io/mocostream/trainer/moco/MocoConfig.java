@@ -19,8 +19,8 @@ import java.util.Objects;
  * @param queueSize          K, negatives in the queue (65536)
  * @param keyMomentum        m in f_k ← m·f_k + (1−m)·f_q (0.999; 0.99 for small data)
  * @param temperature        T of the InfoNCE logits (0.2 for v2, 0.07 for v1)
- * @param symmetric          both views serve as query and as key and the two losses are averaged; both key batches
- *                           are enqueued (the CIFAR demo's symmetric loss, which helps on small data)
+ * @param symmetric          both views serve as query and as key and the two losses are summed, as the CIFAR demo
+ *                           does; both key batches are enqueued (helps on small data)
  * @param learningRate       schedule over optimizer steps
  * @param sgdMomentum        μ of SGD (0.9)
  * @param weightDecay        L2 weight decay (1e-4; 5e-4 for small images)
@@ -30,19 +30,36 @@ import java.util.Objects;
  * @param sameSourceWindowMs if &gt; 0, queue keys from the query's own source captured within this many
  *                           milliseconds of the query frame are masked out of the negatives; 0 = off
  * @param gradClipNorm       if &gt; 0, gradients are scaled down so that their global L2 norm is at most this
- *                           (not in MoCo; a guard for long small-data runs, where a head whose output shrinks
- *                           towards zero makes the normalisation's gradient explode); 0 = off, as in the reference
+ *                           (not in MoCo); 0 = off, as in the reference. The non-finite gradients it once hid came
+ *                           from a temperature scalar freed before the backward pass (see {@link InfoNce})
+ * @param lrScaling          {@code LINEAR} (default): the step's rate is the schedule's rate × N / 256 for a
+ *                           micro-batch of N images, the linear scaling rule the reference's rates follow (0.03 at 256
+ *                           on ImageNet, 0.06 at 512 in the CIFAR demo); a small micro-batch thus moves the weights
+ *                           proportionally less. {@code NONE}: the schedule's rate as is
+ * @param queueInit          {@code RANDOM} (default, the reference): the queue starts full of random unit keys, so
+ *                           step 0 already has K negatives; {@code EMPTY}: it starts empty and only real keys are
+ *                           ever negatives
  */
 public record MocoConfig(Architecture architecture, int queueSize, float keyMomentum, float temperature,
                          boolean symmetric, LearningRate learningRate, float sgdMomentum, float weightDecay, long seed,
-                         int shuffleBnGroups, long sameSourceWindowMs, float gradClipNorm) {
+                         int shuffleBnGroups, long sameSourceWindowMs, float gradClipNorm, LrScaling lrScaling,
+                         QueueInit queueInit) {
+
+    /** How the learning rate follows the micro-batch size. */
+    public enum LrScaling { LINEAR, NONE }
+
+    /** How the queue starts. */
+    public enum QueueInit { RANDOM, EMPTY }
+
+    /** The batch size the base learning rate is stated for under {@link LrScaling#LINEAR}. */
+    public static final int LR_REFERENCE_BATCH = 256;
 
     public static final String ARCHITECTURE_CONFIG = "moco.architecture";
     public static final String QUEUE_SIZE_CONFIG = "moco.queue.size";
     public static final String KEY_MOMENTUM_CONFIG = "moco.key.momentum";
     public static final String TEMPERATURE_CONFIG = "moco.temperature";
     public static final String SYMMETRIC_CONFIG = "moco.symmetric";
-    /** Base learning rate. */
+    /** Base learning rate: for a batch of 256 under linear scaling (the default), else the rate itself. */
     public static final String LR_CONFIG = "moco.lr";
     /** {@code constant} (warm-up then constant, the stream default), {@code cyclic} or {@code cosine}. */
     public static final String LR_SCHEDULE_CONFIG = "moco.lr.schedule";
@@ -60,6 +77,10 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
     public static final String SAME_SOURCE_WINDOW_MS_CONFIG = "moco.same.source.window.ms";
     /** Global gradient-norm clip, 0 = off (the reference's behaviour). */
     public static final String GRAD_CLIP_NORM_CONFIG = "moco.grad.clip.norm";
+    /** {@code linear} (rate × N/256, the default) or {@code none}. */
+    public static final String LR_SCALING_CONFIG = "moco.lr.scaling";
+    /** {@code random} (unit keys, the reference's start, the default) or {@code empty}. */
+    public static final String QUEUE_INIT_CONFIG = "moco.queue.init";
 
     public static final int DEFAULT_QUEUE_SIZE = 65536;
     public static final float DEFAULT_KEY_MOMENTUM = 0.999f;
@@ -78,6 +99,8 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
     public MocoConfig {
         Objects.requireNonNull(architecture, "architecture");
         Objects.requireNonNull(learningRate, "learningRate");
+        Objects.requireNonNull(lrScaling, "lrScaling");
+        Objects.requireNonNull(queueInit, "queueInit");
         if (queueSize < 1) {
             throw new IllegalArgumentException(QUEUE_SIZE_CONFIG + " " + queueSize + " must be >= 1");
         }
@@ -114,7 +137,7 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
         return new Builder(architecture).queueSize(queueSize).keyMomentum(keyMomentum).temperature(temperature)
                 .symmetric(symmetric).learningRate(learningRate).sgdMomentum(sgdMomentum).weightDecay(weightDecay)
                 .seed(seed).shuffleBnGroups(shuffleBnGroups).sameSourceWindowMs(sameSourceWindowMs)
-                .gradClipNorm(gradClipNorm);
+                .gradClipNorm(gradClipNorm).lrScaling(lrScaling).queueInit(queueInit);
     }
 
     /**
@@ -139,6 +162,8 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
         b.shuffleBnGroups(intValue(props, SHUFFLE_BN_GROUPS_CONFIG, DEFAULT_SHUFFLE_BN_GROUPS));
         b.sameSourceWindowMs(longValue(props, SAME_SOURCE_WINDOW_MS_CONFIG, 0));
         b.gradClipNorm(floatValue(props, GRAD_CLIP_NORM_CONFIG, 0f));
+        b.lrScaling(enumValue(props, LR_SCALING_CONFIG, LrScaling.LINEAR));
+        b.queueInit(enumValue(props, QUEUE_INIT_CONFIG, QueueInit.RANDOM));
         float lr = floatValue(props, LR_CONFIG, DEFAULT_LR);
         long warmup = longValue(props, LR_WARMUP_STEPS_CONFIG, DEFAULT_WARMUP_STEPS);
         String schedule = props.getOrDefault(LR_SCHEDULE_CONFIG, "constant").trim().toLowerCase(Locale.ROOT);
@@ -161,7 +186,22 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
     private static final java.util.Set<String> KNOWN_KEYS = java.util.Set.of(ARCHITECTURE_CONFIG, QUEUE_SIZE_CONFIG,
             KEY_MOMENTUM_CONFIG, TEMPERATURE_CONFIG, SYMMETRIC_CONFIG, LR_CONFIG, LR_SCHEDULE_CONFIG,
             LR_WARMUP_STEPS_CONFIG, LR_CYCLE_STEPS_CONFIG, LR_MIN_CONFIG, LR_TOTAL_STEPS_CONFIG, SGD_MOMENTUM_CONFIG,
-            WEIGHT_DECAY_CONFIG, SEED_CONFIG, SHUFFLE_BN_GROUPS_CONFIG, SAME_SOURCE_WINDOW_MS_CONFIG, GRAD_CLIP_NORM_CONFIG);
+            WEIGHT_DECAY_CONFIG, SEED_CONFIG, SHUFFLE_BN_GROUPS_CONFIG, SAME_SOURCE_WINDOW_MS_CONFIG, GRAD_CLIP_NORM_CONFIG,
+            LR_SCALING_CONFIG, QUEUE_INIT_CONFIG);
+
+    private static <E extends Enum<E>> E enumValue(Map<String, String> props, String key, E dflt) {
+        String v = value(props, key);
+        if (v == null) {
+            return dflt;
+        }
+        for (E e : dflt.getDeclaringClass().getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(v)) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException(key + "='" + v + "' is not one of "
+                + java.util.Arrays.toString(dflt.getDeclaringClass().getEnumConstants()).toLowerCase(Locale.ROOT));
+    }
 
     private static String value(Map<String, String> props, String key) {
         String v = props.get(key);
@@ -220,6 +260,8 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
         private int shuffleBnGroups = DEFAULT_SHUFFLE_BN_GROUPS;
         private long sameSourceWindowMs;
         private float gradClipNorm;
+        private LrScaling lrScaling = LrScaling.LINEAR;
+        private QueueInit queueInit = QueueInit.RANDOM;
 
         private Builder(Architecture architecture) {
             this.architecture = Objects.requireNonNull(architecture, "architecture");
@@ -233,15 +275,27 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
         }
 
         /**
-         * The authors' CIFAR-10 demo: K = 4096, m = 0.99, T = 0.1, weight decay 5e-4, lr 0.06, 8 BatchNorm groups.
+         * The authors' CIFAR-10 demo: K = 4096, m = 0.99, T = 0.1, weight decay 5e-4, lr 0.06 at batch 512 (base 0.03
+         * per 256 under linear scaling), 8 BatchNorm groups.
          */
         public Builder smallData() {
             queueSize = 4096;
             keyMomentum = 0.99f;
             temperature = 0.1f;
             weightDecay = 5e-4f;
-            learningRate = LearningRate.warmupConstant(0.06f, DEFAULT_WARMUP_STEPS);
+            learningRate = LearningRate.warmupConstant(0.03f, DEFAULT_WARMUP_STEPS);
+            lrScaling = LrScaling.LINEAR;
             shuffleBnGroups = 8;
+            return this;
+        }
+
+        public Builder lrScaling(LrScaling v) {
+            lrScaling = Objects.requireNonNull(v, "lrScaling");
+            return this;
+        }
+
+        public Builder queueInit(QueueInit v) {
+            queueInit = Objects.requireNonNull(v, "queueInit");
             return this;
         }
 
@@ -308,7 +362,7 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
         public MocoConfig build() {
             return new MocoConfig(architecture, queueSize, keyMomentum, temperature, symmetric, learningRate,
                     sgdMomentum, weightDecay, seed, shuffleBnGroups, sameSourceWindowMs,
-                    gradClipNorm);
+                    gradClipNorm, lrScaling, queueInit);
         }
     }
 }

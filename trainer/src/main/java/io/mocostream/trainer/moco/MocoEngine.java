@@ -1,5 +1,7 @@
 package io.mocostream.trainer.moco;
 
+import static io.mocostream.vision.model.Encoders.BN_MOMENTUM;
+
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -20,16 +22,12 @@ import io.mocostream.vision.model.Encoders;
 import io.mocostream.vision.model.GradMode;
 import io.mocostream.vision.model.InputBuffer;
 import io.mocostream.trainer.optim.Sgd;
-import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -37,6 +35,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,8 +70,6 @@ import org.slf4j.LoggerFactory;
 public final class MocoEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(MocoEngine.class);
-    private static final int STATE_MAGIC = 0x4D4F434F; // "MOCO"
-    private static final int STATE_VERSION = 1;
 
     private final MocoConfig config;
     private final Architecture arch;
@@ -87,6 +84,12 @@ public final class MocoEngine implements AutoCloseable {
     private final List<NDArray> keyWeights;          // ... and the f_k arrays they are averaged into, aligned
     private final List<NDArray> batchNormStatistics; // running mean/var of f_q and f_k (not trained, but updated)
     private final List<NDArray> statisticsBackup;    // their values before the step, restored if it is skipped
+    private final List<NDArray> queryStatistics;     // f_q's running mean/var ...
+    private final List<NDArray> keyStatistics;       // ... and f_k's, for split BatchNorm's averaging
+    private final List<NDArray> groupStart;          // per statistic: its value before a split forward
+    private final List<NDArray> groupSum;            // per statistic: sum over groups of the updated values
+    private final List<NDArray> queryStart;          // f_q's statistics before a split query forward
+    private int pendingQueryGroups;                  // > 1: f_q's statistics await settleQueryStatistics
     private final Sgd sgd;
     private final KeyQueue queue;
     private final InputBuffer queryInput = new InputBuffer();
@@ -130,137 +133,263 @@ public final class MocoEngine implements AutoCloseable {
 
         queryWeights = trainable(queryBackbone, queryHead, true);
         keyWeights = trainable(keyBackbone, keyHead, true);
-        batchNormStatistics = new ArrayList<>(trainable(queryBackbone, queryHead, false));
-        batchNormStatistics.addAll(trainable(keyBackbone, keyHead, false));
-        statisticsBackup = new ArrayList<>();
-        for (NDArray s : batchNormStatistics) {
-            statisticsBackup.add(manager.zeros(s.getShape(), s.getDataType(), s.getDevice()));
-        }
+        queryStatistics = trainable(queryBackbone, queryHead, false);
+        keyStatistics = trainable(keyBackbone, keyHead, false);
+        batchNormStatistics = new ArrayList<>(queryStatistics);
+        batchNormStatistics.addAll(keyStatistics);
+        statisticsBackup = zerosLike(batchNormStatistics);
+        groupStart = zerosLike(queryStatistics);                 // f_q and f_k statistics have the same shapes
+        groupSum = zerosLike(queryStatistics);
+        queryStart = zerosLike(queryStatistics);
         sgd = new Sgd(manager, queryWeights, config.sgdMomentum(), config.weightDecay());
         queue = new KeyQueue(manager, arch.embeddingDim(), config.queueSize());
-        LOG.info("MoCo engine: {} ({} trainable parameters in the query encoder), K={}, m={}, T={}, symmetric={}, "
-                        + "BN groups={}, device={}, seed={}", arch, Encoders.trainableParameters(queryBackbone)
-                        + Encoders.trainableParameters(queryHead), config.queueSize(), config.keyMomentum(),
-                config.temperature(), config.symmetric(), config.shuffleBnGroups(), device, seed);
+        if (config.queueInit() == MocoConfig.QueueInit.RANDOM) {
+            prefillQueue();
+        }
+        if (!device.isGpu() && arch.width() % 16 != 0) {
+            LOG.warn("{}: width {} gives convolutions whose channel count is not a multiple of 16; oneDNN in libtorch "
+                    + "2.7.1 computes wrong (sometimes NaN) input gradients for those on AVX-512 CPUs (multiples of 8 "
+                    + "on AVX2): train with a width that is a multiple of 16", arch, arch.width());
+        }
+        LOG.info("MoCo engine: {} ({} trainable parameters in the query encoder), K={} ({} start), m={}, T={}, "
+                        + "symmetric={}, BN groups={}, lr scaling={}, device={}, seed={}", arch,
+                Encoders.trainableParameters(queryBackbone) + Encoders.trainableParameters(queryHead),
+                config.queueSize(), config.queueInit(), config.keyMomentum(), config.temperature(),
+                config.symmetric(), config.shuffleBnGroups(), config.lrScaling(), device, seed);
     }
 
     /**
-     * One MoCo step on {@code n} image pairs: two augmented views of each image, N×C×S×S floats, row-major,
-     * already normalised. {@code entries} (one per image, or null for anonymous images) become the metadata of
-     * the keys enqueued. Steps with a non-finite loss change nothing but the step counter and
-     * {@link #skippedSteps()}.
+     * One MoCo step on {@code n} image pairs, in the shape of the CIFAR demo's {@code ModelMoCo.forward} plus its
+     * training loop: im1 is the query view and im2 the key view, N×C×S×S floats each, row-major, already normalised.
+     * {@code entries} (one per image, or null for anonymous images) become the metadata of the keys enqueued.
+     * A step whose loss or gradient is not finite changes nothing but the step counter and {@link #skippedSteps()}.
+     *
+     * <p>The one ordering difference: the reference moves f_k towards f_q at the start of each forward, this engine
+     * at the end of each step; the sequence of key encoders that compute keys is the same.
      */
     public synchronized StepResult step(float[] queryViews, float[] keyViews, int n, List<QueueEntry> entries) {
         checkBatch(queryViews, keyViews, n, entries);
         List<QueueEntry> meta = entries != null ? entries : anonymous(n);
-        long t0 = System.nanoTime();
         long stepIndex = step++;
-        float lr = config.learningRate().at(stepIndex);
+        float lr = learningRate(stepIndex, n);
+        PhaseClock clock = new PhaseClock();
         GradMode.disableOnThisThread();
         snapshotBatchNormStatistics();
         try (NDManager scope = manager.newSubManager()) {
             Shape shape = Encoders.inputShape(arch, n);
-            NDArray imQ = queryInput.wrap(scope, queryViews, shape);             // imQ: N×C×S×S
-            NDArray imK = keyInput.wrap(scope, keyViews, shape);                 // imK: N×C×S×S
-            long t1 = System.nanoTime();
+            NDArray im1 = queryInput.wrap(scope, queryViews, shape);             // im1: N×C×S×S
+            NDArray im2 = keyInput.wrap(scope, keyViews, shape);                 // im2: N×C×S×S
+            clock.lap();
 
-            // keys: no gradient, shuffled BatchNorm groups
-            NDArray k = encodeKeys(imK, stepIndex, 0);                           // k: N×D
-            NDArray kOfQueryView = config.symmetric() ? encodeKeys(imQ, stepIndex, 1) : null;
-            NDArray negatives = queue.negatives(scope);                          // negatives: D×M (M filled slots)
-            NDArray mask = sameSourceMask(scope, meta);                          // mask: N×M or null
-            int negativeCount = negatives == null ? 0 : Math.toIntExact(negatives.getShape().get(1));
-            long t2 = System.nanoTime();
+            NDArray k2 = encodeKeys(im2, stepIndex, 0);                          // k2: N×D, no gradient
+            NDArray k1 = config.symmetric() ? encodeKeys(im1, stepIndex, 1) : null; // k1: N×D
+            observer.keys(0, k2);
+            if (k1 != null) {
+                observer.keys(1, k1);
+            }
+            NDArray queueKeys = queue.negatives(scope);                          // queue: D×K (filled part)
+            NDArray mask = sameSourceMask(scope, meta);                          // mask: N×K or null
+            int negatives = queueKeys == null ? 0 : Math.toIntExact(queueKeys.getShape().get(1));
+            clock.lap();
 
-            float loss;
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDArray q = encodeQueries(imQ);                                  // q: N×D
-                NDArray lossArray = InfoNce.loss(q, k, negatives, mask, config.temperature());
-                if (config.symmetric()) {                                        // view 2 as query, view 1 as key
-                    NDArray q2 = encodeQueries(imK);
-                    lossArray = lossArray.add(InfoNce.loss(q2, kOfQueryView, negatives, mask, config.temperature()))
-                            .mul(0.5f);
-                }
-                loss = lossArray.getFloat();
-                if (!Float.isFinite(loss)) {
-                    restoreBatchNormStatistics();
-                    skippedSteps++;
-                    LOG.warn("step {}: loss {} is not finite; step skipped (no update, no enqueue), {} skipped so far",
-                            stepIndex, loss, skippedSteps);
-                    long t = System.nanoTime();
-                    return new StepResult(stepIndex, loss, false, lr, n, negativeCount,
-                            new StepTimings(ms(t0, t1), ms(t1, t2), ms(t2, t), 0, 0, 0, ms(t0, t)));
-                }
-                collector.backward(lossArray);
+            // loss = loss_12 (+ loss_21): each direction is forward and backward in turn (autograd sums the
+            // gradients, as one backward of the sum would), so f_q's split-BatchNorm statistics can be settled
+            // between the two (see settleQueryStatistics)
+            float loss = backwardContrastiveLoss(0, im1, k2, queueKeys, mask);
+            if (config.symmetric()) {                                            // summed as the demo
+                loss += backwardContrastiveLoss(1, im2, k1, queueKeys, mask);
             }
             double gradNorm = sgd.gradientNorm(scope);
-            if (!Double.isFinite(gradNorm)) {
-                // The loss was finite but the backward pass overflowed: updating would make the weights NaN for good.
+            if (!Float.isFinite(loss) || !Double.isFinite(gradNorm)) {
+                // a finite loss can still overflow in the backward pass: an update would make the weights NaN
                 sgd.zeroGradients(scope);
-                restoreBatchNormStatistics();
-                skippedSteps++;
-                LOG.warn("step {}: gradients are not finite (loss {}); step skipped (no update, no enqueue), {} skipped "
-                        + "so far", stepIndex, loss, skippedSteps);
-                long t = System.nanoTime();
-                return new StepResult(stepIndex, loss, false, lr, n, negativeCount,
-                        new StepTimings(ms(t0, t1), ms(t1, t2), ms(t2, t), 0, 0, 0, ms(t0, t)));
+                return skip(stepIndex, loss, Float.isFinite(loss) ? "gradients are not finite (loss " + loss + ")"
+                        : "loss " + loss + " is not finite", lr, n, negatives, clock);
             }
-            if (config.gradClipNorm() > 0 && gradNorm > config.gradClipNorm()) {
-                sgd.scaleGradients((float) (config.gradClipNorm() / gradNorm), scope);
-            }
-            long t3 = System.nanoTime();
+            clipGradients(gradNorm, scope);
+            clock.lap();
 
             sgd.step(lr, scope);
-            long t4 = System.nanoTime();
+            clock.lap();
             momentumUpdateKeyEncoder();
-            long t5 = System.nanoTime();
-            if (config.symmetric()) {                                            // both key batches: [k1; k2]
-                List<QueueEntry> both = new ArrayList<>(meta);
-                both.addAll(meta);
-                dequeueAndEnqueue(kOfQueryView.concat(k, 0), both, stepIndex);
+            clock.lap();
+            if (config.symmetric()) {                                            // k = cat([k1, k2]): 2N×D
+                dequeueAndEnqueue(k1.concat(k2, 0), twice(meta), stepIndex);
             } else {
-                dequeueAndEnqueue(k, meta, stepIndex);
+                dequeueAndEnqueue(k2, meta, stepIndex);
             }
-            long t6 = System.nanoTime();
-            return new StepResult(stepIndex, loss, true, lr, n, negativeCount,
-                    new StepTimings(ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, t4), ms(t4, t5), ms(t5, t6),
-                            ms(t0, t6)));
+            clock.lap();
+            return new StepResult(stepIndex, loss, true, lr, n, negatives, clock.timings());
         }
     }
 
-    /** q = normalize(f_q(x)), with autograd history (called inside the gradient collector). */
-    private NDArray encodeQueries(NDArray images) {
-        NDArray features = queryBackbone.forward(parameters, new NDList(images), true).singletonOrThrow();
-        NDArray q = queryHead.forward(parameters, new NDList(features), true).singletonOrThrow(); // q: N×D
-        return q.normalize(2, 1);
+    /** Test hook: sees keys, queries and gradients of every step. */
+    StepObserver observer = StepObserver.NONE;
+
+    /**
+     * InfoNCE of queries f_q(imQ) against their keys and the queue (the demo's {@code contrastive_loss} with the keys
+     * computed beforehand), then its backward pass, which adds to the gradients; returns the loss.
+     */
+    private float backwardContrastiveLoss(int view, NDArray imQ, NDArray k, NDArray queueKeys, NDArray mask) {
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray q = encodeQueries(imQ);                                      // q: N×D, with autograd history
+            observer.queries(view, q);
+            NDArray loss = InfoNce.loss(q, k, queueKeys, mask, config.temperature()); // scalar
+            float value = loss.getFloat();
+            if (Float.isFinite(value)) {
+                observer.beforeBackward();
+                collector.backward(loss);
+                observer.gradients(queryWeights);
+            }
+            settleQueryStatistics();
+            return value;
+        }
+    }
+
+    /** The rate of this step: the schedule's base rate, times N/256 under linear scaling (Goyal et al., 2017). */
+    private float learningRate(long stepIndex, int n) {
+        float base = config.learningRate().at(stepIndex);
+        return config.lrScaling() == MocoConfig.LrScaling.LINEAR ? base * n / MocoConfig.LR_REFERENCE_BATCH : base;
+    }
+
+    private StepResult skip(long stepIndex, float loss, String reason, float lr, int n, int negatives,
+                            PhaseClock clock) {
+        restoreBatchNormStatistics();
+        skippedSteps++;
+        LOG.warn("step {}: {}; step skipped (no update, no enqueue), {} skipped so far", stepIndex, reason,
+                skippedSteps);
+        return new StepResult(stepIndex, loss, false, lr, n, negatives, clock.timings());
+    }
+
+    /** Optional global-norm clip (off by default, as in the reference). */
+    private void clipGradients(double gradNorm, NDManager scope) {
+        if (config.gradClipNorm() > 0 && gradNorm > config.gradClipNorm()) {
+            sgd.scaleGradients((float) (config.gradClipNorm() / gradNorm), scope);
+        }
     }
 
     /**
-     * k = unshuffle(normalize(f_k(shuffle(x)))) with f_k run separately on G groups of the shuffled batch, in
-     * training mode: BatchNorm statistics then come from a random subset of the batch, so a query and its key
-     * never share them (the "cheating" MoCo's shuffle BN prevents).
+     * q = normalize(f_q(x)) with split BatchNorm: G groups (row i in group i mod G, as the demo's
+     * {@code SplitBatchNorm} reshapes N×C×H×W to (N/G)×(G·C)×H×W), each normalised on its own. With autograd history.
      *
-     * <p>Why separate forward passes rather than a split-BatchNorm layer (the CIFAR demo's reshape N×C×H×W →
-     * (N/G)×(G·C)×H×W): in training mode each group's output is exactly what split BatchNorm computes, and it reuses
-     * DJL's BatchNorm and residual units unchanged. The two differ only in f_k's running statistics (updated once
-     * per group here, averaged over groups there), which MoCo never reads: f_k is only ever run in training mode,
-     * and features for evaluation come from f_q.
+     * <p>Running statistics: the demo starts every group from the same values and averages the G results. Writing
+     * f_q's statistics between groups would bump the version of arrays autograd saved for the backward pass (PyTorch
+     * then refuses it), so the groups update them one after the other, each group's increment
+     * c_g − (1−μ)·c_{g−1} = μ·m_g is summed, and {@link #settleQueryStatistics} sets (1−μ)·c_0 + Σ/G, the demo's
+     * average, after the backward pass.
+     */
+    private NDArray encodeQueries(NDArray images) {
+        int n = Math.toIntExact(images.getShape().get(0));
+        int groups = groupSizes(n, config.shuffleBnGroups()).length;
+        int[] order = groupOrder(identity(n), groups);
+        IntConsumer afterGroup = null;
+        if (groups > 1) {
+            copy(queryStatistics, queryStart);
+            copy(queryStatistics, groupStart);
+            pendingQueryGroups = groups;
+            afterGroup = g -> {
+                float keep = BN_MOMENTUM;                                         // DJL's 0.9 = 1 − μ
+                for (int i = 0; i < queryStatistics.size(); i++) {
+                    NDArray previous = groupStart.get(i);
+                    previous.muli(-keep).addi(queryStatistics.get(i));           // μ·m_g = c_g − (1−μ)·c_{g−1}
+                    if (g == 0) {
+                        groupSum.get(i).set(new NDIndex("..."), previous);
+                    } else {
+                        groupSum.get(i).addi(previous);
+                    }
+                    previous.set(new NDIndex("..."), queryStatistics.get(i));    // c_g
+                }
+            };
+        }
+        return splitBatchNormForward(queryBackbone, queryHead, images, order, afterGroup).normalize(2, 1);
+    }
+
+    /** After the backward pass: f_q's statistics ← (1−μ)·c_0 + (Σ_g μ·m_g)/G, the demo's split-BatchNorm average. */
+    private void settleQueryStatistics() {
+        if (pendingQueryGroups <= 1) {
+            return;
+        }
+        float keep = BN_MOMENTUM;                                                // 1 − μ
+        for (int i = 0; i < queryStatistics.size(); i++) {
+            NDArray start = queryStart.get(i).muli(keep);
+            start.addi(groupSum.get(i).divi(pendingQueryGroups));
+            queryStatistics.get(i).set(new NDIndex("..."), start);
+        }
+        pendingQueryGroups = 0;
+    }
+
+    /**
+     * k = unshuffle(normalize(f_k(shuffle(x)))): the batch is permuted (seeded from (seed, step, view)) and f_k runs
+     * with split BatchNorm over the shuffled batch, so a query and its key never share BatchNorm statistics (the
+     * "cheating" MoCo's shuffle BN prevents); then the keys are put back in order. No autograd here, so every group
+     * starts from the same running statistics and the results are averaged, exactly as the demo does.
      */
     private NDArray encodeKeys(NDArray images, long stepIndex, int view) {
         int n = Math.toIntExact(images.getShape().get(0));
-        NDManager scope = images.getManager();
-        int[] permutation = shufflePermutation(seed, stepIndex, view, n);
-        NDArray order = scope.create(toLongs(permutation));                      // order: N (int64)
-        NDArray shuffled = batchShuffle(images, order);                          // shuffled: N×C×S×S
-        NDList groups = shuffled.split(groupBoundaries(n, config.shuffleBnGroups()), 0);
-        NDList keys = new NDList(groups.size());
-        for (NDArray group : groups) {                                           // group: n_g×C×S×S
-            NDArray features = keyBackbone.forward(parameters, new NDList(group), true).singletonOrThrow();
-            NDArray key = keyHead.forward(parameters, new NDList(features), true).singletonOrThrow();
-            keys.add(key.normalize(2, 1));                                       // key: n_g×D
+        int groups = groupSizes(n, config.shuffleBnGroups()).length;
+        int[] order = groupOrder(shufflePermutation(seed, stepIndex, view, n), groups);
+        IntConsumer afterGroup = null;
+        if (groups > 1) {
+            copy(keyStatistics, groupStart);
+            afterGroup = g -> {
+                accumulate(keyStatistics, groupSum, g == 0);
+                if (g < groups - 1) {
+                    copy(groupStart, keyStatistics);                             // the next group starts the same
+                } else {
+                    for (int i = 0; i < keyStatistics.size(); i++) {             // mean over groups
+                        keyStatistics.get(i).set(new NDIndex("..."), groupSum.get(i).divi(groups));
+                    }
+                }
+            };
         }
-        NDArray shuffledKeys = keys.size() == 1 ? keys.get(0) : NDArrays.concat(keys, 0); // N×D, shuffled order
-        return batchUnshuffle(shuffledKeys, order);
+        return splitBatchNormForward(keyBackbone, keyHead, images, order, afterGroup).normalize(2, 1);
+    }
+
+    /**
+     * y = head(backbone(x)) in training mode, where the rows order[0..], taken in consecutive groups of
+     * {@link #groupSizes} sizes, are normalised by BatchNorm group by group (one forward pass per group: exactly split
+     * BatchNorm's outputs, with DJL's residual units unchanged); {@code afterGroup} runs after group g's pass. y comes
+     * back in x's row order.
+     */
+    private NDArray splitBatchNormForward(SequentialBlock backbone, SequentialBlock head, NDArray images, int[] order,
+                                          IntConsumer afterGroup) {
+        int[] sizes = groupSizes(order.length, config.shuffleBnGroups());
+        if (sizes.length == 1 && isIdentity(order)) {
+            return forward(backbone, head, images);                               // N×D
+        }
+        NDManager scope = images.getManager();
+        NDArray index = scope.create(toLongs(order));                            // index: N (int64)
+        NDList groups = images.get(index).split(boundaries(sizes), 0);           // group g: n_g×C×S×S
+        NDList outputs = new NDList(groups.size());
+        for (int g = 0; g < groups.size(); g++) {
+            outputs.add(forward(backbone, head, groups.get(g)));                 // n_g×D
+            if (afterGroup != null) {
+                afterGroup.accept(g);
+            }
+        }
+        NDArray grouped = outputs.size() == 1 ? outputs.get(0) : NDArrays.concat(outputs, 0); // N×D, in order[]
+        return batchUnshuffle(grouped, index);                                   // N×D, in x's order
+    }
+
+    private NDArray forward(SequentialBlock backbone, SequentialBlock head, NDArray images) {
+        NDArray features = backbone.forward(parameters, new NDList(images), true).singletonOrThrow(); // N×F
+        return head.forward(parameters, new NDList(features), true).singletonOrThrow();             // N×D
+    }
+
+    private static void copy(List<NDArray> from, List<NDArray> to) {
+        for (int i = 0; i < from.size(); i++) {
+            to.get(i).set(new NDIndex("..."), from.get(i));
+        }
+    }
+
+    private static void accumulate(List<NDArray> values, List<NDArray> sums, boolean first) {
+        for (int i = 0; i < values.size(); i++) {
+            if (first) {
+                sums.get(i).set(new NDIndex("..."), values.get(i));
+            } else {
+                sums.get(i).addi(values.get(i));
+            }
+        }
     }
 
     /** x[order]: row i of the result is row order[i] of x. */
@@ -279,10 +408,7 @@ public final class MocoEngine implements AutoCloseable {
      */
     static int[] shufflePermutation(long seed, long step, int view, int n) {
         SplittableRandom random = new SplittableRandom(mix(mix(seed, step), view));
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
+        int[] p = identity(n);
         for (int i = n - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);
             int t = p[i];
@@ -300,23 +426,68 @@ public final class MocoEngine implements AutoCloseable {
     }
 
     /**
-     * Split points for G nearly equal groups of N (sizes differ by at most one), with at least 2 images per group:
-     * BatchNorm in training mode needs two samples for a variance.
+     * Sizes of G BatchNorm groups of N rows, where position i of a (shuffled) batch goes to group i mod G, as in the
+     * demo's split BatchNorm; G is lowered so that every group has at least 2 rows (a variance needs two samples).
      */
-    static long[] groupBoundaries(int n, int requestedGroups) {
+    static int[] groupSizes(int n, int requestedGroups) {
         int groups = Math.max(1, Math.min(requestedGroups, n / 2));
-        long[] bounds = new long[groups - 1];
-        for (int g = 1; g < groups; g++) {
-            bounds[g - 1] = (long) n * g / groups;
+        int[] sizes = new int[groups];
+        for (int g = 0; g < groups; g++) {
+            sizes[g] = n / groups + (g < n % groups ? 1 : 0);
+        }
+        return sizes;
+    }
+
+    /**
+     * The rows of {@code batch} (a permutation of 0..N−1) regrouped: group 0 = batch[0], batch[G], batch[2G], ...,
+     * then group 1, and so on; split into {@link #groupSizes} consecutive runs this yields the demo's groups.
+     */
+    static int[] groupOrder(int[] batch, int requestedGroups) {
+        int groups = groupSizes(batch.length, requestedGroups).length;
+        int[] order = new int[batch.length];
+        int pos = 0;
+        for (int g = 0; g < groups; g++) {
+            for (int i = g; i < batch.length; i += groups) {
+                order[pos++] = batch[i];
+            }
+        }
+        return order;
+    }
+
+    /** Split points of consecutive runs of the given sizes. */
+    static long[] boundaries(int[] sizes) {
+        long[] bounds = new long[sizes.length - 1];
+        long at = 0;
+        for (int g = 0; g < bounds.length; g++) {
+            at += sizes[g];
+            bounds[g] = at;
         }
         return bounds;
+    }
+
+    private static int[] identity(int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        return p;
+    }
+
+    private static boolean isIdentity(int[] order) {
+        for (int i = 0; i < order.length; i++) {
+            if (order[i] != i) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** f_k ← m·f_k + (1−m)·f_q, in place, over trainable arrays (BatchNorm running statistics are f_k's own). */
     private void momentumUpdateKeyEncoder() {
         float m = config.keyMomentum();
         for (int i = 0; i < keyWeights.size(); i++) {
-            // as builder.py: param_k.mul_(m).add_(param_q.mul(1 - m)); exact for m = 0 and m = 1
+            // as builder.py: param_k.mul_(m).add_(param_q.mul(1 - m)); exact for m = 0 and m = 1. No autograd here,
+            // so the Java numbers DJL wraps are used and released within the op.
             try (NDArray scaledQuery = queryWeights.get(i).mul(1 - m)) {
                 keyWeights.get(i).muli(m).addi(scaledQuery);
             }
@@ -324,10 +495,10 @@ public final class MocoEngine implements AutoCloseable {
     }
 
     /**
-     * Fills the empty queue slots with random unit keys (uniform in [−1, 1]^D, normalised), as {@code builder.py}
-     * starts from a random normalised queue, with {@link QueueEntry#anonymous} metadata. Off by default (a fresh queue contributes no
-     * negatives); for benchmarks that need a full queue from the first step, and for runs that want the reference's
-     * start. Drawn from (seed, step), so it is reproducible.
+     * Fills the empty queue slots with random unit keys (standard normal, normalised: uniform on the sphere, as the
+     * reference's {@code normalize(randn(dim, K), dim=0)}) with {@link QueueEntry#anonymous} metadata. Called by the
+     * constructor when {@link MocoConfig#queueInit()} is {@code RANDOM} (the default). Drawn from (seed, step), so it
+     * is reproducible.
      */
     public synchronized void prefillQueue() {
         int empty = queue.capacity() - queue.size();
@@ -337,22 +508,29 @@ public final class MocoEngine implements AutoCloseable {
         GradMode.disableOnThisThread();
         SplittableRandom random = new SplittableRandom(mix(seed, -1 - step));
         int dim = queue.dim();
-        float[] keys = new float[empty * dim];
+        float[] keys = new float[empty * dim];                                   // keys: empty×D
         for (int i = 0; i < empty; i++) {
             double norm = 0;
+            double[] v = new double[dim];
             for (int d = 0; d < dim; d++) {
-                float v = (float) (random.nextDouble() * 2 - 1);
-                keys[i * dim + d] = v;
-                norm += v * v;
+                v[d] = gaussian(random);
+                norm += v[d] * v[d];
             }
-            float scale = (float) (1 / Math.sqrt(norm));
+            double scale = 1 / Math.max(Math.sqrt(norm), 1e-12);
             for (int d = 0; d < dim; d++) {
-                keys[i * dim + d] *= scale;
+                keys[i * dim + d] = (float) (v[d] * scale);
             }
         }
         try (NDManager scope = manager.newSubManager()) {
             queue.enqueue(scope.create(keys, new Shape(empty, dim)), anonymous(empty), step);
         }
+    }
+
+    // Box–Muller with StrictMath: the same numbers on every JVM.
+    private static double gaussian(SplittableRandom random) {
+        double u1 = 1.0 - random.nextDouble(); // (0, 1]
+        double u2 = random.nextDouble();
+        return StrictMath.sqrt(-2.0 * StrictMath.log(u1)) * StrictMath.cos(2.0 * StrictMath.PI * u2);
     }
 
     /** Writes this step's keys (N×D) and their metadata at the queue's pointer. */
@@ -407,23 +585,12 @@ public final class MocoEngine implements AutoCloseable {
     /**
      * Writes everything a resumed engine needs to continue bit-identically: f_q and f_k (weights and BatchNorm
      * statistics), SGD momentum buffers, the queue with metadata and pointer, the step and skip counters and the
-     * seed (which with the step is the whole RNG state). Floats are written raw (little-endian), so the restore is
-     * exact.
+     * seed (which with the step is the whole RNG state). See {@link EngineState}.
      */
     public synchronized void saveState(OutputStream stream) throws IOException {
-        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(stream, 1 << 16));
-        out.writeInt(STATE_MAGIC);
-        out.writeInt(STATE_VERSION);
-        out.writeUTF(arch.toString());
-        out.writeInt(config.queueSize());
-        out.writeLong(seed);
-        out.writeLong(step);
-        out.writeLong(skippedSteps);
-        writeArrays(out, arrays(queryBackbone, queryHead));
-        writeArrays(out, arrays(keyBackbone, keyHead));
-        writeArrays(out, sgd.buffers());
-        queue.save(out);
-        out.flush();
+        EngineState.write(stream, arch.toString(), config.queueSize(),
+                new EngineState.Counters(seed, step, skippedSteps), arrays(queryBackbone, queryHead),
+                arrays(keyBackbone, keyHead), sgd.buffers(), queue);
     }
 
     /**
@@ -432,69 +599,11 @@ public final class MocoEngine implements AutoCloseable {
      */
     public synchronized void loadState(InputStream stream) throws IOException {
         GradMode.disableOnThisThread();
-        DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(stream, 1 << 16));
-        if (in.readInt() != STATE_MAGIC) {
-            throw new IOException("not a MoCo engine state (bad magic number)");
-        }
-        int version = in.readInt();
-        if (version != STATE_VERSION) {
-            throw new IOException("MoCo engine state version " + version + " is not supported (expected "
-                    + STATE_VERSION + ")");
-        }
-        String savedArch = in.readUTF();
-        int savedQueue = in.readInt();
-        if (!savedArch.equals(arch.toString()) || savedQueue != config.queueSize()) {
-            throw new IOException("MoCo engine state is for architecture " + savedArch + " with K=" + savedQueue
-                    + " but this engine is " + arch + " with K=" + config.queueSize());
-        }
-        long savedSeed = in.readLong();
-        long savedStep = in.readLong();
-        long savedSkipped = in.readLong();
-        readArrays(in, arrays(queryBackbone, queryHead), "query encoder");
-        readArrays(in, arrays(keyBackbone, keyHead), "key encoder");
-        readArrays(in, sgd.buffers(), "optimizer");
-        queue.load(in);
-        seed = savedSeed;
-        step = savedStep;
-        skippedSteps = savedSkipped;
-    }
-
-    private static void writeArrays(DataOutputStream out, List<NDArray> arrays) throws IOException {
-        out.writeInt(arrays.size());
-        for (NDArray a : arrays) {
-            long[] dims = a.getShape().getShape();
-            out.writeInt(dims.length);
-            for (long d : dims) {
-                out.writeLong(d);
-            }
-            float[] values = a.toFloatArray();
-            ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            bytes.asFloatBuffer().put(values);
-            out.write(bytes.array());
-        }
-    }
-
-    private static void readArrays(DataInputStream in, List<NDArray> arrays, String what) throws IOException {
-        int count = in.readInt();
-        if (count != arrays.size()) {
-            throw new IOException(what + " state has " + count + " arrays, expected " + arrays.size());
-        }
-        for (int i = 0; i < count; i++) {
-            long[] dims = new long[in.readInt()];
-            for (int d = 0; d < dims.length; d++) {
-                dims[d] = in.readLong();
-            }
-            Shape shape = new Shape(dims);
-            if (!shape.equals(arrays.get(i).getShape())) {
-                throw new IOException(what + " state: array " + i + " has shape " + shape + ", expected "
-                        + arrays.get(i).getShape());
-            }
-            byte[] bytes = new byte[Math.toIntExact(shape.size() * Float.BYTES)];
-            in.readFully(bytes);
-            float[] values = new float[Math.toIntExact(shape.size())];
-            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
-            Encoders.copyInto(arrays.get(i), values);
-        }
+        EngineState.Counters saved = EngineState.read(stream, arch.toString(), config.queueSize(),
+                arrays(queryBackbone, queryHead), arrays(keyBackbone, keyHead), sgd.buffers(), queue);
+        seed = saved.seed();
+        step = saved.step();
+        skippedSteps = saved.skippedSteps();
     }
 
     /**
@@ -573,6 +682,25 @@ public final class MocoEngine implements AutoCloseable {
         return keyWeights;
     }
 
+    List<NDArray> keyStatistics() {
+        return keyStatistics;
+    }
+
+    List<Block> queryBlocks() {
+        return List.of(queryBackbone, queryHead);
+    }
+
+    /** f_q's arrays (weights and BatchNorm statistics) in DJL's parameter order, with their names. */
+    List<Pair<String, Parameter>> queryArrays() {
+        List<Pair<String, Parameter>> list = new ArrayList<>();
+        for (Block b : new Block[] {queryBackbone, queryHead}) {
+            for (Pair<String, Parameter> p : b.getParameters()) {
+                list.add(p);
+            }
+        }
+        return list;
+    }
+
     List<NDArray> optimizerBuffers() {
         return sgd.buffers();
     }
@@ -603,6 +731,20 @@ public final class MocoEngine implements AutoCloseable {
         if (entries != null && entries.size() != n) {
             throw new IllegalArgumentException(entries.size() + " queue entries for a batch of " + n + " images");
         }
+    }
+
+    private static List<QueueEntry> twice(List<QueueEntry> meta) {
+        List<QueueEntry> both = new ArrayList<>(meta);
+        both.addAll(meta);
+        return both;
+    }
+
+    private List<NDArray> zerosLike(List<NDArray> arrays) {
+        List<NDArray> list = new ArrayList<>();
+        for (NDArray a : arrays) {
+            list.add(manager.zeros(a.getShape(), a.getDataType(), a.getDevice()));
+        }
+        return list;
     }
 
     private static List<QueueEntry> anonymous(int n) {
@@ -645,10 +787,6 @@ public final class MocoEngine implements AutoCloseable {
             out[i] = values[i];
         }
         return out;
-    }
-
-    private static double ms(long from, long to) {
-        return (to - from) / 1e6;
     }
 
     @Override

@@ -123,10 +123,79 @@ class MocoEngineTest {
 
     @Test
     void batchNormGroupsAreNearlyEqualAndAtLeastTwoImages() {
-        assertArrayEquals(new long[] {2, 5, 7}, MocoEngine.groupBoundaries(10, 4)); // 2, 3, 2, 3
-        assertArrayEquals(new long[] {2}, MocoEngine.groupBoundaries(5, 8));   // 5 images: 2 groups of 2 and 3
-        assertArrayEquals(new long[0], MocoEngine.groupBoundaries(3, 8));
-        assertArrayEquals(new long[0], MocoEngine.groupBoundaries(64, 1));
+        assertArrayEquals(new int[] {3, 3, 2, 2}, MocoEngine.groupSizes(10, 4));
+        assertArrayEquals(new long[] {3, 6, 8}, MocoEngine.boundaries(MocoEngine.groupSizes(10, 4)));
+        assertArrayEquals(new int[] {3, 2}, MocoEngine.groupSizes(5, 8));      // 5 images: 2 groups of 3 and 2
+        assertArrayEquals(new int[] {3}, MocoEngine.groupSizes(3, 8));
+        assertArrayEquals(new int[] {64}, MocoEngine.groupSizes(64, 1));
+    }
+
+    @Test
+    void batchNormGroupsInterleaveAsTheDemosSplitBatchNorm() {
+        // the demo views N×C×H×W as (N/G)×(G·C)×H×W: position i of the batch lands in group i mod G
+        assertArrayEquals(new int[] {0, 2, 4, 1, 3, 5}, MocoEngine.groupOrder(new int[] {0, 1, 2, 3, 4, 5}, 2));
+        assertArrayEquals(new int[] {5, 3, 1, 4, 2, 0}, MocoEngine.groupOrder(new int[] {5, 4, 3, 2, 1, 0}, 2));
+        assertArrayEquals(new int[] {0, 2, 4, 1, 3}, MocoEngine.groupOrder(new int[] {0, 1, 2, 3, 4}, 3),
+                "5 rows: at most 2 groups of ≥ 2");
+    }
+
+    @Test
+    void theQueueStartsFullOfRandomUnitKeysByDefault() {
+        try (MocoEngine engine = new MocoEngine(Tiny.config().queueInit(MocoConfig.QueueInit.RANDOM).build())) {
+            assertEquals(16, engine.queue().size());
+            float[] keys = engine.queue().keysSnapshot();                        // D×K
+            int dim = engine.queue().dim();
+            for (int j = 0; j < 16; j++) {
+                double norm = 0;
+                for (int d = 0; d < dim; d++) {
+                    norm += keys[d * 16 + j] * keys[d * 16 + j];
+                }
+                assertEquals(1.0, norm, 1e-5, "key " + j + " is a unit vector");
+            }
+            StepResult first = Tiny.step(engine, 1, 4);
+            assertEquals(16, first.negatives(), "step 0 already has K negatives");
+            assertTrue(first.loss() > 0);
+            try (MocoEngine same = new MocoEngine(Tiny.config().queueInit(MocoConfig.QueueInit.RANDOM).build())) {
+                assertArrayEquals(keys, same.queue().keysSnapshot(), "seeded");
+            }
+        }
+    }
+
+    @Test
+    void linearScalingGivesTheRatePer256Images() {
+        try (MocoEngine engine = new MocoEngine(Tiny.config().lrScaling(MocoConfig.LrScaling.LINEAR).build())) {
+            assertEquals(0.05f * 4 / 256, Tiny.step(engine, 1, 4).learningRate());
+            assertEquals(0.05f * 6 / 256, Tiny.step(engine, 2, 6).learningRate(), "a smaller batch, a smaller rate");
+        }
+        try (MocoEngine engine = new MocoEngine(Tiny.config().build())) {
+            assertEquals(0.05f, Tiny.step(engine, 1, 4).learningRate());
+        }
+    }
+
+    @Test
+    void collectingGarbageBetweenForwardAndBackwardChangesNothing() {
+        // the engine's scalars are arrays of the step: a collection (and native reuse) before backward is harmless
+        String quiet;
+        try (MocoEngine engine = new MocoEngine(Tiny.config().symmetric(true).build())) {
+            for (int s = 0; s < 4; s++) {
+                Tiny.step(engine, s, 6);
+            }
+            quiet = engine.parameterDigest();
+        }
+        try (MocoEngine engine = new MocoEngine(Tiny.config().symmetric(true).build())) {
+            List<java.nio.ByteBuffer> kept = new ArrayList<>();
+            engine.observer = new StepObserver() {
+                @Override
+                public void beforeBackward() {
+                    kept.addAll(InfoNceGradientTest.churn());
+                }
+            };
+            for (int s = 0; s < 4; s++) {
+                Tiny.step(engine, s, 6);
+            }
+            assertFalse(kept.isEmpty());
+            assertEquals(quiet, engine.parameterDigest(), "bit-identical with a collection before each backward");
+        }
     }
 
     @Test

@@ -30,7 +30,7 @@ import java.util.SplittableRandom;
 public final class Encoders {
 
     /** DJL's BatchNorm momentum is the weight of the running value: 0.9 here is PyTorch's momentum 0.1. */
-    static final float BN_MOMENTUM = 0.9f;
+    public static final float BN_MOMENTUM = 0.9f;
 
     private Encoders() {
     }

@@ -46,7 +46,7 @@ class StreamTrainerTest {
     s.put(TrainerConfig.MAX_STEPS_CONFIG, String.valueOf(maxSteps));
     s.put(TrainerConfig.KEYS_DIR_CONFIG, keys.toString());
     s.put(TrainerConfig.PREPARE_THREADS_CONFIG, "2");
-    s.put("moco.architecture", "resnet18-narrow,width=4,channels=1,size=16");
+    s.put("moco.architecture", "resnet18-narrow,width=16,channels=1,size=16"); // 16+: see ConvolutionGradientTest
     s.put("moco.queue.size", "32");
     s.put("moco.key.momentum", "0.99");
     s.put("moco.lr.warmup.steps", "2");

@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Benchmarks, each a ratio against a baseline run in the same process.",
         "The machines are noisy: the last line's ratio is the figure."},
-    subcommands = {BenchCommand.Produce.class, BenchCommand.Ingest.class, BenchCommand.Moco.class, BenchCommand.Pipeline.class,
-        BenchCommand.Publish.class, BenchCommand.Serve.class})
+    subcommands = {BenchCommand.Produce.class, BenchCommand.Ingest.class, BenchCommand.Moco.class,
+        BenchCommand.Pipeline.class, BenchCommand.Publish.class, BenchCommand.Serve.class, BenchCommand.Learn.class,
+        BenchCommand.Correlated.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -98,6 +99,52 @@ final class BenchCommand implements Runnable {
     public Integer call() throws Exception {
       try (LocalCluster c = LocalCluster.startOrUse(bootstrap, registry)) {
         PipelineBench.run(c.bootstrap, c.registryUrl, arch, batch, steps, System.out);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "learn", mixinStandardHelpOptions = true,
+      description = {"Full Fashion-MNIST streamed through Kafka into the trainer (the demo's preset) for M minutes;",
+          "kNN top-1 on the demo's probe per version (curve: CSV + PNG). Last line:",
+          "knn_top1=<x> raw_pixels=<y> random_init=<z> steps=<n> img_s=<r>."})
+  static final class Learn extends BenchCluster implements Callable<Integer> {
+    @Option(names = "--minutes", defaultValue = "6", description = "Training time (default ${DEFAULT-VALUE}).") double minutes;
+    @Option(names = "--out", defaultValue = "bench-learn", description = "Curve directory (default ${DEFAULT-VALUE}).")
+    java.nio.file.Path out;
+    @Option(names = {"-D", "--set"}, paramLabel = "KEY=VALUE", description = "Any trainer or moco setting over the preset.")
+    java.util.Map<String, String> extra = new java.util.HashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+      try (LocalCluster c = LocalCluster.startOrUse(bootstrap, registry)) {
+        io.mocostream.cli.bench.LearnBench.run(c.bootstrap, c.registryUrl, minutes, extra, out, System.out);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "correlated", mixinStandardHelpOptions = true,
+      description = {"MoCo on a correlated feed (produce --correlated: bursts from a few cameras) against the same",
+          "Fashion-MNIST as it is, M minutes per run; the replay buffer and same-source masking each on and off.",
+          "Last line: iid_knn=<a> correlated_knn=<b> correlated_vs_iid=<b/a>."})
+  static final class Correlated extends BenchCluster implements Callable<Integer> {
+    @Option(names = "--minutes", defaultValue = "6", description = "Training time of each run (default ${DEFAULT-VALUE}).")
+    double minutes;
+    @Option(names = "--burst", defaultValue = "8", description = "Frames per item (default ${DEFAULT-VALUE}).") int burst;
+    @Option(names = "--cameras", defaultValue = "4", description = "Cameras (default ${DEFAULT-VALUE}).") int cameras;
+    @Option(names = "--buffer", defaultValue = "" + io.mocostream.cli.bench.CorrelatedBench.DEFAULT_BUFFER,
+        description = "Replay buffer size of the runs with the buffer (default ${DEFAULT-VALUE}).") int buffer;
+    @Option(names = "--runs", defaultValue = "all", description = "all, or the correlated run to compare: plain, mask, buffer, both.")
+    String runs;
+    @Option(names = {"-D", "--set"}, paramLabel = "KEY=VALUE", description = "Any trainer or moco setting over the preset.")
+    java.util.Map<String, String> extra = new java.util.HashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+      try (LocalCluster c = LocalCluster.startOrUse(bootstrap, registry)) {
+        io.mocostream.cli.bench.CorrelatedBench.run(c.bootstrap, c.registryUrl, minutes, burst, cameras, buffer, runs,
+            extra, System.out);
       }
       return 0;
     }

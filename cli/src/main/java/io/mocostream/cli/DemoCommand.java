@@ -1,5 +1,6 @@
 package io.mocostream.cli;
 
+import io.mocostream.cli.bench.LearnBench;
 import io.mocostream.encoder.client.StartPosition;
 import io.mocostream.encoder.client.SubscribeCommand;
 import io.mocostream.encoder.client.VerifiedVersion;
@@ -169,29 +170,16 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private Map<String, String> settings(Path keys) {
-    Map<String, String> s = new HashMap<>();
+    // The preset bench learn measures (see the README's learning section); the demo's options on top.
+    Map<String, String> s = LearnBench.preset();
     s.put(TrainerConfig.MODEL_NAME_CONFIG, MODEL);
     s.put(TrainerConfig.FRAMES_TOPIC_CONFIG, IngestOptions.DEFAULT_OUT_TOPIC); // the trainer reads what ingest wrote
     s.put(TrainerConfig.BATCH_SIZE_CONFIG, "64");
     s.put(TrainerConfig.MAX_WAIT_MS_CONFIG, "1000");
     s.put(TrainerConfig.PUBLISH_EVERY_STEPS_CONFIG, "0");
     s.put(TrainerConfig.PUBLISH_EVERY_SECONDS_CONFIG, String.valueOf(publishEverySeconds));
-    s.put(TrainerConfig.PROBE_CONFIG, "fashion-mnist");
-    s.put(TrainerConfig.PROBE_BANK_CONFIG, "2000");
-    s.put(TrainerConfig.PROBE_QUERIES_CONFIG, "500");
     s.put(TrainerConfig.KEYS_DIR_CONFIG, keys.toString());
     s.put(MocoConfig.ARCHITECTURE_CONFIG, arch);
-    // Small data, small images: the authors' CIFAR-10 demo (m 0.99, wd 5e-4, symmetric loss, T 0.1).
-    s.put(MocoConfig.QUEUE_SIZE_CONFIG, "4096");
-    s.put(MocoConfig.KEY_MOMENTUM_CONFIG, "0.99");
-    s.put(MocoConfig.TEMPERATURE_CONFIG, "0.1");
-    s.put(MocoConfig.WEIGHT_DECAY_CONFIG, "5e-4");
-    s.put(MocoConfig.SYMMETRIC_CONFIG, "true");
-    // Base rate per 256 images (linear scaling): 0.06 is 0.015 at batch 64; with the two losses summed (as the demo)
-    // that is the step the earlier averaged loss took at 0.03. No gradient clip: the non-finite gradients it hid
-    // came from a temperature scalar freed before the backward pass (fixed in InfoNce).
-    s.put(MocoConfig.LR_CONFIG, "0.06");
-    s.put(MocoConfig.LR_WARMUP_STEPS_CONFIG, "20");
     s.putAll(extra);
     return s;
   }

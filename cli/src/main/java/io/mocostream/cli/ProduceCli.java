@@ -3,6 +3,7 @@ package io.mocostream.cli;
 import io.mocostream.producer.ProduceCommand;
 import io.mocostream.producer.ProduceOptions;
 import io.mocostream.producer.ProduceSummary;
+import io.mocostream.producer.source.CorrelatedSource;
 import io.mocostream.frames.FrameLimits;
 import io.mocostream.producer.http.FrameEndpoint;
 import java.util.concurrent.Callable;
@@ -40,7 +41,7 @@ final class ProduceCli implements Callable<Integer> {
   @Option(names = "--watch", description = "With dir:, publish every file dropped into the folder.")
   boolean watch;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the synthetic source.")
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of the synthetic source and of --correlated.")
   long seed;
 
   @Option(names = "--max-bytes", defaultValue = "" + FrameLimits.DEFAULT_MAX_BYTES, description = "Default ${DEFAULT-VALUE}.")
@@ -49,13 +50,32 @@ final class ProduceCli implements Callable<Integer> {
   @Option(names = "--max-pixels", defaultValue = "" + FrameLimits.DEFAULT_MAX_PIXELS, description = "Default ${DEFAULT-VALUE}.")
   long maxPixels;
 
+  @Option(names = "--correlated", description = {"Show each item as a burst of drifting frames (shift, scale, "
+      + "brightness) from a few fixed cameras, interleaved: a correlated live feed (idx:, dir:, synthetic)."})
+  boolean correlated;
+
+  @Option(names = "--burst", defaultValue = "" + CorrelatedSource.DEFAULT_BURST, paramLabel = "FRAMES",
+      description = "With --correlated: frames per item. Default ${DEFAULT-VALUE}.")
+  int burst;
+
+  @Option(names = "--cameras", defaultValue = "" + CorrelatedSource.DEFAULT_CAMERAS, paramLabel = "N",
+      description = "With --correlated: cameras (source ids ID/cam-i), interleaved. Default ${DEFAULT-VALUE}.")
+  int cameras;
+
+  @Option(names = "--frame-interval-ms", defaultValue = "" + CorrelatedSource.DEFAULT_INTERVAL_MS, paramLabel = "MS",
+      description = "With --correlated: capture time between a camera's frames. Default ${DEFAULT-VALUE}.")
+  long frameIntervalMs;
+
   @Override
   public Integer call() {
     ProduceOptions opts = ProduceOptions.of(cluster.bootstrap, cluster.registry, source)
         .withTopic(topic).withSourceId(sourceId).withRate(rate).withMax(max).withLoop(loop).withWatch(watch)
         .withSeed(seed).withLimits(new FrameLimits(maxBytes, maxPixels)).withProducerProps(cluster.producerProps())
         .withUploadToken(System.getenv(FrameEndpoint.TOKEN_ENV));
-    ProduceSummary summary = ProduceCommand.run(opts, System.out);
+    ProduceSummary summary = correlated
+        ? ProduceCommand.runCorrelated(opts, new CorrelatedSource.Settings(burst, cameras, frameIntervalMs, seed),
+            System.out)
+        : ProduceCommand.run(opts, System.out);
     return summary.refused() > 0 ? 3 : 0;
   }
 }

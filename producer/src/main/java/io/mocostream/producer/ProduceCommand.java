@@ -4,6 +4,7 @@ import io.mocostream.producer.http.FrameEndpoint;
 import io.mocostream.producer.publish.FramePublisher;
 import io.mocostream.producer.publish.PublishException;
 import io.mocostream.producer.publish.ServiceCheck;
+import io.mocostream.producer.source.CorrelatedSource;
 import io.mocostream.producer.source.DirSource;
 import io.mocostream.producer.source.FrameSource;
 import io.mocostream.producer.source.IdxSource;
@@ -66,6 +67,30 @@ public final class ProduceCommand {
       return execute(opts, null, http, out);
     }
     FrameSource source = openSource(spec, opts);
+    try {
+      return execute(opts, source, null, out);
+    } finally {
+      closeQuietly(source);
+    }
+  }
+
+  /**
+   * {@code produce --correlated}: the source of {@code opts} shown as the interleaved feeds of a few fixed cameras
+   * (see {@link CorrelatedSource}). Pulled sources only.
+   */
+  public static ProduceSummary runCorrelated(ProduceOptions opts, CorrelatedSource.Settings correlation,
+      PrintStream out) {
+    SourceSpec spec;
+    try {
+      spec = SourceSpec.parse(opts.source());
+    } catch (IllegalArgumentException e) {
+      throw new ProduceException(e.getMessage(), e);
+    }
+    if (spec instanceof SourceSpec.Http || opts.watch()) {
+      throw new ProduceException("--correlated applies to idx:, dir: and synthetic sources, not to '" + opts.source()
+          + "'" + (opts.watch() ? " with --watch" : ""), null);
+    }
+    FrameSource source = new CorrelatedSource(openSource(spec, opts), correlation);
     try {
       return execute(opts, source, null, out);
     } finally {

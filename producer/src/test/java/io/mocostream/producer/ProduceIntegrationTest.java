@@ -65,6 +65,33 @@ class ProduceIntegrationTest {
   }
 
   @Test
+  void correlatedFeedArrivesAsInterleavedCameraBursts(KafkaCluster cluster) {
+    String topic = topic("correlated");
+    cluster.createTopic(topic, 2);
+    var settings = new io.mocostream.producer.source.CorrelatedSource.Settings(4, 3, 100, 5);
+    ProduceSummary s = ProduceCommand.runCorrelated(ProduceOptions.of(cluster.bootstrapServers(),
+        cluster.registryUrl(), "synthetic:4").withTopic(topic).withMax(120).withSourceId("yard")
+        .withProgress(ProduceOptions.ProgressMode.QUIET), settings, out);
+    assertEquals(120, s.published());
+    List<ConsumerRecord<String, ImageFrame>> records = Frames.read(cluster, topic, 120, READ_TIMEOUT);
+    assertEquals(120, records.size());
+    java.util.Map<String, List<ImageFrame>> byCamera = new java.util.TreeMap<>();
+    for (ConsumerRecord<String, ImageFrame> r : records) {
+      byCamera.computeIfAbsent(r.key(), k -> new java.util.ArrayList<>()).add(r.value());
+    }
+    assertEquals(java.util.Set.of("yard/cam-0", "yard/cam-1", "yard/cam-2"), byCamera.keySet());
+    for (List<ImageFrame> frames : byCamera.values()) {
+      assertEquals(40, frames.size());
+      frames.sort(java.util.Comparator.comparing(ImageFrame::getCaptureTime));
+      for (int i = 0; i < frames.size(); i++) { // one key = one partition = in order: bursts of 4, 100 ms apart
+        assertEquals(Integer.toString(i % 4), frames.get(i).getAttributes().get("burst_frame"));
+        assertEquals(frames.get(i - i % 4).getLabel(), frames.get(i).getLabel());
+        assertEquals(32, frames.get(i).getWidth());
+      }
+    }
+  }
+
+  @Test
   void syntheticThousandFramesAreReadBackInOrder(KafkaCluster cluster) {
     String topic = topic("synthetic");
     cluster.createTopic(topic, 3);

@@ -109,7 +109,7 @@ final class BatchPreparer implements AutoCloseable {
     float[] k = new float[items.size() * viewLength]; // N×C×S×S
     augmenter.twoViews(items, seed, q, k);
     return new PreparedBatch(items.size(), q, k, List.copyOf(entries), List.copyOf(rejected), List.copyOf(segments),
-        Map.copyOf(next), bytes, List.of());
+        Map.copyOf(next), bytes, List.copyOf(items), List.of());
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.mocostream.trainer.stream;
 
 import io.mocostream.schemas.StepSegment;
 import io.mocostream.trainer.moco.QueueEntry;
+import io.mocostream.vision.augment.BatchAugmenter;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
@@ -18,13 +19,14 @@ import org.apache.kafka.common.TopicPartition;
  * @param segments    offset ranges in batch order (the step log's record of the batch)
  * @param nextOffsets per partition, the offset after the batch's last record (what a checkpoint commits)
  * @param bytes       payload bytes of the batch's records
+ * @param items       the usable frames' decoded images and positions, in batch order (the replay buffer keeps them)
  * @param gaps        offset ranges retention deleted before they were read, found while forming this batch
  */
 record PreparedBatch(int n, float[] queryViews, float[] keyViews, List<QueueEntry> entries, List<Rejection> rejected,
                      List<StepSegment> segments, Map<TopicPartition, Long> nextOffsets, long bytes,
-                     List<StepSegment> gaps) {
+                     List<BatchAugmenter.Item> items, List<StepSegment> gaps) {
   PreparedBatch withGaps(List<StepSegment> found) {
-    return new PreparedBatch(n, queryViews, keyViews, entries, rejected, segments, nextOffsets, bytes,
+    return new PreparedBatch(n, queryViews, keyViews, entries, rejected, segments, nextOffsets, bytes, items,
         List.copyOf(found));
   }
 }

@@ -103,36 +103,134 @@ public final class Replayer {
     try (MocoEngine engine = new MocoEngine(run.moco());
         BatchPreparer preparer = new BatchPreparer(clients.serde(Map.of("schema.registry.url", registryUrl)), run);
         RangeReader frames = new RangeReader(bootstrap, clients)) {
-      for (TrainerStep s : log) {
-        // The run's thread count for this step (results differ in the last bits between counts); logs written
-        // before steps recorded it ran with the checkpoint's compute.threads throughout.
-        ComputeThreads.set(s.getComputeThreads() != null ? s.getComputeThreads() : run.computeThreads());
-        List<BatchPreparer.Checked> checked = new ArrayList<>();
-        for (StepSegment seg : s.getSegments()) {
-          for (ConsumerRecord<byte[], byte[]> r : frames.read(new TopicPartition(seg.getTopic(), seg.getPartition()),
-              seg.getFromOffset(), seg.getToOffset())) {
-            checked.add(preparer.check(r));
+      DrawnFrames drawnFrames = null; // only for runs with a replay buffer
+      try {
+        for (TrainerStep s : log) {
+          // The run's thread count for this step (results differ in the last bits between counts); logs written
+          // before steps recorded it ran with the checkpoint's compute.threads throughout.
+          ComputeThreads.set(s.getComputeThreads() != null ? s.getComputeThreads() : run.computeThreads());
+          List<BatchPreparer.Checked> checked = new ArrayList<>();
+          for (StepSegment seg : s.getSegments()) {
+            for (ConsumerRecord<byte[], byte[]> r : frames.read(new TopicPartition(seg.getTopic(), seg.getPartition()),
+                seg.getFromOffset(), seg.getToOffset())) {
+              checked.add(preparer.check(r));
+            }
+          }
+          // With a replay buffer the step trained on drawn frames (logged); the consumed ones only entered the buffer.
+          PreparedBatch batch = s.getDrawn() == null ? preparer.prepare(checked) : null;
+          ReplayStage.Drawn drawn = null;
+          int rejected;
+          if (batch == null) {
+            rejected = (int) checked.stream().filter(c -> !c.usable()).count();
+            if (drawnFrames == null) {
+              drawnFrames = new DrawnFrames(bootstrap, preparer, run, clients);
+            }
+            drawnFrames.remember(checked);
+            drawn = drawnFrames.views(s);
+          } else {
+            rejected = batch.rejected().size();
+          }
+          int n = batch != null ? batch.n() : drawn.n();
+          if (n != s.getBatchSize() || rejected != s.getRejected()) {
+            throw new IllegalStateException("step " + s.getStep() + ": the log says " + s.getBatchSize() + " frames and "
+                + s.getRejected() + " rejected, the topic now gives " + n + " and " + rejected
+                + " (records deleted by retention?)");
+          }
+          boolean skipped = true;
+          if (n >= 2) {
+            skipped = !(batch != null
+                ? engine.step(batch.queryViews(), batch.keyViews(), batch.n(), batch.entries())
+                : engine.step(drawn.queryViews(), drawn.keyViews(), drawn.n(), drawn.entries())).finite();
+          }
+          if (skipped != s.getSkipped()) {
+            throw new IllegalStateException("step " + s.getStep() + " was " + (s.getSkipped() ? "" : "not ")
+                + "skipped in the run but " + (skipped ? "" : "not ") + "in the replay");
+          }
+          if (progress != null && (s.getStep() % 50 == 0 || s.getStep() == log.size())) {
+            progress.println("replayed step " + s.getStep() + "/" + log.size());
           }
         }
-        PreparedBatch batch = preparer.prepare(checked);
-        if (batch.n() != s.getBatchSize() || batch.rejected().size() != s.getRejected()) {
-          throw new IllegalStateException("step " + s.getStep() + ": the log says " + s.getBatchSize() + " frames and "
-              + s.getRejected() + " rejected, the topic now gives " + batch.n() + " and " + batch.rejected().size()
-              + " (records deleted by retention?)");
-        }
-        boolean skipped = true;
-        if (batch.n() >= 2) {
-          skipped = !engine.step(batch.queryViews(), batch.keyViews(), batch.n(), batch.entries()).finite();
-        }
-        if (skipped != s.getSkipped()) {
-          throw new IllegalStateException("step " + s.getStep() + " was " + (s.getSkipped() ? "" : "not ")
-              + "skipped in the run but " + (skipped ? "" : "not ") + "in the replay");
-        }
-        if (progress != null && (s.getStep() % 50 == 0 || s.getStep() == log.size())) {
-          progress.println("replayed step " + s.getStep() + "/" + log.size());
+      } finally {
+        if (drawnFrames != null) {
+          drawnFrames.close();
         }
       }
       return Sha256.hex(engine.saveEncoderWeights());
+    }
+  }
+
+  /**
+   * The frames a replay-buffer step drew, by position: from the records replay already consumed (every drawn frame
+   * was consumed at that step or before), else read from the topic (a bounded cache of the latest frames).
+   */
+  private static final class DrawnFrames implements AutoCloseable {
+    private static final int CACHED = 100_000;
+    private final BatchPreparer preparer;
+    private final RangeReader reader;
+    private final io.mocostream.vision.augment.BatchAugmenter augmenter;
+    private final long seed;
+    private final Map<ReplayStage.TopicPosition, ReplayStage.Buffered> cache =
+        new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<ReplayStage.TopicPosition, ReplayStage.Buffered> eldest) {
+            return size() > CACHED;
+          }
+        };
+
+    DrawnFrames(String bootstrap, BatchPreparer preparer, TrainerConfig run, ClientSettings clients) {
+      this.preparer = preparer;
+      this.reader = new RangeReader(bootstrap, clients);
+      this.augmenter = new io.mocostream.vision.augment.BatchAugmenter(
+          new io.mocostream.vision.augment.Augmenter(run.augment()), run.prepareThreads());
+      this.seed = run.moco().seed();
+    }
+
+    void remember(List<BatchPreparer.Checked> checked) {
+      for (BatchPreparer.Checked c : checked) {
+        if (c.usable()) {
+          cache.put(position(c.record()), buffered(c));
+        }
+      }
+    }
+
+    ReplayStage.Drawn views(TrainerStep s) {
+      List<ReplayStage.Buffered> drawn = new ArrayList<>();
+      for (StepSegment seg : s.getDrawn()) {
+        for (long off = seg.getFromOffset(); off < seg.getToOffset(); off++) {
+          var at = new ReplayStage.TopicPosition(seg.getTopic(), seg.getPartition(), off);
+          ReplayStage.Buffered b = cache.get(at);
+          if (b == null) {
+            var records = reader.read(at.topicPartition(), off, off + 1);
+            BatchPreparer.Checked c = records.isEmpty() ? null : preparer.check(records.get(0));
+            if (c == null || !c.usable()) {
+              throw new IllegalStateException("step " + s.getStep() + " drew frame " + at + ", which "
+                  + (c == null ? "is gone from the topic (retention?)" : "no longer decodes"));
+            }
+            b = buffered(c);
+            cache.put(at, b);
+          }
+          drawn.add(b);
+        }
+      }
+      return ReplayStage.views(drawn, seed, s.getStep(), augmenter);
+    }
+
+    private static ReplayStage.TopicPosition position(ConsumerRecord<byte[], byte[]> r) {
+      return new ReplayStage.TopicPosition(r.topic(), r.partition(), r.offset());
+    }
+
+    private static ReplayStage.Buffered buffered(BatchPreparer.Checked c) {
+      ConsumerRecord<byte[], byte[]> r = c.record();
+      return new ReplayStage.Buffered(r.topic(),
+          new io.mocostream.vision.augment.BatchAugmenter.Item(c.image(), r.partition(), r.offset()),
+          new io.mocostream.trainer.moco.QueueEntry(c.frame().getSourceId(), r.partition(), r.offset(), 0,
+              c.frame().getCaptureTime().toEpochMilli()));
+    }
+
+    @Override
+    public void close() {
+      augmenter.close();
+      reader.close();
     }
   }
 
@@ -165,6 +263,9 @@ public final class Replayer {
       ArrayDeque<ConsumerRecord<byte[], byte[]>> buf = buffered.computeIfAbsent(tp, t -> new ArrayDeque<>());
       while (!buf.isEmpty() && buf.peekFirst().offset() < from) {
         buf.pollFirst();
+      }
+      if (!buf.isEmpty() && buf.peekFirst().offset() > from) {
+        buf.clear(); // a range before what was read last (the replay buffer reads frames back out of order)
       }
       if (buf.isEmpty() && consumer.position(tp) != from) {
         consumer.seek(tp, from); // not where the last range ended: jump

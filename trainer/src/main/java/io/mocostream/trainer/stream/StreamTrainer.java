@@ -107,6 +107,8 @@ public final class StreamTrainer implements AutoCloseable {
   /** This run's id, in every manifest and checkpoint; kept across restores. */
   private String runId;
   private ProbeSet probe;
+  /** The replay buffer, or null when off ({@link TrainerConfig#REPLAY_BUFFER_SIZE_CONFIG}). */
+  private ReplayStage replay;
 
   /** What the last commit made durable: where a failed transaction rolls back to. */
   private record Committed(long step, long version, byte[] state, Map<TopicPartition, Long> positions) {}
@@ -225,6 +227,8 @@ public final class StreamTrainer implements AutoCloseable {
     engine = newEngine();
     // compute.threads (default: the CPU quota) on the thread that runs the steps; each step records it.
     ComputeThreads.set(config.computeThreads());
+    preparer = new BatchPreparer(clients.serde(Map.of("schema.registry.url", registryUrl)), config);
+    replay = ReplayStage.of(config);
     if (restored.isPresent()) {
       TrainerCheckpoint m = restored.get().manifest();
       if (!m.getConfigFingerprint().equals(config.fingerprint()) && !config.sameComputation(m.getConfigJson())) {
@@ -250,7 +254,6 @@ public final class StreamTrainer implements AutoCloseable {
     step = committed.step;
     positions = new LinkedHashMap<>(committed.positions);
     probe = ProbeLoader.load(config);
-    preparer = new BatchPreparer(clients.serde(Map.of("schema.registry.url", registryUrl)), config);
     Map<String, Object> consumerConfig = new HashMap<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.GROUP_ID_CONFIG, groupId,
@@ -313,6 +316,9 @@ public final class StreamTrainer implements AutoCloseable {
   }
 
   private void loadState(byte[] state) {
+    if (replay != null) {
+      state = replay.unwrap(state, at -> ReplayStage.readBack(bootstrap, preparer, at));
+    }
     try {
       engine.loadState(new ByteArrayInputStream(state));
     } catch (IOException e) {
@@ -327,7 +333,7 @@ public final class StreamTrainer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot save the trainer state", e);
     }
-    return out.toByteArray();
+    return replay == null ? out.toByteArray() : replay.wrap(out.toByteArray());
   }
 
   private void trainOn(PreparedBatch batch) {
@@ -344,8 +350,13 @@ public final class StreamTrainer implements AutoCloseable {
     double loss = Double.NaN;
     boolean skipped = true;
     boolean nonFinite = false;
-    if (batch.n() >= 2) {
-      StepResult result = engine.step(batch.queryViews(), batch.keyViews(), batch.n(), batch.entries());
+    // With the replay buffer the step trains on frames drawn from it; the step log keeps both compositions.
+    ReplayStage.Drawn drawn = replay == null ? null : replay.admitAndDraw(batch, config.framesTopic(), engine, step + 1);
+    int n = drawn == null ? batch.n() : drawn.n();
+    if (n >= 2) {
+      StepResult result = drawn == null
+          ? engine.step(batch.queryViews(), batch.keyViews(), batch.n(), batch.entries())
+          : engine.step(drawn.queryViews(), drawn.keyViews(), drawn.n(), drawn.entries());
       loss = result.loss();
       skipped = !result.finite();
       nonFinite = skipped;
@@ -355,31 +366,32 @@ public final class StreamTrainer implements AutoCloseable {
       }
     } else {
       // Not divergence: the data were bad, the model is not. The step commits the dead letters and moves on.
-      log.info("step {}: dead-letter-only step ({} usable frames among {} records)", step + 1, batch.n(),
+      log.info("step {}: dead-letter-only step ({} usable frames among {} records)", step + 1, n,
           batch.n() + batch.rejected().size());
     }
     step++;
     // "Diverged" means non-finite losses only; a dead-letter-only step neither counts nor breaks a run of them.
     if (nonFinite) {
       consecutiveSkips++;
-    } else if (batch.n() >= 2) {
+    } else if (n >= 2) {
       consecutiveSkips = 0;
     }
     if (skipped) {
       skippedTotal++;
     } else {
-      intervalImages += batch.n();
+      intervalImages += n;
       intervalLossSum += loss;
       intervalLossCount++;
     }
     TrainerStep entry = TrainerStep.newBuilder()
-        .setModelName(config.modelName()).setStep(step).setSegments(batch.segments()).setBatchSize(batch.n())
+        .setModelName(config.modelName()).setStep(step).setSegments(batch.segments()).setBatchSize(n)
+        .setDrawn(drawn == null ? null : drawn.segments())
         .setRejected(batch.rejected().size()).setSkipped(skipped).setLoss(skipped ? null : loss)
         .setCreatedAt(Instant.now()).setRetentionGaps(batch.gaps()).setComputeThreads(ComputeThreads.current())
         .build();
     producer.send(new ProducerRecord<>(config.stepsTopic(), config.modelName(), entry));
     positions.putAll(batch.nextOffsets());
-    listener.onStep(step, loss, skipped ? 0 : batch.n(), rejectedTotal, skippedTotal, imagesPerSecond(),
+    listener.onStep(step, loss, skipped ? 0 : n, rejectedTotal, skippedTotal, imagesPerSecond(),
         prefetcher.lag());
   }
 
@@ -550,6 +562,9 @@ public final class StreamTrainer implements AutoCloseable {
         if (committed.state == null) {
           engine.close();
           engine = newEngine();
+          if (replay != null) {
+            replay.clear();
+          }
         } else {
           loadState(committed.state);
         }
@@ -707,6 +722,10 @@ public final class StreamTrainer implements AutoCloseable {
     if (preparer != null) {
       preparer.close();
       preparer = null;
+    }
+    if (replay != null) {
+      replay.close();
+      replay = null;
     }
     if (engine != null) {
       engine.close();

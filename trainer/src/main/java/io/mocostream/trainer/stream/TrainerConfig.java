@@ -63,6 +63,11 @@ public final class TrainerConfig {
   public static final String DEVICE_CONFIG = "trainer.device";
   /** Augmentation: {@code v2} (aug+) or {@code v1}. */
   public static final String AUGMENT_CONFIG = "augment.preset";
+  /**
+   * RandomResizedCrop's smallest area fraction (default: the preset's, 0.2 for v2); at 28 px a fifth of the image is
+   * a few strokes, so small images may want more.
+   */
+  public static final String CROP_MIN_SCALE_CONFIG = "augment.crop.min.scale";
   /** Largest frame payload accepted, bytes. */
   public static final String MAX_BYTES_CONFIG = "decode.max.bytes";
   /** Largest frame accepted, pixels (width × height, from the header, before decoding). */
@@ -75,6 +80,11 @@ public final class TrainerConfig {
   public static final String DECODE_BUDGET_CONFIG = "decode.budget.pixels";
   /** How often the frames topic's partition count is checked, so partitions added at run time are read. */
   public static final String PARTITIONS_CHECK_MS_CONFIG = "trainer.partitions.check.ms";
+  /**
+   * Frames kept in a redundancy-reducing replay buffer (after MinRed; steps train on batches drawn from it, for
+   * correlated feeds); 0 (the default) trains on each consumed batch as it comes. See {@link ReplayStage}.
+   */
+  public static final String REPLAY_BUFFER_SIZE_CONFIG = ReplayStage.SIZE_CONFIG;
   /** PyTorch intra-op threads; part of what replay must match (bits differ between counts). */
   public static final String THREADS_CONFIG = "compute.threads";
 
@@ -107,7 +117,8 @@ public final class TrainerConfig {
       STEPS_TOPIC_CONFIG, STATE_TOPIC_CONFIG, VERSIONS_TOPIC_CONFIG, BATCH_SIZE_CONFIG, MAX_WAIT_MS_CONFIG,
       MIN_BATCH_CONFIG, PUBLISH_EVERY_STEPS_CONFIG, PUBLISH_EVERY_SECONDS_CONFIG, MAX_STEPS_CONFIG, KEYS_DIR_CONFIG,
       PROBE_CONFIG, PROBE_BANK_CONFIG, PROBE_QUERIES_CONFIG, PREPARE_THREADS_CONFIG, DEVICE_CONFIG, AUGMENT_CONFIG,
-      MAX_BYTES_CONFIG, MAX_PIXELS_CONFIG, THREADS_CONFIG, DECODE_BUDGET_CONFIG, PARTITIONS_CHECK_MS_CONFIG);
+      MAX_BYTES_CONFIG, MAX_PIXELS_CONFIG, THREADS_CONFIG, DECODE_BUDGET_CONFIG, PARTITIONS_CHECK_MS_CONFIG,
+      CROP_MIN_SCALE_CONFIG);
 
   private static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
@@ -120,7 +131,7 @@ public final class TrainerConfig {
     all.put(THREADS_CONFIG, String.valueOf(io.mocostream.vision.model.ComputeThreads.configured()));
     all.putAll(settings);
     for (String key : all.keySet()) {
-      if (!KNOWN.contains(key) && !key.startsWith("moco.")) {
+      if (!KNOWN.contains(key) && !key.startsWith("moco.") && !key.equals(ReplayStage.SIZE_CONFIG)) {
         throw new IllegalArgumentException("unknown trainer configuration key '" + key + "'");
       }
     }
@@ -154,6 +165,8 @@ public final class TrainerConfig {
     nonNegative(DECODE_BUDGET_CONFIG);
     positive(PARTITIONS_CHECK_MS_CONFIG);
     moco(); // validates moco.* keys
+    augment();
+    ReplayStage.bufferSize(this);
     limits();
   }
 
@@ -257,9 +270,19 @@ public final class TrainerConfig {
   /** Augmentation for the architecture's input geometry. */
   public AugmentConfig augment() {
     Architecture arch = moco().architecture();
-    return properties.get(AUGMENT_CONFIG).equals("v1")
+    AugmentConfig preset = properties.get(AUGMENT_CONFIG).equals("v1")
         ? AugmentConfig.mocoV1(arch.inputSize(), arch.channels())
         : AugmentConfig.mocoV2(arch.inputSize(), arch.channels());
+    String minScale = properties.get(CROP_MIN_SCALE_CONFIG);
+    if (minScale == null) {
+      return preset;
+    }
+    try {
+      return preset.withCropScale(Double.parseDouble(minScale.trim()), preset.cropScaleMax());
+    } catch (IllegalArgumentException e) { // NumberFormatException included
+      throw new IllegalArgumentException(CROP_MIN_SCALE_CONFIG + "='" + minScale + "': expected a number in (0, 1] ("
+          + e.getMessage() + ")");
+    }
   }
 
   public FrameLimits limits() {
@@ -294,6 +317,10 @@ public final class TrainerConfig {
     Map<String, String> compute = new TreeMap<>();
     properties.forEach((k, v) -> {
       if (k.startsWith("moco.") || k.startsWith("augment.") || k.startsWith("decode.")) {
+        compute.put(k, v);
+      }
+      // Only when on: runs without a buffer keep the fingerprint they had before the key existed.
+      if (k.equals(ReplayStage.SIZE_CONFIG) && !v.trim().equals("0")) {
         compute.put(k, v);
       }
     });

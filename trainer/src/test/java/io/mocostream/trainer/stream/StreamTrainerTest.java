@@ -46,7 +46,7 @@ class StreamTrainerTest {
     s.put(TrainerConfig.MAX_STEPS_CONFIG, String.valueOf(maxSteps));
     s.put(TrainerConfig.KEYS_DIR_CONFIG, keys.toString());
     s.put(TrainerConfig.PREPARE_THREADS_CONFIG, "2");
-    s.put("moco.architecture", "resnet18-narrow,width=4,channels=1,size=16");
+    s.put("moco.architecture", "resnet18-narrow,width=16,channels=1,size=16"); // 16+: see ConvolutionGradientTest
     s.put("moco.queue.size", "32");
     s.put("moco.key.momentum", "0.99");
     s.put("moco.lr.warmup.steps", "2");
@@ -134,6 +134,69 @@ class StreamTrainerTest {
       assertEquals(published.get((int) version - 1).getPayloadSha256(), result.replayedSha256());
     }
     assertFalse(published.get(1).getPayloadSha256().equals(published.get(2).getPayloadSha256()));
+  }
+
+  @Test
+  void withTheReplayBufferResumesTheSameBufferAndReplaysBitExactly(KafkaCluster cluster, @TempDir Path keys)
+      throws Exception {
+    String prefix = EmbeddedKafka.uniqueName("rb");
+    // One partition: batches form the same way in every run, so an uninterrupted run can be compared bit for bit.
+    cluster.createTopic(prefix + ".frames", 1);
+    TestFrames.send(cluster.bootstrapServers(), cluster.registryUrl(), prefix + ".frames", 8 * 10 + 1, i -> i == 9);
+    List<EncoderVersion> published = new ArrayList<>();
+    TrainerListener listener = new TrainerListener() {
+      @Override
+      public void onPublished(EncoderVersion version) {
+        published.add(version);
+      }
+    };
+    Map<String, String> settings = tinyRun(prefix, keys, 6);
+    settings.put(TrainerConfig.REPLAY_BUFFER_SIZE_CONFIG, "20");
+    long v = new StreamTrainer(TrainerConfig.of(settings), cluster.bootstrapServers(), cluster.registryUrl(), listener)
+        .run();
+    assertEquals(2, v);
+    // The resumed run must restore the buffer (20 frames, read back from the topic) to continue bit-exactly.
+    settings.put(TrainerConfig.MAX_STEPS_CONFIG, "10");
+    TrainerConfig second = TrainerConfig.of(settings);
+    assertEquals(3, new StreamTrainer(second, cluster.bootstrapServers(), cluster.registryUrl(), listener).run());
+
+    List<TrainerStep> steps = readSteps(cluster, prefix + ".steps");
+    assertEquals(10, steps.size());
+    java.util.Set<String> consumed = new java.util.HashSet<>();
+    boolean redrawn = false;
+    for (TrainerStep s : steps) {
+      for (StepSegment seg : s.getSegments()) {
+        for (long o = seg.getFromOffset(); o < seg.getToOffset(); o++) {
+          consumed.add(seg.getPartition() + "@" + o);
+        }
+      }
+      assertEquals(s.getBatchSize(), s.getDrawn().size());
+      for (StepSegment d : s.getDrawn()) {
+        String at = d.getPartition() + "@" + d.getFromOffset();
+        assertTrue(consumed.contains(at), "step " + s.getStep() + " drew " + at + " before consuming it");
+        assertEquals(d.getFromOffset() + 1, d.getToOffset());
+      }
+      // From step 4 the buffer (20) holds more than a batch (8): the batch is a draw, not the consumed frames.
+      redrawn |= s.getStep() >= 4 && !s.getDrawn().stream().map(d -> d.getPartition() + "@" + d.getFromOffset())
+          .toList().equals(s.getSegments().stream().map(g -> g.getPartition() + "@" + g.getFromOffset()).toList());
+    }
+    assertTrue(redrawn);
+
+    // Replay rebuilds the first run's version and the resumed run's (which needed the restored buffer) bit for bit.
+    for (long version : List.of(2L, 3L)) {
+      Replayer.Result result = Replayer.replay(cluster.bootstrapServers(), cluster.registryUrl(), second, version, null);
+      assertTrue(result.match(), result.line());
+    }
+
+    // An uninterrupted run of the same 10 steps (new model, same frames) ends with the same weights as the resumed one.
+    Map<String, String> straight = new HashMap<>(settings);
+    straight.put(TrainerConfig.MODEL_NAME_CONFIG, prefix + "-straight");
+    straight.put(TrainerConfig.STEPS_TOPIC_CONFIG, prefix + ".steps2");
+    straight.put(TrainerConfig.STATE_TOPIC_CONFIG, prefix + ".state2");
+    straight.put(TrainerConfig.VERSIONS_TOPIC_CONFIG, prefix + ".versions2");
+    straight.put(TrainerConfig.PUBLISH_EVERY_STEPS_CONFIG, "10");
+    new StreamTrainer(TrainerConfig.of(straight), cluster.bootstrapServers(), cluster.registryUrl(), listener).run();
+    assertEquals(published.get(2).getPayloadSha256(), published.get(3).getPayloadSha256());
   }
 
   static List<TrainerStep> readSteps(KafkaCluster cluster, String topic) {

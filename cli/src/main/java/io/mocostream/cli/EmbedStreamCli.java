@@ -29,10 +29,13 @@ final class EmbedStreamCli implements Callable<Integer> {
 
   @Mixin ModelSource source;
 
+  @Mixin ServeCli.VersionFloorOptions floor;
+
   @Override
   public Integer call() throws Exception {
     EmbedOptions o = EmbedOptions.defaults(cluster.bootstrap, cluster.registry, model)
-        .withTopics(in, out, dlq).withModelTopic(source.topic, source.trust).withPolicy(policy.policy());
+        .withTopics(in, out, dlq).withModelTopic(source.topic, source.trust).withPolicy(policy.policy())
+        .withVersionFloor(floor.highWater, floor.maxAge());
     return EmbedStreamCommand.run(o, System.out);
   }
 }

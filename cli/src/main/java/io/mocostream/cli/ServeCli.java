@@ -3,6 +3,8 @@ package io.mocostream.cli;
 import io.mocostream.encoder.live.SwapPolicy;
 import io.mocostream.serving.http.ServeCommand;
 import io.mocostream.serving.http.ServeOptions;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,13 +29,39 @@ final class ServeCli implements Callable<Integer> {
 
   @Mixin ModelSource source;
 
+  @Mixin ServeCli.VersionFloorOptions floor;
+
   @Override
   public Integer call() throws Exception {
     ServeOptions o = ServeOptions.defaults(cluster.bootstrap, cluster.registry, model)
         .withListen(host, port).withModelTopic(source.topic, source.trust).withPolicy(policy.policy())
-        .withToken(System.getenv(ServeOptions.TOKEN_ENV));
+        .withToken(System.getenv(ServeOptions.TOKEN_ENV))
+        .withVersionFloor(floor.highWater, floor.maxAge());
     ServeCommand.run(o, System.out);
     return 0;
+  }
+
+  /**
+   * Downgrade protection across restarts. No default file: it only helps where it outlives the process (a
+   * persistent volume in a container, whose working directory may not even be writable), and two processes must
+   * not share one.
+   */
+  static final class VersionFloorOptions {
+    @Option(names = "--high-water", paramLabel = "FILE",
+        description = {"Keep the highest version accepted in FILE and never accept a lower one, across restarts",
+            "(a replay of old signed versions). Off when not given: use a persistent path, one per process."})
+    Path highWater;
+
+    @Option(names = "--max-age-s", paramLabel = "S", defaultValue = "0",
+        description = "Refuse versions created more than S seconds ago (0 = no limit); protects a first start.")
+    long maxAgeSeconds;
+
+    Duration maxAge() {
+      if (maxAgeSeconds < 0) {
+        throw new IllegalArgumentException("--max-age-s must be >= 0, got " + maxAgeSeconds);
+      }
+      return maxAgeSeconds == 0 ? null : Duration.ofSeconds(maxAgeSeconds);
+    }
   }
 
   /** Which verified versions a service takes: follow the newest, pin one, or gate on kNN quality. */

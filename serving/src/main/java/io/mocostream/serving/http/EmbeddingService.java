@@ -361,16 +361,17 @@ public final class EmbeddingService implements AutoCloseable {
     Optional<CurrentVersion> current = encoder.current();
     body.put("ready", current.isPresent());
     body.put("current", current.map(EmbeddingService::describe).orElse(null));
+    LiveEncoder.Stats stats = encoder.stats(); // one snapshot: the figures below agree with each other
     Map<String, Object> versions = new LinkedHashMap<>();
-    versions.put("accepted", encoder.acceptedCount());
-    versions.put("swaps", encoder.swapCount());
-    versions.put("lastSwapMillis", encoder.lastSwapMillis() < 0 ? null : encoder.lastSwapMillis());
-    versions.put("maxSwapMillis", encoder.maxSwapMillis() < 0 ? null : encoder.maxSwapMillis());
+    versions.put("accepted", stats.accepted());
+    versions.put("swaps", stats.swaps());
+    versions.put("lastSwapMillis", stats.lastSwapMillis() < 0 ? null : stats.lastSwapMillis());
+    versions.put("maxSwapMillis", stats.maxSwapMillis() < 0 ? null : stats.maxSwapMillis());
     Map<String, Long> refused = new LinkedHashMap<>();
-    encoder.refusedByReason().forEach((r, n) -> refused.put(r.name(), n));
+    stats.refusedByReason().forEach((r, n) -> refused.put(r.name(), n));
     versions.put("refused", refused);
     body.put("versions", versions);
-    body.put("embeddings", encoder.embeddingCount());
+    body.put("embeddings", stats.embeddings());
     return body;
   }
 

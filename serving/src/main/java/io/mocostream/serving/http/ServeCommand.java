@@ -1,5 +1,6 @@
 package io.mocostream.serving.http;
 
+import io.mocostream.encoder.client.ModelSource;
 import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.encoder.live.LiveEncoder;
 import java.io.IOException;
@@ -61,12 +62,11 @@ public final class ServeCommand {
    * @throws UncheckedIOException     when the address cannot be bound
    */
   public static Running start(ServeOptions o) {
-    TrustedKeys trust = TrustedKeys.load(o.trust());
-    LiveEncoder encoder = LiveEncoder.builder(o.bootstrap(), o.registryUrl(), o.model())
-        .topic(o.topic())
-        .trustedKeys(trust)
+    LiveEncoder encoder = LiveEncoder.builder(source(o))
         .policy(o.policy())
         .decodeLimits(o.limits())
+        .highWaterMarks(o.highWaterFile())
+        .maxAge(o.maxAge())
         .build();
     try {
       EmbeddingService service = EmbeddingService.start(o, encoder);
@@ -79,6 +79,12 @@ public final class ServeCommand {
       encoder.close();
       throw e;
     }
+  }
+
+  /** The model these options name, trusting the keys in {@code o.trust()}. */
+  static ModelSource source(ServeOptions o) {
+    return ModelSource.of(o.bootstrap(), o.registryUrl(), o.model()).withTopic(o.topic())
+        .withTrust(TrustedKeys.load(o.trust()));
   }
 
   /**
@@ -94,7 +100,9 @@ public final class ServeCommand {
         + (o.token() == null ? "none" : "bearer token") + ")");
     out.println("  POST " + base + EmbeddingService.EMBED_PATH + "   GET " + base + EmbeddingService.MODELS_PATH
         + "   GET " + base + EmbeddingService.READY_PATH + "   GET " + base + EmbeddingService.METRICS_PATH);
-    out.println("ready once a verified version of " + o.model() + " arrives (trusting " + o.trust() + ")");
+    out.println("ready once a verified version of " + o.model() + " arrives (trusting " + o.trust() + ")"
+        + (o.highWaterFile() == null ? "" : "; never below the high-water mark in " + o.highWaterFile())
+        + (o.maxAge() == null ? "" : "; none created more than " + o.maxAge().toSeconds() + " s ago"));
     out.flush();
     try {
       running.awaitClosed();

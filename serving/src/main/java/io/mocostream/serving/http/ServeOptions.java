@@ -5,6 +5,7 @@ import io.mocostream.encoder.live.SwapPolicy;
 import io.mocostream.encoder.publish.ModelTopics;
 import io.mocostream.frames.FrameLimits;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -29,10 +30,16 @@ import java.util.Objects;
  * @param threads       HTTP worker threads (requests served at once; forward passes of one version run one at a
  *                      time, so more threads mostly queue for the encoder)
  * @param queueCapacity requests that may wait for a worker; beyond that a request is answered 503 at once
+ * @param highWaterFile where the highest version accepted is kept across restarts, so a restarted service never
+ *                      takes a lower one (a downgrade replay: old signed records re-appended to the model topic);
+ *                      null keeps no file (see {@code HighWaterMarks}). Off by default because the file must
+ *                      outlive the process to help: put it on a persistent volume, one file per process
+ * @param maxAge        refuse versions created longer ago than this (protects a first start, before any
+ *                      high-water mark); null for no limit
  */
 public record ServeOptions(String bootstrap, String registryUrl, String model, String topic, Path trust,
     SwapPolicy policy, String host, int port, String token, long maxBytes, long maxPixels, int threads,
-    int queueCapacity) {
+    int queueCapacity, Path highWaterFile, Duration maxAge) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -78,12 +85,15 @@ public record ServeOptions(String bootstrap, String registryUrl, String model, S
     if (queueCapacity < 0) {
       throw new IllegalArgumentException("queue capacity must be >= 0, got " + queueCapacity);
     }
+    if (maxAge != null && (maxAge.isNegative() || maxAge.isZero())) {
+      throw new IllegalArgumentException("--max-age-s must be positive, got " + maxAge.toSeconds() + " s");
+    }
   }
 
   /** Every default: serve {@code model} on {@value #DEFAULT_HOST}:{@value #DEFAULT_PORT}, no token. */
   public static ServeOptions defaults(String bootstrap, String registryUrl, String model) {
     return new ServeOptions(bootstrap, registryUrl, model, null, null, null, null, DEFAULT_PORT, null,
-        DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_THREADS, DEFAULT_QUEUE_CAPACITY);
+        DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_THREADS, DEFAULT_QUEUE_CAPACITY, null, null);
   }
 
   /** The decode limits of these options. */
@@ -93,32 +103,38 @@ public record ServeOptions(String bootstrap, String registryUrl, String model, S
 
   public ServeOptions withListen(String newHost, int newPort) {
     return new ServeOptions(bootstrap, registryUrl, model, topic, trust, policy, newHost, newPort, token, maxBytes,
-        maxPixels, threads, queueCapacity);
+        maxPixels, threads, queueCapacity, highWaterFile, maxAge);
   }
 
   public ServeOptions withToken(String newToken) {
     return new ServeOptions(bootstrap, registryUrl, model, topic, trust, policy, host, port, newToken, maxBytes,
-        maxPixels, threads, queueCapacity);
+        maxPixels, threads, queueCapacity, highWaterFile, maxAge);
   }
 
   public ServeOptions withLimits(long newMaxBytes, long newMaxPixels) {
     return new ServeOptions(bootstrap, registryUrl, model, topic, trust, policy, host, port, token, newMaxBytes,
-        newMaxPixels, threads, queueCapacity);
+        newMaxPixels, threads, queueCapacity, highWaterFile, maxAge);
   }
 
   public ServeOptions withModelTopic(String newTopic, Path newTrust) {
     return new ServeOptions(bootstrap, registryUrl, model, newTopic, newTrust, policy, host, port, token, maxBytes,
-        maxPixels, threads, queueCapacity);
+        maxPixels, threads, queueCapacity, highWaterFile, maxAge);
   }
 
   public ServeOptions withPolicy(SwapPolicy newPolicy) {
     return new ServeOptions(bootstrap, registryUrl, model, topic, trust, newPolicy, host, port, token, maxBytes,
-        maxPixels, threads, queueCapacity);
+        maxPixels, threads, queueCapacity, highWaterFile, maxAge);
   }
 
   public ServeOptions withThreads(int newThreads, int newQueueCapacity) {
     return new ServeOptions(bootstrap, registryUrl, model, topic, trust, policy, host, port, token, maxBytes,
-        maxPixels, newThreads, newQueueCapacity);
+        maxPixels, newThreads, newQueueCapacity, highWaterFile, maxAge);
+  }
+
+  /** Keeps the highest version served in {@code file} (null: none) and refuses versions older than {@code age}. */
+  public ServeOptions withVersionFloor(Path file, Duration age) {
+    return new ServeOptions(bootstrap, registryUrl, model, topic, trust, policy, host, port, token, maxBytes,
+        maxPixels, threads, queueCapacity, file, age);
   }
 
   /** Never prints the token. */
@@ -127,6 +143,6 @@ public record ServeOptions(String bootstrap, String registryUrl, String model, S
     return "ServeOptions[model=" + model + ", topic=" + topic + ", bootstrap=" + bootstrap + ", registry="
         + registryUrl + ", listen=" + host + ":" + port + ", auth=" + (token == null ? "none" : "bearer")
         + ", maxBytes=" + maxBytes + ", maxPixels=" + maxPixels + ", threads=" + threads + ", queue=" + queueCapacity
-        + ", policy=" + policy + ", trust=" + trust + "]";
+        + ", policy=" + policy + ", trust=" + trust + ", highWater=" + highWaterFile + ", maxAge=" + maxAge + "]";
   }
 }

@@ -63,20 +63,19 @@ final class ServiceMetrics implements AutoCloseable {
         .register(registry);
     Gauge.builder("mocostream.encoder.ready", encoder, e -> e.current().isPresent() ? 1 : 0)
         .description("1 once a verified encoder version serves").tag("model", model).register(registry);
-    FunctionCounter.builder("mocostream.encoder.versions.accepted", encoder, LiveEncoder::acceptedCount)
+    FunctionCounter.builder("mocostream.encoder.versions.accepted", encoder, e -> e.stats().accepted())
         .description("Encoder versions put into service").tag("model", model).register(registry);
-    FunctionCounter.builder("mocostream.encoder.swaps", encoder, LiveEncoder::swapCount)
+    FunctionCounter.builder("mocostream.encoder.swaps", encoder, e -> e.stats().swaps())
         .description("Times a serving version was replaced").tag("model", model).register(registry);
     for (RefusedVersion.Reason reason : RefusedVersion.Reason.values()) {
-      FunctionCounter.builder("mocostream.encoder.versions.refused", encoder, e -> e.refusedCount(reason))
+      FunctionCounter.builder("mocostream.encoder.versions.refused", encoder, e -> e.stats().refused(reason))
           .description("Encoder versions not served, by reason").tags("model", model, "reason", reason.name())
           .register(registry);
     }
-    Gauge.builder("mocostream.encoder.last.swap", encoder, e -> e.lastSwapMillis() < 0 ? Double.NaN
-            : e.lastSwapMillis() / 1000.0)
+    Gauge.builder("mocostream.encoder.last.swap", encoder, e -> lastSwapSeconds(e.stats()))
         .description("Seconds from verification to serving of the last version").baseUnit("seconds")
         .tag("model", model).register(registry);
-    FunctionCounter.builder("mocostream.encoder.embeddings", encoder, LiveEncoder::embeddingCount)
+    FunctionCounter.builder("mocostream.encoder.embeddings", encoder, e -> e.stats().embeddings())
         .description("Images embedded").tag("model", model).register(registry);
     shed = Counter.builder(SHED).description("Requests refused with 503 because every worker and queue slot was"
         + " taken").register(registry);
@@ -105,6 +104,10 @@ final class ServiceMetrics implements AutoCloseable {
             .description("HTTP requests answered").tags("endpoint", endpoint, "status", Integer.toString(status))
             .register(registry))
         .increment();
+  }
+
+  private static double lastSwapSeconds(LiveEncoder.Stats s) {
+    return s.lastSwapMillis() < 0 ? Double.NaN : s.lastSwapMillis() / 1000.0;
   }
 
   void shed() {

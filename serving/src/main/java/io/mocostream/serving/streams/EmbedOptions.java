@@ -33,10 +33,15 @@ import java.util.Objects;
  * @param limits            byte and pixel limits checked before decoding a frame
  * @param readyTimeout      how long to wait for a first verified version before giving up; null waits indefinitely
  * @param streamsConfig     further Kafka Streams, client and registry settings; they win over the defaults
+ * @param highWaterFile     where the highest version accepted is kept across restarts, so a restarted command never
+ *                          embeds with a lower one (a downgrade replay); null keeps no file. Off by default: the
+ *                          file must outlive the process to help (a persistent volume, one file per process)
+ * @param maxAge            refuse versions created longer ago than this; null for no limit
  */
 public record EmbedOptions(String bootstrap, String registryUrl, String model, String modelTopic, Path trust,
     SwapPolicy policy, String inTopic, String outTopic, String dlqTopic, String applicationId, Path stateDir,
-    int replicationFactor, int threads, FrameLimits limits, Duration readyTimeout, Map<String, String> streamsConfig) {
+    int replicationFactor, int threads, FrameLimits limits, Duration readyTimeout, Map<String, String> streamsConfig,
+    Path highWaterFile, Duration maxAge) {
 
   public static final String DEFAULT_IN_TOPIC = "frames.raw";
   public static final String DEFAULT_OUT_TOPIC = "embeddings";
@@ -78,47 +83,56 @@ public record EmbedOptions(String bootstrap, String registryUrl, String model, S
       throw new IllegalArgumentException("ready timeout must be positive, got " + readyTimeout);
     }
     streamsConfig = streamsConfig == null ? Map.of() : Map.copyOf(streamsConfig);
+    if (maxAge != null && (maxAge.isNegative() || maxAge.isZero())) {
+      throw new IllegalArgumentException("--max-age-s must be positive, got " + maxAge.toSeconds() + " s");
+    }
   }
 
   /** Every default: follow {@code model} from {@value #DEFAULT_IN_TOPIC} to {@value #DEFAULT_OUT_TOPIC}. */
   public static EmbedOptions defaults(String bootstrap, String registryUrl, String model) {
     return new EmbedOptions(bootstrap, registryUrl, model, null, null, null, null, null, null, null, null, -1, 1,
-        null, null, null);
+        null, null, null, null, null);
   }
 
   public EmbedOptions withTopics(String in, String out, String dlq) {
     return new EmbedOptions(bootstrap, registryUrl, model, modelTopic, trust, policy, in, out, dlq, applicationId,
-        stateDir, replicationFactor, threads, limits, readyTimeout, streamsConfig);
+        stateDir, replicationFactor, threads, limits, readyTimeout, streamsConfig, highWaterFile, maxAge);
   }
 
   public EmbedOptions withModelTopic(String topic, Path trustPath) {
     return new EmbedOptions(bootstrap, registryUrl, model, topic, trustPath, policy, inTopic, outTopic, dlqTopic,
-        applicationId, stateDir, replicationFactor, threads, limits, readyTimeout, streamsConfig);
+        applicationId, stateDir, replicationFactor, threads, limits, readyTimeout, streamsConfig, highWaterFile, maxAge);
   }
 
   public EmbedOptions withPolicy(SwapPolicy newPolicy) {
     return new EmbedOptions(bootstrap, registryUrl, model, modelTopic, trust, newPolicy, inTopic, outTopic, dlqTopic,
-        applicationId, stateDir, replicationFactor, threads, limits, readyTimeout, streamsConfig);
+        applicationId, stateDir, replicationFactor, threads, limits, readyTimeout, streamsConfig, highWaterFile, maxAge);
   }
 
   public EmbedOptions withLimits(FrameLimits newLimits, int newThreads) {
     return new EmbedOptions(bootstrap, registryUrl, model, modelTopic, trust, policy, inTopic, outTopic, dlqTopic,
-        applicationId, stateDir, replicationFactor, newThreads, newLimits, readyTimeout, streamsConfig);
+        applicationId, stateDir, replicationFactor, newThreads, newLimits, readyTimeout, streamsConfig, highWaterFile, maxAge);
   }
 
   public EmbedOptions withApplication(String id, Path dir, int replication) {
     return new EmbedOptions(bootstrap, registryUrl, model, modelTopic, trust, policy, inTopic, outTopic, dlqTopic,
-        id, dir, replication, threads, limits, readyTimeout, streamsConfig);
+        id, dir, replication, threads, limits, readyTimeout, streamsConfig, highWaterFile, maxAge);
   }
 
   public EmbedOptions withReadyTimeout(Duration timeout) {
     return new EmbedOptions(bootstrap, registryUrl, model, modelTopic, trust, policy, inTopic, outTopic, dlqTopic,
-        applicationId, stateDir, replicationFactor, threads, limits, timeout, streamsConfig);
+        applicationId, stateDir, replicationFactor, threads, limits, timeout, streamsConfig, highWaterFile, maxAge);
   }
 
   public EmbedOptions withStreamsConfig(Map<String, String> config) {
     return new EmbedOptions(bootstrap, registryUrl, model, modelTopic, trust, policy, inTopic, outTopic, dlqTopic,
-        applicationId, stateDir, replicationFactor, threads, limits, readyTimeout, config);
+        applicationId, stateDir, replicationFactor, threads, limits, readyTimeout, config, highWaterFile, maxAge);
+  }
+
+  /** Keeps the highest version accepted in {@code file} (null: none) and refuses versions older than {@code age}. */
+  public EmbedOptions withVersionFloor(Path file, Duration age) {
+    return new EmbedOptions(bootstrap, registryUrl, model, modelTopic, trust, policy, inTopic, outTopic, dlqTopic,
+        applicationId, stateDir, replicationFactor, threads, limits, readyTimeout, streamsConfig, file, age);
   }
 
   private static String orDefault(String value, String fallback, String what) {

@@ -1,5 +1,6 @@
 package io.mocostream.serving.streams;
 
+import io.mocostream.encoder.client.ModelSource;
 import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.encoder.live.CurrentVersion;
 import io.mocostream.encoder.live.LiveEncoder;
@@ -153,14 +154,14 @@ public final class EmbedStreamCommand {
    * application. The caller closes what this returns.
    */
   public static Running start(EmbedOptions o, PrintStream out) {
-    TrustedKeys trust = TrustedKeys.load(o.trust());
+    ModelSource source = ModelSource.of(o.bootstrap(), o.registryUrl(), o.model()).withTopic(o.modelTopic())
+        .withTrust(TrustedKeys.load(o.trust())).withClientOverrides(connectionConfig(o));
     ensureTopics(o);
-    LiveEncoder encoder = LiveEncoder.builder(o.bootstrap(), o.registryUrl(), o.model())
-        .topic(o.modelTopic())
-        .trustedKeys(trust)
+    LiveEncoder encoder = LiveEncoder.builder(source)
         .policy(o.policy())
         .decodeLimits(o.limits())
-        .consumerConfig(connectionConfig(o))
+        .highWaterMarks(o.highWaterFile())
+        .maxAge(o.maxAge())
         .build()
         .start();
     try {
@@ -204,7 +205,7 @@ public final class EmbedStreamCommand {
       if (!encoder.awaitReady(o.readyTimeout())) {
         throw new IllegalStateException("no verified version of model " + o.model() + " on " + o.modelTopic()
             + " within " + o.readyTimeout().toSeconds() + " s" + encoder.lastError().map(e -> " (last error: " + e
-            + ")").orElse("") + "; refused so far: " + encoder.refusedByReason());
+            + ")").orElse("") + "; refused so far: " + encoder.stats().refusedByReason());
       }
       return;
     }

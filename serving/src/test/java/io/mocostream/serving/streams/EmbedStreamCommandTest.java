@@ -70,7 +70,7 @@ class EmbedStreamCommandTest {
               ContentType.RAW_GREY, Frames.grey(16, i), 16, 16)));
         }
         producer.send(new ProducerRecord<>(in, "cam-bad", Frames.frame("cam-bad", 0, ContentType.PNG,
-            new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3}, null, null)));
+            new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 1, 2, 3}, null, null)));
         producer.flush();
         List<ConsumerRecord<String, Object>> first = poll(consumer, 6);
         for (ConsumerRecord<String, Object> r : first) {

@@ -83,7 +83,7 @@ class SecureClusterTest {
     assertEquals("0", trained[0], trained[2]);
     assertTrue(trained[1].contains("last_version=1"), trained[1]);
 
-    String[] seen = run("subscriber", "subscribe", "--model", "sec", "--trust", keys, "--from-beginning",
+    String[] seen = run("subscriber", "subscribe", "--model", "sec", "--trust", keys + "/model-signing.pub", "--from-beginning",
         "--max-versions", "1", "--timeout-s", "60");
     assertEquals("0", seen[0], seen[2]);
     assertTrue(seen[1].contains("version=1 step=3"), seen[1]);

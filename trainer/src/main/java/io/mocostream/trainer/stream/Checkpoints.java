@@ -191,17 +191,18 @@ final class Checkpoints {
    * deserializing only small records of the model (manifests); each record on its own (any failure skips it).
    */
   static long newestSignedVersion(String bootstrap, String registryUrl, String topic, String model, TrustedKeys trust,
-      Duration timeout) {
+      Duration timeout, ClientSettings clients) {
     KafkaAvroDeserializer values = new KafkaAvroDeserializer();
-    values.configure(Map.of("schema.registry.url", registryUrl), false); // generic: the writer schema is signed
+    // generic: the writer schema is signed
+    values.configure(clients.serde(Map.of("schema.registry.url", registryUrl)), false);
     long[] newest = {0};
     int[] forged = {0};
     org.apache.kafka.common.serialization.Deserializer<Object> raw = (t, bytes) -> bytes; // deserialized below
-    try (values; KafkaConsumer<String, Object> c = new KafkaConsumer<>(Map.of(
+    try (values; KafkaConsumer<String, Object> c = new KafkaConsumer<>(clients.consumer(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20), new StringDeserializer(),
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20)), new StringDeserializer(),
         raw)) {
       scan(c, topic, timeout, r -> {
         if (!model.equals(r.key()) || !(r.value() instanceof byte[] bytes) || bytes.length > MAX_MANIFEST_BYTES) {

@@ -247,7 +247,7 @@ public final class StreamTrainer implements AutoCloseable {
       committed = new Committed(0, 0, null, Map.copyOf(pos));
       runId = java.util.UUID.randomUUID().toString();
       versionFloor = Checkpoints.newestSignedVersion(bootstrap, registryUrl, config.versionsTopic(),
-          config.modelName(), signer.trustedKeys(), TIMEOUT);
+          config.modelName(), signer.trustedKeys(), TIMEOUT, clients);
       log.info("model {}: new run {} from the start of {}{}", config.modelName(), runId, config.framesTopic(),
           versionFloor == 0 ? "" : "; versions continue above " + versionFloor + ", the newest this key signed");
     }

@@ -43,7 +43,7 @@ COPY docker/entrypoint.sh /usr/local/bin/mocostream
 ENV PATH=/opt/java/openjdk/bin:$PATH \
     LD_LIBRARY_PATH=/usr/local/cuda/lib64 \
     LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 \
-    MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 \
+    MALLOC_CONF=background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0 \
     ENGINE_CACHE_DIR=/var/cache/djl \
     MOCOSTREAM_DJL_OFFLINE=false \
     PYTORCH_FLAVOR=cu128 \
@@ -61,7 +61,7 @@ RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libjema
 COPY --from=build /app/lib /app/lib
 COPY docker/entrypoint.sh /usr/local/bin/mocostream
 ENV LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 \
-    MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 \
+    MALLOC_CONF=background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0 \
     ENGINE_CACHE_DIR=/var/cache/djl \
     MOCOSTREAM_DJL_OFFLINE=true
 USER 10001:10001

@@ -10,6 +10,7 @@ import io.mocostream.producer.validate.FrameValidator;
 import io.mocostream.producer.validate.Refusal;
 import io.mocostream.frames.Reason;
 import io.mocostream.producer.validate.Verdict;
+import io.mocostream.registry.http.BearerToken;
 import io.mocostream.registry.http.HttpDefences;
 import io.mocostream.schemas.ContentType;
 import java.io.IOException;
@@ -19,8 +20,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -89,7 +88,7 @@ public final class FrameEndpoint implements AutoCloseable {
   private final FrameValidator validator;
   private final Sink sink;
   private final String defaultSourceId;
-  private final byte[] tokenDigest;
+  private final BearerToken bearer;
   private final AtomicLong uploads = new AtomicLong();
   private final AtomicLong shed = new AtomicLong();
 
@@ -100,7 +99,7 @@ public final class FrameEndpoint implements AutoCloseable {
     this.validator = validator;
     this.sink = sink;
     this.defaultSourceId = defaultSourceId;
-    this.tokenDigest = token == null ? null : sha256(token);
+    this.bearer = BearerToken.of(token);
   }
 
   /** Binds and starts without a token and with the default queue; port 0 picks a free one ({@link #port()}). */
@@ -198,16 +197,7 @@ public final class FrameEndpoint implements AutoCloseable {
   }
 
   private boolean authorized(HttpExchange ex) {
-    if (tokenDigest == null) {
-      return true;
-    }
-    String header = ex.getRequestHeaders().getFirst("Authorization");
-    String presented = "";
-    if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      presented = header.substring(7).trim();
-    }
-    // Digests have one length whatever was presented: MessageDigest.isEqual then runs in constant time.
-    return MessageDigest.isEqual(tokenDigest, sha256(presented));
+    return bearer.admits(ex);
   }
 
   private void unauthorized(HttpExchange ex) throws IOException {
@@ -217,14 +207,6 @@ public final class FrameEndpoint implements AutoCloseable {
     String header = ex.getRequestHeaders().getFirst("Authorization");
     respond(ex, 401, error("unauthorized", header == null ? "this endpoint needs Authorization: Bearer <token>"
         : "the bearer token is not valid"));
-  }
-
-  private static byte[] sha256(String s) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("this JDK has no SHA-256", e);
-    }
   }
 
   private void upload(HttpExchange ex) throws IOException {

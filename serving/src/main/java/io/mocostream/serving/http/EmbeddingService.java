@@ -9,6 +9,7 @@ import io.mocostream.encoder.live.CurrentVersion;
 import io.mocostream.encoder.live.Embedding;
 import io.mocostream.encoder.live.LiveEncoder;
 import io.mocostream.encoder.live.NotReadyException;
+import io.mocostream.registry.http.BearerToken;
 import io.mocostream.registry.http.HttpDefences;
 import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.EncoderVersion;
@@ -26,8 +27,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -98,7 +97,7 @@ public final class EmbeddingService implements AutoCloseable {
   private final HttpDefences.Workers workers;
   private final DecodeGate decodes;
   private final ServiceMetrics metrics;
-  private final byte[] tokenDigest;
+  private final BearerToken token;
   private final AtomicLong requests = new AtomicLong();
 
   private EmbeddingService(ServeOptions options, LiveEncoder encoder, PrometheusMeterRegistry registry)
@@ -106,7 +105,7 @@ public final class EmbeddingService implements AutoCloseable {
     this.options = options;
     this.encoder = encoder;
     this.decoder = new ImageDecoder(options.limits());
-    this.tokenDigest = options.token() == null ? null : sha256(options.token());
+    this.token = BearerToken.of(options.token());
     this.decodes = new DecodeGate(DecodeGate.permitsFor(Runtime.getRuntime().maxMemory(), options.maxPixels(),
         options.threads()));
     this.metrics = new ServiceMetrics(registry, encoder, decodes);
@@ -442,16 +441,7 @@ public final class EmbeddingService implements AutoCloseable {
   // ---- auth ----------------------------------------------------------------------------------------------
 
   private boolean authorized(HttpExchange ex) {
-    if (tokenDigest == null) {
-      return true;
-    }
-    String header = ex.getRequestHeaders().getFirst("Authorization");
-    String presented = "";
-    if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      presented = header.substring(7).trim();
-    }
-    // Digests have one length whatever was presented: MessageDigest.isEqual then runs in constant time.
-    return MessageDigest.isEqual(tokenDigest, sha256(presented));
+    return token.admits(ex);
   }
 
   private int unauthorized(HttpExchange ex) throws IOException {
@@ -461,14 +451,6 @@ public final class EmbeddingService implements AutoCloseable {
     String header = ex.getRequestHeaders().getFirst("Authorization");
     return respond(ex, 401, error("unauthorized", header == null ? "this service needs Authorization: Bearer <token>"
         : "the bearer token is not valid"));
-  }
-
-  private static byte[] sha256(String s) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("this JDK has no SHA-256", e);
-    }
   }
 
   // ---- responses -------------------------------------------------------------------------------------------

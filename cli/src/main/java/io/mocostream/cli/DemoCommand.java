@@ -147,7 +147,7 @@ final class DemoCommand implements Callable<Integer> {
       Path written = report.write(reportDir, config, data.source());
       System.out.println(report.summary(last));
       System.out.println("report: " + written.toAbsolutePath());
-      return report.improved() ? 0 : 4;
+      return report.improved() ? ExitCode.OK.code : ExitCode.NOT_IMPROVED.code;
     }
   }
 

@@ -23,12 +23,17 @@ import org.slf4j.LoggerFactory;
 final class Logging {
   static final String FILE_APPENDER = "FILE";
   private static final String CONSOLE_APPENDER = "ERR";
+  static final String CUDA_PROBE_LOGGER = "ai.djl.util.cuda.CudaUtils";
 
   private Logging() {}
 
   static void configure(boolean verbose, String command) {
-    if (verbose || !(LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx)) {
-      return; // another SLF4J binding (a test's, an embedding application's) keeps its own setup
+    if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx)) {
+      return; // another SLF4J binding (an embedding application's) keeps its own setup
+    }
+    quietCudaProbeOnCpuNatives(ctx);
+    if (verbose) {
+      return;
     }
     Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     if (root.getAppender(FILE_APPENDER) != null) {
@@ -72,6 +77,29 @@ final class Logging {
       warn.setLevel("WARN");
       warn.start();
       console.addFilter(warn);
+    }
+  }
+
+  /**
+   * DJL's CudaUtils asks libcudart for the GPU count whenever the engine starts. On a machine with the CUDA toolkit
+   * but no driver (a CPU box, a container with CUDA libraries) that fails and it logs a WARN on every run: "Failed to
+   * detect GPU count: CUDA driver version is insufficient for CUDA runtime version (35)". With the CPU build of
+   * libtorch on the classpath (pytorch-native-cpu's pytorch.properties says flavor=cpu) no GPU can ever be used, so
+   * the probe's failure says nothing: that one logger is raised to ERROR. A GPU build (no CPU native jar) keeps the
+   * warning, and a GPU asked for on CPU natives still fails with its own clear error (StreamTrainer).
+   */
+  static void quietCudaProbeOnCpuNatives(LoggerContext ctx) {
+    java.util.Properties p = new java.util.Properties();
+    try (java.io.InputStream in = Logging.class.getResourceAsStream("/native/lib/pytorch.properties")) {
+      if (in == null) {
+        return;
+      }
+      p.load(in);
+    } catch (java.io.IOException e) {
+      return;
+    }
+    if ("cpu".equals(p.getProperty("flavor"))) {
+      ctx.getLogger(CUDA_PROBE_LOGGER).setLevel(ch.qos.logback.classic.Level.ERROR);
     }
   }
 }

@@ -146,6 +146,10 @@ final class VersionsCommand implements Callable<Integer> {
         throw new ExitCode.RefusedInputException("model topic " + source.topic + " does not exist at "
             + cluster.bootstrap + ": no versions of " + model + " (is --topic right?)");
       }
+      if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+        throw new ExitCode.CannotConnectException("broker " + cluster.bootstrap + " did not answer within "
+            + timeoutSeconds + " s", e.getCause());
+      }
       String denied = cluster.clients().denied(e.getCause(), "DESCRIBE", "topic " + source.topic);
       throw new IllegalStateException(denied != null ? denied : "cannot describe " + source.topic + " at "
           + cluster.bootstrap + ": " + e.getCause().getMessage(), e.getCause());

@@ -219,7 +219,8 @@ final class DemoCommand implements Callable<Integer> {
     return String.format(Locale.ROOT, "version %d at step %d: loss %s, kNN %s (verified: sha256 %s..., key %s)",
         m.getVersion(), m.getStep(), loss == null ? "-" : String.format(Locale.ROOT, "%.3f", loss),
         knn == null ? "-" : String.format(Locale.ROOT, "%.4f", knn),
-        io.mocostream.encoder.format.Untrusted.text(m.getPayloadSha256(), 12),
+        io.mocostream.encoder.format.Untrusted.text(
+            m.getPayloadSha256().substring(0, Math.min(12, m.getPayloadSha256().length())), 12),
         io.mocostream.encoder.format.Untrusted.text(m.getKeyId(), 32));
   }
 

@@ -83,6 +83,7 @@ enum ExitCode {
 
   private static boolean refusedInput(Throwable t) {
     return t instanceof IllegalArgumentException || t instanceof FileSystemException
+        || t instanceof java.nio.charset.CharacterCodingException || t instanceof java.io.EOFException
         || t instanceof RefusedInputException || t instanceof io.mocostream.frames.FrameRejectedException
         || t instanceof io.mocostream.producer.source.IdxFormatException
         || t instanceof io.mocostream.trainer.data.IdxFormatException;

@@ -117,6 +117,18 @@ class CommandTreeTest {
   }
 
   @Test
+  void aKeyFileThatIsNotAKeyIsRefusedInputWith3(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path binary = Files.write(dir.resolve("binary.pub"), new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
+    Path text = Files.writeString(dir.resolve("text.pub"), "not a PEM block\n");
+    for (Path bad : List.of(binary, text)) {
+      CliRun r = CliRun.of("versions", "--model", "m", "--trust", bad.toString(), "--bootstrap", "127.0.0.1:1",
+          "--timeout-s", "2");
+      assertEquals(3, r.rc(), r.toString());
+      assertTrue(r.err().contains(bad.toString()), r.toString());
+    }
+  }
+
+  @Test
   void aMissingFileIsRefusedInputWith3() {
     CliRun r = CliRun.of("versions", "--model", "m", "--trust", "/nonexistent/model-signing.pub",
         "--bootstrap", "127.0.0.1:1", "--timeout-s", "2");

@@ -5,8 +5,11 @@
 #   MOCOSTREAM_HEAP      JVM heap, e.g. 4g (default: half the container's memory limit; DJL's tensors live off-heap).
 #   MOCOSTREAM_DJL_OFFLINE  true (CPU image: natives from the jar, never a download) or false (GPU image: DJL fetches
 #                        the CUDA libtorch on first start into ENGINE_CACHE_DIR).
+#   MOCOSTREAM_VERBOSE   true (default here): log lines on stderr; false: warnings only, the log in logs/.
 #   JAVA_OPTS            extra JVM options.
 set -eu
+# A container's log is its stderr (docker logs, kubectl logs): no log file unless MOCOSTREAM_VERBOSE=false.
+export MOCOSTREAM_VERBOSE="${MOCOSTREAM_VERBOSE:-true}"
 heap="-XX:MaxRAMPercentage=50"
 [ -n "${MOCOSTREAM_HEAP:-}" ] && heap="-Xmx${MOCOSTREAM_HEAP}"
 threads=""

@@ -37,8 +37,10 @@ final class BenchCommand implements Runnable {
       description = {"Our producer path (Avro, registry, idempotent acks=all) against Kafka's ProducerPerformance",
           "with the same record size, acks and batching. Last line: producer_vs_kafka_perf=<ratio>."})
   static final class Produce extends BenchCluster implements Callable<Integer> {
-    @Option(names = "--record-bytes", defaultValue = "" + ProduceBench.DEFAULT_RECORD_BYTES) int recordBytes;
-    @Option(names = "--count", defaultValue = "" + ProduceBench.DEFAULT_COUNT) int count;
+    @Option(names = "--record-bytes", defaultValue = "" + ProduceBench.DEFAULT_RECORD_BYTES,
+        description = "Bytes per record (default ${DEFAULT-VALUE}).") int recordBytes;
+    @Option(names = "--count", defaultValue = "" + ProduceBench.DEFAULT_COUNT,
+        description = "Records per run (default ${DEFAULT-VALUE}).") int count;
 
     @Override
     public Integer call() {
@@ -58,7 +60,8 @@ final class BenchCommand implements Runnable {
     IngestBench.Frames frames;
     @Option(names = "--count", description = "Frames per run (default 100000 for GREY28, 1500 for JPEG640).")
     Integer count;
-    @Option(names = "--rounds", defaultValue = "2") int rounds;
+    @Option(names = "--rounds", defaultValue = "2",
+        description = "Rounds of each side, alternating (default ${DEFAULT-VALUE}).") int rounds;
 
     @Override
     public Integer call() throws Exception {
@@ -75,10 +78,14 @@ final class BenchCommand implements Runnable {
           "Then the MoCo steps again while a separate process keeps one core busy.",
           "Last line: moco_img_s=<a> plain_img_s=<b> moco_vs_plain=<ratio> gflops=<c> contended_vs_alone=<d>."})
   static final class Moco implements Callable<Integer> {
-    @Option(names = "--arch", defaultValue = "resnet18-cifar") String arch;
-    @Option(names = "--batch", defaultValue = "64") int batch;
-    @Option(names = "--steps", defaultValue = "30") int steps;
-    @Option(names = "--device", defaultValue = "cpu") String device;
+    @Option(names = "--arch", defaultValue = "resnet18-cifar", description = "Encoder (default ${DEFAULT-VALUE}).")
+    String arch;
+    @Option(names = "--batch", defaultValue = "64", description = "Images per step (default ${DEFAULT-VALUE}).")
+    int batch;
+    @Option(names = "--steps", defaultValue = "30", description = "Timed steps per run (default ${DEFAULT-VALUE}).")
+    int steps;
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default ${DEFAULT-VALUE}).")
+    String device;
 
     @Override
     public Integer call() {
@@ -91,9 +98,12 @@ final class BenchCommand implements Runnable {
       description = {"The trainer fed from Kafka (consume, decode, augment, step) against the same steps on",
           "tensors prepared in memory. Last line: pipeline_efficiency=<ratio>."})
   static final class Pipeline extends BenchCluster implements Callable<Integer> {
-    @Option(names = "--arch", defaultValue = "resnet18-cifar,channels=1,size=28") String arch;
-    @Option(names = "--batch", defaultValue = "64") int batch;
-    @Option(names = "--steps", defaultValue = "30") int steps;
+    @Option(names = "--arch", defaultValue = "resnet18-cifar,channels=1,size=28",
+        description = "Encoder (default ${DEFAULT-VALUE}).") String arch;
+    @Option(names = "--batch", defaultValue = "64", description = "Images per step (default ${DEFAULT-VALUE}).")
+    int batch;
+    @Option(names = "--steps", defaultValue = "30", description = "Timed steps per run (default ${DEFAULT-VALUE}).")
+    int steps;
 
     @Override
     public Integer call() throws Exception {
@@ -154,8 +164,10 @@ final class BenchCommand implements Runnable {
       description = {"Time from a version's trigger until a subscriber holds the verified weights (ResNet-18 size,",
           "loopback). Last line: publish_to_subscriber_ms=<x>."})
   static final class Publish extends BenchCluster implements Callable<Integer> {
-    @Option(names = "--payload-bytes", defaultValue = "" + PublishBench.RESNET18_PAYLOAD_BYTES) int payloadBytes;
-    @Option(names = "--versions", defaultValue = "" + PublishBench.DEFAULT_VERSIONS) int versions;
+    @Option(names = "--payload-bytes", defaultValue = "" + PublishBench.RESNET18_PAYLOAD_BYTES,
+        description = "Bytes of weights per version (default ${DEFAULT-VALUE}, a ResNet-18).") int payloadBytes;
+    @Option(names = "--versions", defaultValue = "" + PublishBench.DEFAULT_VERSIONS,
+        description = "Versions published and timed (default ${DEFAULT-VALUE}).") int versions;
 
     @Override
     public Integer call() {
@@ -170,15 +182,18 @@ final class BenchCommand implements Runnable {
       description = {"Embedding requests against the HTTP service while a new version is published mid-run.",
           "Last line: embed_rps=<x> p99_ms=<y> swap_max_ms=<z> failed=<n>."})
   static final class Serve extends BenchCluster implements Callable<Integer> {
-    @Option(names = "--concurrency", defaultValue = "" + ServeBench.DEFAULT_CONCURRENCY) int concurrency;
-    @Option(names = "--seconds", defaultValue = "" + ServeBench.DEFAULT_SECONDS) int seconds;
-    @Option(names = "--arch", defaultValue = ServeBench.DEFAULT_ARCH) String arch;
+    @Option(names = "--concurrency", defaultValue = "" + ServeBench.DEFAULT_CONCURRENCY,
+        description = "Clients sending requests at once (default ${DEFAULT-VALUE}).") int concurrency;
+    @Option(names = "--seconds", defaultValue = "" + ServeBench.DEFAULT_SECONDS,
+        description = "Length of the run (default ${DEFAULT-VALUE}).") int seconds;
+    @Option(names = "--arch", defaultValue = ServeBench.DEFAULT_ARCH, description = "Encoder (default ${DEFAULT-VALUE}).")
+    String arch;
 
     @Override
     public Integer call() {
       try (LocalCluster c = LocalCluster.startOrUse(bootstrap, registry)) {
         ServeBench.Result r = ServeBench.run(c.bootstrap, c.registryUrl, arch, concurrency, seconds, System.out);
-        return r.failed() == 0 ? 0 : 5;
+        return r.failed() == 0 ? ExitCode.OK.code : ExitCode.CHECK_FAILED.code;
       }
     }
   }

@@ -2,7 +2,6 @@ package io.mocostream.cli;
 
 import io.mocostream.cli.bench.LearnBench;
 import io.mocostream.encoder.client.StartPosition;
-import io.mocostream.encoder.client.SubscribeCommand;
 import io.mocostream.encoder.client.VerifiedVersion;
 import io.mocostream.encoder.client.VersionListener;
 import io.mocostream.encoder.client.VersionSubscriber;
@@ -125,7 +124,7 @@ final class DemoCommand implements Callable<Integer> {
           .startPosition(StartPosition.EARLIEST).listener(new VersionListener() {
             @Override
             public void onAccepted(VerifiedVersion v) {
-              System.out.println("subscriber: " + SubscribeCommand.acceptedLine(v.manifest()));
+              System.out.println(versionLine(v.manifest()));
             }
           }).build();
       subscriber.start();
@@ -147,7 +146,7 @@ final class DemoCommand implements Callable<Integer> {
       Path written = report.write(reportDir, config, data.source());
       System.out.println(report.summary(last));
       System.out.println("report: " + written.toAbsolutePath());
-      return report.improved() ? 0 : 4;
+      return report.improved() ? ExitCode.OK.code : ExitCode.NOT_IMPROVED.code;
     }
   }
 
@@ -209,10 +208,20 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public void onPublished(EncoderVersion v) {
-      addVersion(v);
-      System.out.printf(Locale.ROOT, "trainer: committed version %d at step %d (loss %.3f, kNN %.4f)%n",
-          v.getVersion(), v.getStep(), v.getMetrics().getLoss(), v.getMetrics().getKnnTop1());
+      addVersion(v); // printed once, by the subscriber, when it has verified it
     }
+  }
+
+  /** The console's one line per version: as the subscriber verified it (a downstream service's view). */
+  static String versionLine(EncoderVersion m) {
+    Double loss = m.getMetrics() == null ? null : m.getMetrics().getLoss();
+    Double knn = m.getMetrics() == null ? null : m.getMetrics().getKnnTop1();
+    return String.format(Locale.ROOT, "version %d at step %d: loss %s, kNN %s (verified: sha256 %s..., key %s)",
+        m.getVersion(), m.getStep(), loss == null ? "-" : String.format(Locale.ROOT, "%.3f", loss),
+        knn == null ? "-" : String.format(Locale.ROOT, "%.4f", knn),
+        io.mocostream.encoder.format.Untrusted.text(
+            m.getPayloadSha256().substring(0, Math.min(12, m.getPayloadSha256().length())), 12),
+        io.mocostream.encoder.format.Untrusted.text(m.getKeyId(), 32));
   }
 
   static Duration minutes(double m) {

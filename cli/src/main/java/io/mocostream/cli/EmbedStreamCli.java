@@ -15,7 +15,7 @@ final class EmbedStreamCli implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
   @Mixin ServeCli.PolicyOptions policy;
 
-  @Option(names = "--model", required = true)
+  @Option(names = "--model", required = true, paramLabel = "NAME", description = "The model to embed with.")
   String model;
 
   @Option(names = "--in", defaultValue = EmbedOptions.DEFAULT_IN_TOPIC, description = "Default ${DEFAULT-VALUE}.")

@@ -5,8 +5,8 @@ import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
 
 /**
- * Turns an exception out of a command into one clear line on stderr and exit code 1; the stack trace only
- * with {@code MOCOSTREAM_DEBUG=1}, since users need the reason, not the frames.
+ * Turns an exception out of a command into one clear line on stderr and the {@link ExitCode} of its kind; the
+ * stack trace only with {@code MOCOSTREAM_DEBUG=1}, since users need the reason, not the frames.
  */
 final class ErrorHandler implements IExecutionExceptionHandler {
   @Override
@@ -23,7 +23,7 @@ final class ErrorHandler implements IExecutionExceptionHandler {
     if (System.getenv("MOCOSTREAM_DEBUG") != null) {
       e.printStackTrace(cmd.getErr());
     }
-    return 1;
+    return ExitCode.of(e).code;
   }
 
   private static String describe(Throwable t) {

@@ -8,13 +8,18 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Score an encoder by weighted kNN top-1 on a labelled set.",
         "k=200, τ=0.1 on the backbone's features; raw pixels and the same architecture at random init as baselines.",
         "Last line: knn_top1=<x> raw_pixels=<y> random_init=<z>."})
 final class EvalCli implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Option(names = "--model-file", paramLabel = "F", description = "An encoder file (architecture + weights), as "
       + "export writes it; or else --model.")
   Path modelFile;
@@ -47,7 +52,7 @@ final class EvalCli implements Callable<Integer> {
     }
     Evaluation.Result result;
     if ((modelFile == null) == (fetch.model == null)) {
-      throw new IllegalArgumentException("give --model-file F or --model NAME (one of them)");
+      throw new ParameterException(spec.commandLine(), "give --model-file F or --model NAME (one of them)");
     }
     if (modelFile != null) {
       result = Evaluation.run(options);
@@ -62,9 +67,9 @@ final class EvalCli implements Callable<Integer> {
     return 0;
   }
 
-  private static Path[] pair(Path[] files, String option) {
+  private Path[] pair(Path[] files, String option) {
     if (files.length != 2) {
-      throw new IllegalArgumentException(option + " takes IMAGES,LABELS: two files, got " + files.length);
+      throw new ParameterException(spec.commandLine(), option + " takes IMAGES,LABELS: two files, got " + files.length);
     }
     return files;
   }

@@ -16,7 +16,7 @@ final class ExportCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
   @Mixin VersionFetch fetch;
 
-  @Option(names = "--out", required = true, paramLabel = "FILE")
+  @Option(names = "--out", required = true, paramLabel = "FILE", description = "The encoder file to write.")
   Path out;
 
   @Override

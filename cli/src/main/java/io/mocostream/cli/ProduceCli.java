@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
 final class ProduceCli implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
 
-  @Option(names = "--source", required = true, paramLabel = "SOURCE")
+  @Option(names = "--source", required = true, paramLabel = "SOURCE",
+      description = "Where the images come from: dir:PATH, idx:IMAGES[,LABELS], synthetic[:CLASSES], http:[HOST:]PORT.")
   String source;
 
   @Option(names = "--topic", defaultValue = ProduceOptions.DEFAULT_TOPIC, description = "Default ${DEFAULT-VALUE}.")

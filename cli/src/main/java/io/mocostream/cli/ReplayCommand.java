@@ -11,14 +11,15 @@ import picocli.CommandLine.Option;
 
 @Command(name = "replay", mixinStandardHelpOptions = true,
     description = {"Rebuild a published version from the step log and compare its SHA-256.",
-        "Last line: replayed_sha256=<x> published_sha256=<y> match=<true|false>; exit 2 when they differ."})
+        "Last line: replayed_sha256=<x> published_sha256=<y> match=<true|false>; exit code 5 when they differ."})
 final class ReplayCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
 
-  @Option(names = "--model", required = true)
+  @Option(names = "--model", required = true, paramLabel = "NAME", description = "The model whose version to rebuild.")
   String model;
 
-  @Option(names = "--to-version", required = true, paramLabel = "V")
+  @Option(names = "--to-version", required = true, paramLabel = "V",
+      description = "The published version to rebuild from the step log and compare.")
   long version;
 
   @Option(names = {"-D", "--set"}, paramLabel = "KEY=VALUE",
@@ -32,6 +33,6 @@ final class ReplayCommand implements Callable<Integer> {
     Replayer.Result result = Replayer.replay(cluster.bootstrap, cluster.registry, TrainerConfig.of(s), version,
         System.err, cluster.clients());
     System.out.println(result.line());
-    return result.match() ? 0 : 2;
+    return result.match() ? ExitCode.OK.code : ExitCode.CHECK_FAILED.code;
   }
 }

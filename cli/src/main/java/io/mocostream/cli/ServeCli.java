@@ -18,7 +18,7 @@ final class ServeCli implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
   @Mixin PolicyOptions policy;
 
-  @Option(names = "--model", required = true)
+  @Option(names = "--model", required = true, paramLabel = "NAME", description = "The model to serve.")
   String model;
 
   @Option(names = "--port", defaultValue = "" + ServeOptions.DEFAULT_PORT, description = "Default ${DEFAULT-VALUE}.")
@@ -47,6 +47,8 @@ final class ServeCli implements Callable<Integer> {
    * not share one.
    */
   static final class VersionFloorOptions {
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE) picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--high-water", paramLabel = "FILE",
         description = {"Keep the highest version accepted in FILE and never accept a lower one, across restarts",
             "(a replay of old signed versions). Off when not given: use a persistent path, one per process."})
@@ -58,7 +60,8 @@ final class ServeCli implements Callable<Integer> {
 
     Duration maxAge() {
       if (maxAgeSeconds < 0) {
-        throw new IllegalArgumentException("--max-age-s must be >= 0, got " + maxAgeSeconds);
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--max-age-s must be >= 0, got "
+            + maxAgeSeconds);
       }
       return maxAgeSeconds == 0 ? null : Duration.ofSeconds(maxAgeSeconds);
     }
@@ -66,6 +69,8 @@ final class ServeCli implements Callable<Integer> {
 
   /** Which verified versions a service takes: follow the newest, pin one, or gate on kNN quality. */
   static final class PolicyOptions {
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE) picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--pin", paramLabel = "V", description = "Serve only this version.")
     Long pin;
 
@@ -78,7 +83,7 @@ final class ServeCli implements Callable<Integer> {
 
     SwapPolicy policy() {
       if (pin != null && minKnn != null) {
-        throw new IllegalArgumentException("--pin and --min-knn exclude each other");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--pin and --min-knn exclude each other");
       }
       if (pin != null) {
         return SwapPolicy.pin(pin);

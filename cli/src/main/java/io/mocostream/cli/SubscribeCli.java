@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 final class SubscribeCli implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
 
-  @Option(names = "--model", required = true)
+  @Option(names = "--model", required = true, paramLabel = "NAME", description = "The model to follow.")
   String model;
 
   @Option(names = "--topic", defaultValue = "encoder.versions", description = "Model topic (default ${DEFAULT-VALUE}).")

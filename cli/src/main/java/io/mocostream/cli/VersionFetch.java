@@ -8,14 +8,21 @@ import io.mocostream.encoder.format.TrustedKeys;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** Options and logic to fetch one verified version of a model from the model topic. */
 final class VersionFetch {
+  @Spec(Spec.Target.MIXEE) CommandSpec spec;
+
   @Option(names = "--model", paramLabel = "NAME", description = "A model on the model topic (verified).")
   String model;
 
-  @Option(names = "--version", paramLabel = "V", description = "This version (default: the newest).")
+  // Not --version: that is picocli's standard option (print the program's version), and a command's own
+  // --version stops picocli from adding --help and --version to it at all.
+  @Option(names = "--model-version", paramLabel = "V", description = "This version of the model (default: the newest).")
   Long version;
 
   @Option(names = "--trust", defaultValue = "keys/model-signing.pub", paramLabel = "FILE",
@@ -28,7 +35,7 @@ final class VersionFetch {
   /** The requested (or newest) verified version; an error naming model and version when there is none. */
   VerifiedVersion fetch(ClusterOptions cluster) {
     if (model == null) {
-      throw new IllegalArgumentException("--model is required");
+      throw new ParameterException(spec.commandLine(), "Missing required option: '--model=NAME'");
     }
     VerifiedVersion[] found = {null};
     try (VersionSubscriber s = VersionSubscriber.builder(cluster.bootstrap, cluster.registry, model)
@@ -49,7 +56,7 @@ final class VersionFetch {
       }
     }
     if (found[0] == null) {
-      throw new IllegalArgumentException("model " + model + " has no verified version"
+      throw new ExitCode.RefusedInputException("model " + model + " has no verified version"
           + (version == null ? "" : " " + version) + " on " + topic + " at " + cluster.bootstrap);
     }
     return found[0];

@@ -26,16 +26,14 @@ class TrainGpuTest {
     Assumptions.assumeTrue(Engine.getInstance().getGpuCount() == 0, "a GPU is present");
     StringWriter err = new StringWriter();
     // The same command line object and error handler as MocoStream.main, without its System.exit.
-    CommandLine cli = new CommandLine(new MocoStream())
-        .setExecutionExceptionHandler(new ErrorHandler())
-        .setErr(new PrintWriter(err, true));
+    CommandLine cli = MocoStream.commandLine().setErr(new PrintWriter(err, true));
     int rc = cli.execute("train", "--model", "gpu-check", "--device", "gpu", "--max-steps", "1",
         "--topic", "gpu-check.frames", "--keys-dir", keys.toString(),
         "--bootstrap", cluster.bootstrapServers(), "--registry", cluster.registryUrl(),
         "-D", "trainer.topic.steps=gpu-check.steps", "-D", "trainer.topic.state=gpu-check.state",
         "-D", "trainer.topic.versions=gpu-check.versions", "-D", "trainer.topic.dlq=gpu-check.dlq");
     String text = err.toString();
-    assertEquals(1, rc, text);
+    assertEquals(ExitCode.FAILED.code, rc, text);
     assertTrue(text.startsWith("mocostream train: trainer.device=gpu but the PyTorch engine sees no GPU"), text);
     assertTrue(text.contains("--device cpu"), text);
     assertTrue(text.lines().count() <= 2, "one clear line, no stack trace:\n" + text);

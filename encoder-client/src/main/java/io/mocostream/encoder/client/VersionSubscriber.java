@@ -578,6 +578,30 @@ public final class VersionSubscriber implements AutoCloseable {
     return positionedLatch.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * True once positioned and every partition has been read up to its end as of this call (the last stable offset
+   * under read_committed): every version committed so far has been judged. For a one-shot listing; only for
+   * subscribers not {@link #start() started} (the consumer belongs to the polling thread).
+   */
+  public boolean caughtUp() {
+    synchronized (this) {
+      if (thread != null) {
+        throw new IllegalStateException("subscriber to " + model + " runs on its own thread; ask stats() instead");
+      }
+    }
+    if (!positioned) {
+      return false;
+    }
+    Set<TopicPartition> tps = consumer.assignment();
+    Map<TopicPartition, Long> end = consumer.endOffsets(tps);
+    for (TopicPartition tp : tps) {
+      if (consumer.position(tp) < end.get(tp)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The last version accepted, if any. */
   public Optional<VerifiedVersion> latest() {
     return Optional.ofNullable(latest.get());

@@ -195,7 +195,17 @@ public final class FramePublisher implements AutoCloseable {
   }
 
   public void close(Duration timeout) {
-    producer.close(timeout);
+    // Interrupting a producer thread is how a run is stopped; a close on an interrupted thread gives up joining
+    // the I/O thread at once (an ERROR with a stack trace, and what was buffered is not sent). Close as if not
+    // interrupted, then keep the interrupt for the caller.
+    boolean interrupted = Thread.interrupted();
+    try {
+      producer.close(timeout);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** A message that names the failing service, its address, and the frame that hit it. */

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       ExportCommand.class,
       ServeCli.class,
       EmbedStreamCli.class,
+      DashboardCli.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -11,18 +11,18 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "dashboard", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"A live web page of the pipeline, from what the topics hold (start it any time, against any cluster):",
-        "loss and images/s per step, kNN per verified version against the raw-pixel and random-init baselines,",
-        "consumer lag, dead letters by reason, the versions table, the newest frames with augmented views and a",
-        "nearest-neighbour strip under the newest version."})
+    description = {"A live web page of the pipeline, from what the topics hold (start it any time, against any",
+        "cluster): loss and images/s per step, kNN per verified version against the raw-pixel and random-init",
+        "baselines, consumer lag, dead letters by reason, the versions table, the newest frames with augmented",
+        "views, and a nearest-neighbour strip under the newest version."})
 final class DashboardCli implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
 
-  @Option(names = "--port", defaultValue = "" + DashboardOptions.DEFAULT_PORT,
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + DashboardOptions.DEFAULT_PORT,
       description = "HTTP port (default ${DEFAULT-VALUE}; 0 = any free port).")
   int port;
 
-  @Option(names = "--host", defaultValue = DashboardOptions.DEFAULT_HOST,
+  @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = DashboardOptions.DEFAULT_HOST,
       description = "Bind address (default ${DEFAULT-VALUE}; the page has no login, so keep it on loopback).")
   String host;
 
@@ -36,14 +36,14 @@ final class DashboardCli implements Callable<Integer> {
           "(default ${DEFAULT-VALUE}, the trainer's key in this directory)."})
   Path trust;
 
-  @Option(names = "--steps-topic", defaultValue = "trainer.steps", description = "Step log (default ${DEFAULT-VALUE}).")
+  @Option(names = "--steps-topic", paramLabel = "TOPIC", defaultValue = "trainer.steps", description = "Step log (default ${DEFAULT-VALUE}).")
   String stepsTopic;
 
-  @Option(names = "--versions-topic", defaultValue = "encoder.versions",
+  @Option(names = "--versions-topic", paramLabel = "TOPIC", defaultValue = "encoder.versions",
       description = "Model topic (default ${DEFAULT-VALUE}).")
   String versionsTopic;
 
-  @Option(names = "--dlq-topic", defaultValue = "frames.dlq", description = "Dead-letter topic (default ${DEFAULT-VALUE}).")
+  @Option(names = "--dlq-topic", paramLabel = "TOPIC", defaultValue = "frames.dlq", description = "Dead-letter topic (default ${DEFAULT-VALUE}).")
   String dlqTopic;
 
   @Option(names = "--frames-topic", paramLabel = "TOPIC",
@@ -55,10 +55,10 @@ final class DashboardCli implements Callable<Integer> {
           + "none (default ${DEFAULT-VALUE}).")
   String probe;
 
-  @Option(names = "--probe-bank", defaultValue = "2000", description = "Probe bank images (default ${DEFAULT-VALUE}).")
+  @Option(names = "--probe-bank", paramLabel = "N", defaultValue = "2000", description = "Probe bank images (default ${DEFAULT-VALUE}).")
   int probeBank;
 
-  @Option(names = "--probe-queries", defaultValue = "500", description = "Probe queries (default ${DEFAULT-VALUE}).")
+  @Option(names = "--probe-queries", paramLabel = "N", defaultValue = "500", description = "Probe queries (default ${DEFAULT-VALUE}).")
   int probeQueries;
 
   @Override

@@ -35,6 +35,7 @@ final class DashboardState {
   private final Deque<Map<String, Object>> frames = new ArrayDeque<>();
   private final Deque<String> errors = new ArrayDeque<>();
   private long unreadableSteps;
+  private long ignoredSteps;
   private long framesNotShown;
   private String framesTopic;
   private long updates;
@@ -78,6 +79,10 @@ final class DashboardState {
 
   synchronized void unreadableStep() {
     unreadableSteps++;
+  }
+
+  synchronized void ignoredStep() {
+    ignoredSteps++;
   }
 
   synchronized void version(String model, EncoderVersion v, int partition, long offset) {
@@ -253,6 +258,7 @@ final class DashboardState {
     f.put("newest", new ArrayList<>(frames));
     out.put("frames", f);
     out.put("unreadableSteps", unreadableSteps);
+    out.put("ignoredSteps", ignoredSteps);
     out.put("errors", new ArrayList<>(errors));
     return out;
   }

@@ -33,7 +33,9 @@ final class FrameSampler implements AutoCloseable {
   static final long VIEW_SEED = 0;
   /** Side of the views shown. */
   static final int VIEW_SIDE = 64;
-  static final int PER_PARTITION = 3;
+  static final int PER_PARTITION = DashboardState.MAX_FRAMES;
+  /** Partitions sampled at most. */
+  static final int MAX_PARTITIONS = 16;
   /** Pixels a frame may decode to on the dashboard: a page thumbnail needs few. */
   static final long DECODE_PIXELS = 1_000_000;
 
@@ -59,6 +61,9 @@ final class FrameSampler implements AutoCloseable {
     }
     List<TopicPartition> tps = new ArrayList<>();
     for (PartitionInfo p : ps) {
+      if (tps.size() == MAX_PARTITIONS) {
+        break; // a sample, not a scan: bounded reads on a topic of any width
+      }
       tps.add(new TopicPartition(p.topic(), p.partition()));
     }
     consumer.assign(tps);

@@ -150,7 +150,8 @@ final class TopicFollower implements Runnable {
     }
     if (!state.hasModel(model)) {
       if (!options.models().isEmpty() || state.modelCount() >= DashboardOptions.MAX_MODELS) {
-        return; // not a model this dashboard follows
+        state.ignoredStep(); // not a model this dashboard follows (the page says how many such steps it skipped)
+        return;
       }
       onNewModel.accept(model);
     }
@@ -179,7 +180,9 @@ final class TopicFollower implements Runnable {
   private void deadLetter(ConsumerRecord<byte[], byte[]> r) {
     String reason = header(r, DeadLetter.REASON_HEADER);
     state.deadLetter(reason == null ? "(no reason header)" : reason, header(r, DeadLetter.MESSAGE_HEADER),
-        header(r, DeadLetter.ORIGIN_HEADER), header(r, DeadLetter.STAGE_HEADER), r.timestamp());
+        header(r, DeadLetter.ORIGIN_HEADER), header(r, DeadLetter.STAGE_HEADER),
+        // a writer chooses the timestamp: one in the future must not push the real minutes out of the chart
+        Math.min(r.timestamp(), System.currentTimeMillis()));
   }
 
   /** The last header of that name, its first 4 KiB as UTF-8 (bounded before decoding); null when absent. */

@@ -10,6 +10,7 @@ import io.mocostream.frames.DeadLetter;
 import io.mocostream.registry.serde.KafkaAvroSerializer;
 import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.ImageFrame;
+import io.mocostream.schemas.TrainerStep;
 import io.mocostream.testkit.KafkaCluster;
 import io.mocostream.testkit.KafkaClusterExtension;
 import io.mocostream.trainer.stream.StreamTrainer;
@@ -41,13 +42,15 @@ import org.junit.jupiter.api.io.TempDir;
  * The whole loop in a real browser: a real broker and registry, a short real training run (tiny encoder, 8 steps, two
  * signed versions, two broken frames dead-lettered by the trainer), a hostile dead letter and a hostile frame written
  * by someone without the key; then the dashboard, and Debian's headless Chromium loading its page. The DOM Chromium
- * ends with must show what was drawn (data attributes the page sets after drawing) and the hostile strings as text.
+ * ends with must show what was drawn (data attributes the page sets after drawing) and the hostile strings (a dead
+ * letter's reason and message, a frame's source id, a model name in the step log) as text.
  * Skips only when no Chromium is installed ({@code .ci/run} installs it).
  */
 @ExtendWith(KafkaClusterExtension.class)
 class DashboardBrowserTest {
   static final String HOSTILE_REASON = "<img src=x onerror=\"document.body.dataset.pwned=1\">";
   static final String HOSTILE_MESSAGE = "</td><script>document.body.setAttribute('data-pwned','message')</script>";
+  static final String HOSTILE_MODEL = "<svg onload=\"document.body.dataset.pwned=3\">";
   static final String HOSTILE_SOURCE = "<b id=\"pwned-source\" onmouseover=\"alert(1)\">cam</b>";
 
   @Test
@@ -92,6 +95,13 @@ class DashboardBrowserTest {
       p.send(r).get();
     }
     sendFrames(cluster, prefix + ".frames", 1, i -> false, HOSTILE_SOURCE);
+    KafkaAvroSerializer steps = new KafkaAvroSerializer();
+    steps.configure(Map.of("schema.registry.url", cluster.registryUrl()), false);
+    try (var p = new KafkaProducer<String, Object>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        cluster.bootstrapServers()), new StringSerializer(), steps)) {
+      p.send(new ProducerRecord<>(prefix + ".steps", HOSTILE_MODEL, TrainerStep.newBuilder().setModelName(HOSTILE_MODEL)
+          .setStep(1).setSegments(List.of()).setBatchSize(8).setLoss(1.0).setCreatedAt(Instant.now()).build())).get();
+    }
 
     DashboardOptions o = DashboardOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl(),
             keys.resolve(ModelSigning.PUBLIC_KEY_FILE))
@@ -126,6 +136,8 @@ class DashboardBrowserTest {
       assertTrue(dom.contains("&lt;/td&gt;&lt;script&gt;document.body.setAttribute('data-pwned','message')"
           + "&lt;/script&gt;"), "the hostile message shown as text");
       assertTrue(dom.contains("&lt;b id=\"pwned-source\""), "the hostile source id shown as text");
+      assertTrue(dom.contains("&lt;svg onload=\"document.body.dataset.pwned=3\"&gt;"), "the hostile model name as text");
+      assertFalse(dom.contains("<svg onload"), "a model name became an element");
       assertFalse(dom.contains("data-pwned=\""), "a topic string ran as script");
       assertFalse(dom.contains("<img src=\"x\""), "a topic string became an element");
       assertFalse(dom.contains("id=\"pwned-source\">"), "a topic string became an element");
@@ -146,7 +158,7 @@ class DashboardBrowserTest {
       List<Map<String, Object>> models = (List<Map<String, Object>>) s.get("models");
       Map<String, Object> dlq = (Map<String, Object>) s.get("deadLetters");
       Map<String, Object> frames = (Map<String, Object>) s.get("frames");
-      if (models.size() == 1) {
+      if (models.size() == 2 && HOSTILE_MODEL.equals(models.get(1).get("name"))) {
         Map<String, Object> m = models.get(0);
         Map<String, Object> nn = (Map<String, Object>) m.get("neighbours");
         if (((List<?>) m.get("versions")).size() == 2 && ((Number) m.get("stepCount")).longValue() == 8

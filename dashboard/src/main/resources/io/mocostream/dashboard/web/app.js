@@ -45,7 +45,10 @@
       const width = Math.max(380, box.clientWidth || 430);
       const opts = {
         width: width, height: 200,
-        scales: {x: {time: !!xIsTime}},
+        // one point (one minute, one version) would otherwise stretch the axis over years or a unit fraction
+        scales: {x: {time: !!xIsTime, range: (u, min, max) => min === max
+          ? [min - (xIsTime ? 300 : 1), max + (xIsTime ? 300 : 1)] : [min, max]}},
+        axes: [{}, {size: 64}], // room for six-digit counts (lag)
         series: [{label: xIsTime ? 'time' : 'x'}].concat(seriesDefs.map((s, i) => ({
           label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: s.width || 1.5,
           dash: s.dash, spanGaps: !s.bars, points: {show: s.points || false},
@@ -177,8 +180,9 @@
     polls++;
     document.body.setAttribute('data-polls', String(polls));
     document.body.setAttribute('data-models', String(s.models.length));
-    document.getElementById('status').textContent = 'updated ' + when(s.now) + (s.unreadableSteps
-      ? ', ' + s.unreadableSteps + ' unreadable step records skipped' : '');
+    document.getElementById('status').textContent = 'updated ' + when(s.now)
+      + (s.unreadableSteps ? ', ' + s.unreadableSteps + ' unreadable step records skipped' : '')
+      + (s.ignoredSteps ? ', ' + s.ignoredSteps + ' steps of models not followed (see --model)' : '');
   }
 
   async function poll() {

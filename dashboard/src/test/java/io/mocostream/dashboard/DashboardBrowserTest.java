@@ -6,15 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mocostream.broker.EmbeddedKafka;
 import io.mocostream.encoder.format.ModelSigning;
+import io.mocostream.encoder.publish.EncoderPublisher;
 import io.mocostream.frames.DeadLetter;
 import io.mocostream.registry.serde.KafkaAvroSerializer;
 import io.mocostream.schemas.ContentType;
+import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.ImageFrame;
 import io.mocostream.schemas.TrainerStep;
 import io.mocostream.testkit.KafkaCluster;
 import io.mocostream.testkit.KafkaClusterExtension;
 import io.mocostream.trainer.stream.StreamTrainer;
 import io.mocostream.trainer.stream.TrainerConfig;
+import io.mocostream.trainer.stream.TrainerListener;
 import java.io.File;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -40,8 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole loop in a real browser: a real broker and registry, a short real training run (tiny encoder, 8 steps, two
- * signed versions, two broken frames dead-lettered by the trainer), a hostile dead letter and a hostile frame written
- * by someone without the key; then the dashboard, and Debian's headless Chromium loading its page. The DOM Chromium
+ * signed versions, two broken frames dead-lettered by the trainer), then, written by someone without the key, a
+ * version signed by another key, a hostile dead letter, a hostile frame and a hostile step-log model name; then the dashboard, and Debian's headless Chromium loading its page. The DOM Chromium
  * ends with must show what was drawn (data attributes the page sets after drawing) and the hostile strings (a dead
  * letter's reason and message, a frame's source id, a model name in the step log) as text.
  * Skips only when no Chromium is installed ({@code .ci/run} installs it).
@@ -83,8 +86,23 @@ class DashboardBrowserTest {
     s.put("moco.architecture", "resnet18-narrow,width=8,channels=1,size=16");
     s.put("moco.queue.size", "32");
     s.put("moco.seed", "7");
-    assertEquals(2, new StreamTrainer(TrainerConfig.of(s), cluster.bootstrapServers(), cluster.registryUrl(), null)
-        .run());
+    List<EncoderVersion> published = new java.util.ArrayList<>();
+    TrainerListener listener = new TrainerListener() {
+      @Override
+      public void onPublished(EncoderVersion v) {
+        published.add(v);
+      }
+    };
+    assertEquals(2, new StreamTrainer(TrainerConfig.of(s), cluster.bootstrapServers(), cluster.registryUrl(),
+        listener).run());
+
+    // A stranger's key signs a "version 3": a real manifest's fields, foreign weights. The page must not show it.
+    EncoderPublisher stranger = new EncoderPublisher(prefix + ".versions", ModelSigning.generate());
+    try (KafkaProducer<String, Object> p = EncoderPublisher.createProducer(cluster.bootstrapServers(),
+        cluster.registryUrl(), prefix + "-stranger")) {
+      stranger.publishInOwnTransaction(p, EncoderVersion.newBuilder(published.get(1)).setVersion(3)
+          .setParentVersion(2L).setStep(12), new byte[4096]);
+    }
 
     // Someone without the key writes to the topics the dashboard reads.
     try (var p = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -115,7 +133,9 @@ class DashboardBrowserTest {
       String dom = dumpDom(chromium, browserDir, d.uri().toString(), 10_000);
       String model = prefix + "-model";
       assertTrue(dom.contains("data-model=\"" + model + "\""), "model section missing:\n" + dom);
-      assertEquals("2", attr(dom, "table", "class=\"grid versions\"", "data-rows"), "versions table rows");
+      assertEquals("2", attr(dom, "table", "class=\"grid versions\"", "data-rows"), "versions table: the two signed");
+      assertFalse(dom.contains("data-version=\"3\""), "the stranger's version 3 is on the page");
+      assertTrue(dom.contains("UNKNOWN_KEY 1"), "the stranger's version counted as refused");
       assertEquals("8", attr(dom, "div", "data-chart=\"loss\"", "data-points"), "loss chart points");
       assertTrue(Integer.parseInt(attr(dom, "div", "data-chart=\"knn\"", "data-points")) >= 1, "kNN chart");
       assertTrue(Integer.parseInt(attr(dom, "div", "data-chart=\"ips\"", "data-points")) >= 6, "images/s chart");
@@ -162,6 +182,7 @@ class DashboardBrowserTest {
         Map<String, Object> m = models.get(0);
         Map<String, Object> nn = (Map<String, Object>) m.get("neighbours");
         if (((List<?>) m.get("versions")).size() == 2 && ((Number) m.get("stepCount")).longValue() == 8
+            && Long.valueOf(1).equals(((Map<?, ?>) m.get("refused")).get("UNKNOWN_KEY"))
             && nn != null && ((Number) nn.get("version")).longValue() == 2 && m.get("baselines") != null
             && m.get("lag") != null && ((Map<?, ?>) dlq.get("totals")).size() == 2
             && ((List<?>) frames.get("newest")).stream()

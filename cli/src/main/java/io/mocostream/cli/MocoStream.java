@@ -26,6 +26,7 @@ import picocli.CommandLine.ScopeType;
       ExportCommand.class,
       ServeCli.class,
       EmbedStreamCli.class,
+      DashboardCli.class,
       BenchCommand.class,
       AutoComplete.GenerateCompletion.class,
       CommandLine.HelpCommand.class

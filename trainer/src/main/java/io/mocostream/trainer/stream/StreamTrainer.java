@@ -317,7 +317,7 @@ public final class StreamTrainer implements AutoCloseable {
 
   private void loadState(byte[] state) {
     if (replay != null) {
-      state = replay.unwrap(state, at -> ReplayStage.readBack(bootstrap, preparer, at));
+      state = replay.unwrap(state, at -> ReplayStage.readBack(bootstrap, clients, preparer, at));
     }
     try {
       engine.loadState(new ByteArrayInputStream(state));

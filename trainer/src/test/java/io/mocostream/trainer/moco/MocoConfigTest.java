@@ -82,6 +82,15 @@ class MocoConfigTest {
         assertEquals(preset, MocoConfig.builder(Architecture.resnet18Cifar()).preset(MocoConfig.Preset.SMALL_DATA)
                 .build());
 
+        // What LearnsOnFashionMnistTest and MocoSoak built with the former Builder.smallData() and their overrides.
+        Architecture arch = Architecture.resnet18Narrow(1, 28);
+        MocoConfig former = MocoConfig.builder(arch).queueSize(4096).keyMomentum(0.99f).temperature(0.1f)
+                .weightDecay(5e-4f).learningRate(LearningRate.warmupConstant(0.03f, 500))
+                .lrScaling(MocoConfig.LrScaling.LINEAR).shuffleBnGroups(8)
+                .queueSize(1024).symmetric(true).learningRate(LearningRate.warmupConstant(0.06f, 20)).seed(1).build();
+        assertEquals(former, MocoConfig.builder(arch).preset(MocoConfig.Preset.SMALL_DATA).shuffleBnGroups(8)
+                .queueSize(1024).seed(1).build());
+
         Map<String, String> over = new HashMap<>(Map.of(MocoConfig.PRESET_CONFIG, "small-data"));
         over.put(MocoConfig.QUEUE_SIZE_CONFIG, "1024");
         over.put(MocoConfig.SYMMETRIC_CONFIG, "false");

@@ -2,6 +2,8 @@ package io.mocostream.cli;
 
 import io.mocostream.serving.streams.EmbedOptions;
 import io.mocostream.serving.streams.EmbedStreamCommand;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,7 +37,15 @@ final class EmbedStreamCli implements Callable<Integer> {
   public Integer call() throws Exception {
     EmbedOptions o = EmbedOptions.defaults(cluster.bootstrap, cluster.registry, model)
         .withTopics(in, out, dlq).withModelTopic(source.topic, source.trust).withPolicy(policy.policy())
-        .withVersionFloor(floor.highWater, floor.maxAge());
+        .withVersionFloor(floor.highWater, floor.maxAge())
+        // --client-config: the Streams app, the live encoder's consumer and the admin client all take it from here
+        .withStreamsConfig(strings(cluster.clients().streams(Map.of())));
     return EmbedStreamCommand.run(o, System.out);
+  }
+
+  private static Map<String, String> strings(Map<String, Object> m) {
+    Map<String, String> out = new HashMap<>();
+    m.forEach((k, v) -> out.put(k, String.valueOf(v)));
+    return out;
   }
 }

@@ -5,6 +5,7 @@ import io.mocostream.broker.EmbeddedKafka;
 import io.mocostream.broker.Secrets;
 import io.mocostream.encoder.publish.ModelTopics;
 import io.mocostream.registry.server.EmbeddedSchemaRegistry;
+import io.mocostream.serving.streams.EmbedOptions;
 import io.mocostream.trainer.stream.StreamTrainer;
 import io.mocostream.trainer.stream.TrainerConfig;
 import java.io.IOException;
@@ -52,7 +53,10 @@ import org.apache.kafka.common.resource.ResourceType;
  *       prefixed {@value #INGEST_PREFIX}
  *   <li>trainer: READ frames.raw, frames.train; READ and WRITE encoder.versions, trainer.state, trainer.steps;
  *       WRITE frames.dlq; group and transactional id prefixed {@value #TRAINER_PREFIX}
- *   <li>subscriber: READ encoder.versions; groups prefixed {@value #SUBSCRIBER_PREFIX}
+ *   <li>subscriber ({@code subscribe}, {@code serve}): READ encoder.versions; groups prefixed
+ *       {@value #SUBSCRIBER_PREFIX}
+ *   <li>embedder ({@code embed-stream}, a Kafka Streams app): READ frames.raw, frames.train and encoder.versions;
+ *       WRITE embeddings, embeddings.dlq; group, transactional ids and internal topics prefixed {@value #EMBED_PREFIX}
  *   <li>admin: super user (topics, ACLs, users)
  * </ul>
  * SCRAM passwords and the store password are made once and kept in DIR/{@value #CREDENTIALS_FILE} (owner-only), so a
@@ -60,10 +64,11 @@ import org.apache.kafka.common.resource.ResourceType;
  */
 final class SecureCluster implements AutoCloseable {
   static final String CREDENTIALS_FILE = "credentials.properties";
-  static final List<String> PRINCIPALS = List.of("admin", "producer", "ingest", "trainer", "subscriber");
+  static final List<String> PRINCIPALS = List.of("admin", "producer", "ingest", "trainer", "subscriber", "embedder");
   static final String INGEST_PREFIX = "mocostream-ingest";
   static final String TRAINER_PREFIX = "mocostream-trainer-";
   static final String SUBSCRIBER_PREFIX = "mocostream-subscriber";
+  static final String EMBED_PREFIX = EmbedOptions.APPLICATION_ID_PREFIX;
   static final String REGISTRY_USER = "registry";
   static final String FRAMES = "frames.raw";
   static final String TRAIN = "frames.train";
@@ -207,6 +212,19 @@ final class SecureCluster implements AutoCloseable {
     // subscriber: reads verified versions, nothing else
     allow(a, "subscriber", ResourceType.TOPIC, versions, PatternType.LITERAL, AclOperation.READ, AclOperation.DESCRIBE);
     allow(a, "subscriber", ResourceType.GROUP, SUBSCRIBER_PREFIX, PatternType.PREFIXED, AclOperation.READ);
+    // embedder: frames and verified versions in, embeddings and its own dead letters out
+    for (String in : List.of(FRAMES, TRAIN, versions)) {
+      allow(a, "embedder", ResourceType.TOPIC, in, PatternType.LITERAL, AclOperation.READ, AclOperation.DESCRIBE);
+    }
+    for (String out : List.of(EmbedOptions.DEFAULT_OUT_TOPIC, EmbedOptions.DEFAULT_DLQ_TOPIC)) {
+      allow(a, "embedder", ResourceType.TOPIC, out, PatternType.LITERAL, AclOperation.WRITE, AclOperation.DESCRIBE);
+    }
+    allow(a, "embedder", ResourceType.TOPIC, EMBED_PREFIX, PatternType.PREFIXED, AclOperation.ALL);
+    allow(a, "embedder", ResourceType.GROUP, EMBED_PREFIX, PatternType.PREFIXED, AclOperation.READ,
+        AclOperation.DESCRIBE);
+    allow(a, "embedder", ResourceType.TRANSACTIONAL_ID, EMBED_PREFIX, PatternType.PREFIXED, AclOperation.WRITE,
+        AclOperation.DESCRIBE);
+    allow(a, "embedder", ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL, AclOperation.IDEMPOTENT_WRITE);
     return a;
   }
 
@@ -223,6 +241,9 @@ final class SecureCluster implements AutoCloseable {
     Map<String, NewTopic> topics = new LinkedHashMap<>();
     topics.put(FRAMES, new NewTopic(FRAMES, Optional.empty(), Optional.empty()));
     topics.put(TRAIN, new NewTopic(TRAIN, Optional.empty(), Optional.empty()));
+    for (String t : List.of(EmbedOptions.DEFAULT_OUT_TOPIC, EmbedOptions.DEFAULT_DLQ_TOPIC)) {
+      topics.put(t, new NewTopic(t, Optional.empty(), Optional.empty())); // frames.raw's count: keys keep their partition
+    }
     for (NewTopic t : StreamTrainer.topics(TrainerConfig.of(Map.of(TrainerConfig.MODEL_NAME_CONFIG, "any")))) {
       topics.putIfAbsent(t.name(), t);
     }

@@ -36,7 +36,7 @@ final class ServeCli implements Callable<Integer> {
     ServeOptions o = ServeOptions.defaults(cluster.bootstrap, cluster.registry, model)
         .withListen(host, port).withModelTopic(source.topic, source.trust).withPolicy(policy.policy())
         .withToken(System.getenv(ServeOptions.TOKEN_ENV))
-        .withVersionFloor(floor.highWater, floor.maxAge());
+        .withVersionFloor(floor.highWater, floor.maxAge()).withClients(cluster.clients());
     ServeCommand.run(o, System.out);
     return 0;
   }

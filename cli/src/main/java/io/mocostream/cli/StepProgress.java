@@ -48,10 +48,12 @@ final class StepProgress implements TrainerListener, AutoCloseable {
     lastVersion = v.getVersion();
     Double k = v.getMetrics().getKnnTop1();
     knn = k == null ? Double.NaN : k;
-    String line = String.format(Locale.ROOT, "version=%d step=%d loss=%s knn_top1=%s img_s=%.1f sha256=%s",
-        v.getVersion(), v.getStep(), v.getMetrics().getLoss() == null ? "-"
+    Double head = v.getMetrics().getKnnTop1Head();
+    String line = String.format(Locale.ROOT, "version=%d step=%d loss=%s knn_top1=%s knn_top1_head=%s img_s=%.1f"
+        + " sha256=%s", v.getVersion(), v.getStep(), v.getMetrics().getLoss() == null ? "-"
             : String.format(Locale.ROOT, "%.4f", v.getMetrics().getLoss()),
-        k == null ? "-" : String.format(Locale.ROOT, "%.4f", k), v.getMetrics().getImagesPerSecond(),
+        k == null ? "-" : String.format(Locale.ROOT, "%.4f", k),
+        head == null ? "-" : String.format(Locale.ROOT, "%.4f", head), v.getMetrics().getImagesPerSecond(),
         v.getPayloadSha256());
     if (bar != null) {
       bar.pause();

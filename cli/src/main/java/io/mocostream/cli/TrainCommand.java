@@ -21,8 +21,16 @@ final class TrainCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
   @Mixin TrainSettings settings;
 
+  @Option(names = "--help-config", help = true,
+      description = "Print every -D setting (trainer and moco keys: type, default, valid values, meaning) and exit.")
+  boolean helpConfig;
+
   @Override
   public Integer call() throws Exception {
+    if (helpConfig) {
+      System.out.print(TrainerConfig.describe());
+      return 0;
+    }
     TrainerConfig config = settings.config();
     try (StepProgress progress = new StepProgress(config.maxSteps(), System.out)) {
       StreamTrainer trainer = new StreamTrainer(config, cluster.bootstrap, cluster.registry, progress,
@@ -102,7 +110,8 @@ final class TrainCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = {"-D", "--set"}, paramLabel = "KEY=VALUE",
-        description = "Any trainer or moco setting, e.g. -D moco.queue.size=4096 -D moco.lr=0.06.")
+        description = "Any trainer or moco setting, e.g. -D moco.preset=small-data -D moco.queue.size=4096 "
+            + "(all of them: --help-config).")
     Map<String, String> extra = new LinkedHashMap<>();
 
     TrainerConfig config() {

@@ -25,7 +25,7 @@ final class UpCommand implements Callable<Integer> {
   int registryPort;
 
   @Option(names = "--secure", paramLabel = "DIR", description = {
-      "Secured: SASL_SSL (SCRAM-SHA-512) with ACLs; principals producer, ingest, trainer, subscriber, admin.",
+      "Secured: SASL_SSL (SCRAM-SHA-512) with ACLs; principals producer, ingest, trainer, subscriber, embedder, admin.",
       "DIR gets the trust store and one client properties file per principal (use with --client-config);",
       "the registry stays on loopback HTTP and asks for basic auth (the credential is in each file)."})
   Path secureDir;

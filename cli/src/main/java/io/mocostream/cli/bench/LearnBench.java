@@ -62,15 +62,9 @@ public final class LearnBench {
     s.put(TrainerConfig.PROBE_CONFIG, "fashion-mnist");
     s.put(TrainerConfig.PROBE_BANK_CONFIG, "2000");
     s.put(TrainerConfig.PROBE_QUERIES_CONFIG, "500");
-    // Small data, small images: the authors' CIFAR-10 demo (m 0.99, wd 5e-4, symmetric loss, T 0.1).
-    s.put(MocoConfig.QUEUE_SIZE_CONFIG, "4096");
-    s.put(MocoConfig.KEY_MOMENTUM_CONFIG, "0.99");
-    s.put(MocoConfig.TEMPERATURE_CONFIG, "0.1");
-    s.put(MocoConfig.WEIGHT_DECAY_CONFIG, "5e-4");
-    s.put(MocoConfig.SYMMETRIC_CONFIG, "true");
-    // Base rate per 256 images (linear scaling): 0.06 is 0.015 at batch 64, the two losses summed as the demo's.
-    s.put(MocoConfig.LR_CONFIG, "0.06");
-    s.put(MocoConfig.LR_WARMUP_STEPS_CONFIG, "20");
+    // Small data, small images: the authors' CIFAR-10 demo (m 0.99, wd 5e-4, symmetric loss, T 0.1), base rate
+    // 0.06 per 256 images (0.015 at batch 64), 20 warm-up steps: see MocoConfig.Preset.SMALL_DATA.
+    s.put(MocoConfig.PRESET_CONFIG, MocoConfig.Preset.SMALL_DATA.key());
     return s;
   }
 

@@ -393,6 +393,7 @@ public final class EmbeddingService implements AutoCloseable {
     Map<String, Object> mm = new LinkedHashMap<>();
     mm.put("loss", metrics == null ? null : metrics.getLoss());
     mm.put("knnTop1", metrics == null ? null : metrics.getKnnTop1());
+    mm.put("knnTop1Head", metrics == null ? null : metrics.getKnnTop1Head());
     mm.put("imagesPerSecond", metrics == null ? null : metrics.getImagesPerSecond());
     v.put("metrics", mm);
     Lineage lineage = c.lineage();

@@ -6,6 +6,7 @@ import io.mocostream.encoder.live.LiveEncoder;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -81,10 +82,10 @@ public final class ServeCommand {
     }
   }
 
-  /** The model these options name, trusting the keys in {@code o.trust()}. */
+  /** The model these options name, trusting the keys in {@code o.trust()}, reached with {@code o.clients()}. */
   static ModelSource source(ServeOptions o) {
     return ModelSource.of(o.bootstrap(), o.registryUrl(), o.model()).withTopic(o.topic())
-        .withTrust(TrustedKeys.load(o.trust()));
+        .withTrust(TrustedKeys.load(o.trust())).withClientOverrides(o.clients().consumer(Map.of()));
   }
 
   /**

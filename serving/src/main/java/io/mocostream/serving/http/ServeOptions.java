@@ -4,6 +4,7 @@ import io.mocostream.encoder.format.ModelSigning;
 import io.mocostream.encoder.live.SwapPolicy;
 import io.mocostream.encoder.publish.ModelTopics;
 import io.mocostream.frames.FrameLimits;
+import io.mocostream.registry.client.ClientSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -36,10 +37,12 @@ import java.util.Objects;
  *                      outlive the process to help: put it on a persistent volume, one file per process
  * @param maxAge        refuse versions created longer ago than this (protects a first start, before any
  *                      high-water mark); null for no limit
+ * @param clients       Kafka client and registry settings (SASL, TLS, registry auth: {@code --client-config}) for
+ *                      the model topic's consumer and registry client; null means none (a plaintext cluster)
  */
 public record ServeOptions(String bootstrap, String registryUrl, String model, String topic, Path trust,
     SwapPolicy policy, String host, int port, String token, long maxBytes, long maxPixels, int threads,
-    int queueCapacity, Path highWaterFile, Duration maxAge) {
+    int queueCapacity, Path highWaterFile, Duration maxAge, ClientSettings clients) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -88,12 +91,15 @@ public record ServeOptions(String bootstrap, String registryUrl, String model, S
     if (maxAge != null && (maxAge.isNegative() || maxAge.isZero())) {
       throw new IllegalArgumentException("--max-age-s must be positive, got " + maxAge.toSeconds() + " s");
     }
+    if (clients == null) {
+      clients = ClientSettings.NONE;
+    }
   }
 
   /** Every default: serve {@code model} on {@value #DEFAULT_HOST}:{@value #DEFAULT_PORT}, no token. */
   public static ServeOptions defaults(String bootstrap, String registryUrl, String model) {
     return new ServeOptions(bootstrap, registryUrl, model, null, null, null, null, DEFAULT_PORT, null,
-        DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_THREADS, DEFAULT_QUEUE_CAPACITY, null, null);
+        DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_THREADS, DEFAULT_QUEUE_CAPACITY, null, null, null);
   }
 
   /** The decode limits of these options. */
@@ -103,46 +109,53 @@ public record ServeOptions(String bootstrap, String registryUrl, String model, S
 
   public ServeOptions withListen(String newHost, int newPort) {
     return new ServeOptions(bootstrap, registryUrl, model, topic, trust, policy, newHost, newPort, token, maxBytes,
-        maxPixels, threads, queueCapacity, highWaterFile, maxAge);
+        maxPixels, threads, queueCapacity, highWaterFile, maxAge, clients);
   }
 
   public ServeOptions withToken(String newToken) {
     return new ServeOptions(bootstrap, registryUrl, model, topic, trust, policy, host, port, newToken, maxBytes,
-        maxPixels, threads, queueCapacity, highWaterFile, maxAge);
+        maxPixels, threads, queueCapacity, highWaterFile, maxAge, clients);
   }
 
   public ServeOptions withLimits(long newMaxBytes, long newMaxPixels) {
     return new ServeOptions(bootstrap, registryUrl, model, topic, trust, policy, host, port, token, newMaxBytes,
-        newMaxPixels, threads, queueCapacity, highWaterFile, maxAge);
+        newMaxPixels, threads, queueCapacity, highWaterFile, maxAge, clients);
   }
 
   public ServeOptions withModelTopic(String newTopic, Path newTrust) {
     return new ServeOptions(bootstrap, registryUrl, model, newTopic, newTrust, policy, host, port, token, maxBytes,
-        maxPixels, threads, queueCapacity, highWaterFile, maxAge);
+        maxPixels, threads, queueCapacity, highWaterFile, maxAge, clients);
   }
 
   public ServeOptions withPolicy(SwapPolicy newPolicy) {
     return new ServeOptions(bootstrap, registryUrl, model, topic, trust, newPolicy, host, port, token, maxBytes,
-        maxPixels, threads, queueCapacity, highWaterFile, maxAge);
+        maxPixels, threads, queueCapacity, highWaterFile, maxAge, clients);
   }
 
   public ServeOptions withThreads(int newThreads, int newQueueCapacity) {
     return new ServeOptions(bootstrap, registryUrl, model, topic, trust, policy, host, port, token, maxBytes,
-        maxPixels, newThreads, newQueueCapacity, highWaterFile, maxAge);
+        maxPixels, newThreads, newQueueCapacity, highWaterFile, maxAge, clients);
   }
 
   /** Keeps the highest version served in {@code file} (null: none) and refuses versions older than {@code age}. */
   public ServeOptions withVersionFloor(Path file, Duration age) {
     return new ServeOptions(bootstrap, registryUrl, model, topic, trust, policy, host, port, token, maxBytes,
-        maxPixels, threads, queueCapacity, file, age);
+        maxPixels, threads, queueCapacity, file, age, clients);
   }
 
-  /** Never prints the token. */
+  /** Reaches the cluster and the registry with these settings (SASL, TLS, registry credentials). */
+  public ServeOptions withClients(ClientSettings newClients) {
+    return new ServeOptions(bootstrap, registryUrl, model, topic, trust, policy, host, port, token, maxBytes,
+        maxPixels, threads, queueCapacity, highWaterFile, maxAge, newClients);
+  }
+
+  /** Never prints the token (nor the client settings, which hold passwords). */
   @Override
   public String toString() {
     return "ServeOptions[model=" + model + ", topic=" + topic + ", bootstrap=" + bootstrap + ", registry="
         + registryUrl + ", listen=" + host + ":" + port + ", auth=" + (token == null ? "none" : "bearer")
         + ", maxBytes=" + maxBytes + ", maxPixels=" + maxPixels + ", threads=" + threads + ", queue=" + queueCapacity
-        + ", policy=" + policy + ", trust=" + trust + ", highWater=" + highWaterFile + ", maxAge=" + maxAge + "]";
+        + ", policy=" + policy + ", trust=" + trust + ", highWater=" + highWaterFile + ", maxAge=" + maxAge
+        + ", client=" + clients.principal() + "]";
   }
 }

@@ -4,6 +4,7 @@ import io.mocostream.encoder.client.ModelSource;
 import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.encoder.live.CurrentVersion;
 import io.mocostream.encoder.live.LiveEncoder;
+import io.mocostream.registry.client.ClientSettings;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -254,29 +255,27 @@ public final class EmbedStreamCommand {
   }
 
   /**
-   * The input topic must exist (a typo would otherwise wait forever); output and dead-letter topics are created
-   * with its partition count when missing.
+   * The input topic must exist (a typo would otherwise wait forever); output and dead-letter topics that exist are
+   * described, not created (a least-privilege principal has no CREATE right), and those missing are created with the
+   * input's partition count. A denied right fails with the ACL it needs.
    */
   static void ensureTopics(EmbedOptions o) {
     Map<String, Object> config = connectionConfig(o);
     config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, o.bootstrap());
+    ClientSettings who = ClientSettings.of(strings(config));
     try (Admin admin = Admin.create(config)) {
-      TopicDescription in;
-      try {
-        in = admin.describeTopics(List.of(o.inTopic())).allTopicNames().get(30, TimeUnit.SECONDS).get(o.inTopic());
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-          throw new IllegalArgumentException("input topic " + o.inTopic() + " does not exist on " + o.bootstrap()
-              + "; produce frames to it first or name another with --in");
-        }
-        throw new IllegalStateException("cannot describe input topic " + o.inTopic() + ": " + e.getCause(),
-            e.getCause());
+      TopicDescription in = describe(admin, o.inTopic(), who);
+      if (in == null) {
+        throw new IllegalArgumentException("input topic " + o.inTopic() + " does not exist on " + o.bootstrap()
+            + "; produce frames to it first or name another with --in");
       }
       int partitions = in.partitions().size();
       Optional<Short> rf = o.replicationFactor() == -1 ? Optional.empty() : Optional.of((short) o.replicationFactor());
       Collection<NewTopic> wanted = new ArrayList<>();
       for (String t : List.of(o.outTopic(), o.dlqTopic())) {
-        wanted.add(new NewTopic(t, Optional.of(partitions), rf));
+        if (describe(admin, t, who) == null) {
+          wanted.add(new NewTopic(t, Optional.of(partitions), rf));
+        }
       }
       for (var entry : admin.createTopics(wanted).values().entrySet()) {
         try {
@@ -284,8 +283,9 @@ public final class EmbedStreamCommand {
           log.info("created topic {} with {} partitions", entry.getKey(), partitions);
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
-            throw new IllegalStateException("cannot create topic " + entry.getKey() + ": " + e.getCause(),
-                e.getCause());
+            String denied = who.denied(e.getCause(), "CREATE", "topic " + entry.getKey());
+            throw new IllegalStateException(denied != null ? denied + "; or create the topic in advance"
+                : "cannot create topic " + entry.getKey() + ": " + e.getCause(), e.getCause());
           }
         }
       }
@@ -295,5 +295,26 @@ public final class EmbedStreamCommand {
     } catch (TimeoutException e) {
       throw new IllegalStateException("broker " + o.bootstrap() + " did not answer within 30 s", e);
     }
+  }
+
+  /** The topic's description, or null when it does not exist; a denied DESCRIBE names the ACL. */
+  private static TopicDescription describe(Admin admin, String topic, ClientSettings who)
+      throws InterruptedException, TimeoutException {
+    try {
+      return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        return null;
+      }
+      String denied = who.denied(e.getCause(), "DESCRIBE", "topic " + topic);
+      throw new IllegalStateException(denied != null ? denied : "cannot describe topic " + topic + ": " + e.getCause(),
+          e.getCause());
+    }
+  }
+
+  private static Map<String, String> strings(Map<String, Object> m) {
+    Map<String, String> out = new java.util.HashMap<>();
+    m.forEach((k, v) -> out.put(k, String.valueOf(v)));
+    return out;
   }
 }

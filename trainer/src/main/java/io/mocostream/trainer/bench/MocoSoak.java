@@ -5,7 +5,6 @@ import io.mocostream.trainer.data.IdxDataset;
 import io.mocostream.trainer.moco.MocoConfig;
 import io.mocostream.trainer.moco.MocoEngine;
 import io.mocostream.trainer.moco.StepResult;
-import io.mocostream.trainer.optim.LearningRate;
 import io.mocostream.vision.augment.AugmentConfig;
 import io.mocostream.vision.augment.Augmenter;
 import io.mocostream.vision.augment.BatchAugmenter;
@@ -47,8 +46,9 @@ public final class MocoSoak {
         }
         IdxDataset train = Datasets.fashionMnistMini().train();
         Architecture arch = Architecture.resnet18Narrow(1, size).withWidth(width);
-        MocoConfig config = MocoConfig.builder(arch).smallData().queueSize(1024).symmetric(symmetric)
-                .learningRate(LearningRate.warmupConstant(0.06f, 20)).seed(1).build();
+        // the small-data preset (lr 0.06 per 256, 20-step warm-up) with 8 BatchNorm groups and a 1,024-key queue
+        MocoConfig config = MocoConfig.builder(arch).preset(MocoConfig.Preset.SMALL_DATA).shuffleBnGroups(8)
+                .queueSize(1024).symmetric(symmetric).seed(1).build();
         Augmenter augmenter = new Augmenter(AugmentConfig.mocoV2(size, 1));
         long t0 = System.nanoTime();
         float lastLoss = Float.NaN;

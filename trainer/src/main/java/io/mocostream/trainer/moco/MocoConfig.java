@@ -1,19 +1,25 @@
 package io.mocostream.trainer.moco;
 
-import io.mocostream.vision.model.Architecture;
 import io.mocostream.trainer.optim.LearningRate;
+import io.mocostream.vision.model.Architecture;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
 
 /**
  * Everything that decides what a {@link MocoEngine} computes. Defaults are MoCo v2's ({@code main_moco.py}
  * with {@code --mlp --moco-t 0.2 --aug-plus}) except the learning-rate schedule, which is warm-up + constant for
- * streams (see {@link LearningRate}). {@link Builder#smallData()} applies the settings of the authors' CIFAR-10
- * demo.
+ * streams (see {@link LearningRate}). {@link Preset#SMALL_DATA} ({@code moco.preset=small-data},
+ * {@link Builder#preset}) applies the settings of the authors' CIFAR-10 demo, tuned on Fashion-MNIST.
  *
- * <p>As a map of strings (CLI, properties files) the keys are the {@code *_CONFIG} constants below; see
- * {@link #fromProperties}.
+ * <p>As a map of strings (CLI, properties files) the keys are the {@code *_CONFIG} constants below, each defined
+ * once (type, default, validator, documentation) in a Kafka {@link ConfigDef} as Kafka's own client configs are;
+ * see {@link #fromProperties} and {@link #configDef()}.
  *
  * @param architecture       encoder to build (backbone, head, embedding dimension, input geometry)
  * @param queueSize          K, negatives in the queue (65536)
@@ -54,33 +60,67 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
     /** The batch size the base learning rate is stated for under {@link LrScaling#LINEAR}. */
     public static final int LR_REFERENCE_BATCH = 256;
 
+    public static final String PRESET_CONFIG = "moco.preset";
+    private static final String PRESET_DOC = "Named set of defaults laid under the other moco.* keys (a key that is"
+            + " set wins): default (MoCo v2, main_moco.py with --mlp --moco-t 0.2 --aug-plus) or small-data (the"
+            + " authors' CIFAR-10 demo on small images, tuned on Fashion-MNIST: what demo and bench learn use)";
     public static final String ARCHITECTURE_CONFIG = "moco.architecture";
+    private static final String ARCHITECTURE_DOC = "Encoder: resnet18-cifar, resnet18-narrow or resnet50, optionally"
+            + " with ,channels=C,size=S,width=W,head=mlp|linear,dim=D";
     public static final String QUEUE_SIZE_CONFIG = "moco.queue.size";
+    private static final String QUEUE_SIZE_DOC = "K: keys in the queue of negatives (any micro-batch size enqueues)";
     public static final String KEY_MOMENTUM_CONFIG = "moco.key.momentum";
+    private static final String KEY_MOMENTUM_DOC = "m in f_k <- m*f_k + (1-m)*f_q, after every applied step";
     public static final String TEMPERATURE_CONFIG = "moco.temperature";
+    private static final String TEMPERATURE_DOC = "T of the InfoNCE logits (0.2 for v2, 0.07 for v1)";
     public static final String SYMMETRIC_CONFIG = "moco.symmetric";
+    private static final String SYMMETRIC_DOC = "Both views serve as query and as key; the two losses are summed and"
+            + " both key batches enqueued, as the CIFAR demo";
     /** Base learning rate: for a batch of 256 under linear scaling (the default), else the rate itself. */
     public static final String LR_CONFIG = "moco.lr";
+    private static final String LR_DOC = "Base learning rate: per 256 images under moco.lr.scaling=linear, else the"
+            + " rate itself";
     /** {@code constant} (warm-up then constant, the stream default), {@code cyclic} or {@code cosine}. */
     public static final String LR_SCHEDULE_CONFIG = "moco.lr.schedule";
+    private static final String LR_SCHEDULE_DOC = "constant (linear warm-up, then constant: a stream has no last"
+            + " epoch), cyclic (warm-up, then cosine cycles between moco.lr and moco.lr.min) or cosine (warm-up,"
+            + " then one cosine decay over moco.lr.total.steps)";
     public static final String LR_WARMUP_STEPS_CONFIG = "moco.lr.warmup.steps";
+    private static final String LR_WARMUP_STEPS_DOC = "Steps of linear warm-up from 0 to moco.lr";
     /** Cycle length of the {@code cyclic} schedule. */
     public static final String LR_CYCLE_STEPS_CONFIG = "moco.lr.cycle.steps";
+    private static final String LR_CYCLE_STEPS_DOC = "Cycle length of the cyclic schedule, steps";
     /** Lowest rate of the {@code cyclic} schedule. */
     public static final String LR_MIN_CONFIG = "moco.lr.min";
+    private static final String LR_MIN_DOC = "Lowest rate of the cyclic schedule";
     /** Run length of the {@code cosine} schedule. */
     public static final String LR_TOTAL_STEPS_CONFIG = "moco.lr.total.steps";
+    private static final String LR_TOTAL_STEPS_DOC = "Run length of the cosine schedule, steps (required by it)";
     public static final String SGD_MOMENTUM_CONFIG = "moco.sgd.momentum";
+    private static final String SGD_MOMENTUM_DOC = "Momentum of SGD, in PyTorch's form";
     public static final String WEIGHT_DECAY_CONFIG = "moco.weight.decay";
+    private static final String WEIGHT_DECAY_DOC = "L2 weight decay (1e-4; 5e-4 for small images)";
     public static final String SEED_CONFIG = "moco.seed";
+    private static final String SEED_DOC = "Decides the initial weights, the initial queue and every shuffle"
+            + " permutation (with the step)";
     public static final String SHUFFLE_BN_GROUPS_CONFIG = "moco.shuffle.bn.groups";
+    private static final String SHUFFLE_BN_GROUPS_DOC = "G: BatchNorm groups of split BN in both encoders (the key"
+            + " batch shuffled first): the single-device form of shuffle BN; lowered so that each group has 2 images";
     public static final String SAME_SOURCE_WINDOW_MS_CONFIG = "moco.same.source.window.ms";
+    private static final String SAME_SOURCE_WINDOW_MS_DOC = "Queue keys from the query's own source captured within"
+            + " this many ms of it are masked out of the negatives (correlated feeds); 0 = off";
     /** Global gradient-norm clip, 0 = off (the reference's behaviour). */
     public static final String GRAD_CLIP_NORM_CONFIG = "moco.grad.clip.norm";
+    private static final String GRAD_CLIP_NORM_DOC = "Gradients scaled down to this global L2 norm (not in MoCo);"
+            + " 0 = off, as the reference";
     /** {@code linear} (rate × N/256, the default) or {@code none}. */
     public static final String LR_SCALING_CONFIG = "moco.lr.scaling";
+    private static final String LR_SCALING_DOC = "linear: a step's rate is the schedule's x N/256 for N images (the"
+            + " reference's rule); none: the schedule's rate as is";
     /** {@code random} (unit keys, the reference's start, the default) or {@code empty}. */
     public static final String QUEUE_INIT_CONFIG = "moco.queue.init";
+    private static final String QUEUE_INIT_DOC = "random: the queue starts full of random unit keys, as the"
+            + " reference; empty: only real keys are ever negatives";
 
     public static final int DEFAULT_QUEUE_SIZE = 65536;
     public static final float DEFAULT_KEY_MOMENTUM = 0.999f;
@@ -96,37 +136,116 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
      */
     public static final int DEFAULT_SHUFFLE_BN_GROUPS = 2;
 
+    /** Named defaults: {@value #PRESET_CONFIG}. */
+    public enum Preset {
+        /** MoCo v2's defaults. */
+        DEFAULT("default", Map.of()),
+        /**
+         * Small data, small images: the authors' CIFAR-10 demo (K 4096, m 0.99, T 0.1, wd 5e-4, symmetric loss
+         * summed) with base lr 0.06 per 256 images (0.015 at batch 64) and a 20-step warm-up, tuned on
+         * Fashion-MNIST (see the README's learning section). The demo and bench learn train with it.
+         */
+        SMALL_DATA("small-data", Map.of(
+                QUEUE_SIZE_CONFIG, "4096",
+                KEY_MOMENTUM_CONFIG, "0.99",
+                TEMPERATURE_CONFIG, "0.1",
+                WEIGHT_DECAY_CONFIG, "5e-4",
+                SYMMETRIC_CONFIG, "true",
+                LR_CONFIG, "0.06",
+                LR_WARMUP_STEPS_CONFIG, "20"));
+
+        private final String key;
+        private final Map<String, String> settings;
+
+        Preset(String key, Map<String, String> settings) {
+            this.key = key;
+            this.settings = settings;
+        }
+
+        /** Its value of {@value #PRESET_CONFIG}. */
+        public String key() {
+            return key;
+        }
+
+        /** The moco.* settings it lays under the ones given. */
+        public Map<String, String> settings() {
+            return settings;
+        }
+
+        /** The preset named by {@code value} (case-insensitive). */
+        public static Preset of(String value) {
+            for (Preset p : values()) {
+                if (p.key.equalsIgnoreCase(value.trim())) {
+                    return p;
+                }
+            }
+            throw new IllegalArgumentException(PRESET_CONFIG + "='" + value + "' is unknown; expected one of "
+                    + java.util.Arrays.stream(values()).map(Preset::key).toList());
+        }
+    }
+
+    /** Every moco.* key: name, type, default, validator and documentation, each defined here once. */
+    private static final ConfigDef CONFIG = new ConfigDef()
+            .define(PRESET_CONFIG, Type.STRING, Preset.DEFAULT.key(),
+                    ConfigDef.CaseInsensitiveValidString.in(presetNames()), Importance.HIGH, PRESET_DOC)
+            .define(ARCHITECTURE_CONFIG, Type.STRING, Architecture.RESNET18_CIFAR, validator("an architecture",
+                    (name, value) -> {
+                        try {
+                            Architecture.parse((String) value);
+                        } catch (IllegalArgumentException e) {
+                            throw new ConfigException(name, value, e.getMessage());
+                        }
+                    }), Importance.HIGH, ARCHITECTURE_DOC)
+            .define(QUEUE_SIZE_CONFIG, Type.INT, DEFAULT_QUEUE_SIZE, Range.atLeast(1), Importance.HIGH,
+                    QUEUE_SIZE_DOC)
+            .define(KEY_MOMENTUM_CONFIG, Type.DOUBLE, decimal(DEFAULT_KEY_MOMENTUM), within(0, true, 1, true),
+                    Importance.HIGH, KEY_MOMENTUM_DOC)
+            .define(TEMPERATURE_CONFIG, Type.DOUBLE, decimal(DEFAULT_TEMPERATURE), within(0, false, Double.MAX_VALUE,
+                    true), Importance.HIGH, TEMPERATURE_DOC)
+            .define(SYMMETRIC_CONFIG, Type.BOOLEAN, false, Importance.MEDIUM, SYMMETRIC_DOC)
+            .define(LR_CONFIG, Type.DOUBLE, decimal(DEFAULT_LR), within(0, false, Double.MAX_VALUE, true),
+                    Importance.HIGH, LR_DOC)
+            .define(LR_SCHEDULE_CONFIG, Type.STRING, "constant",
+                    ConfigDef.CaseInsensitiveValidString.in("constant", "cyclic", "cosine"), Importance.MEDIUM,
+                    LR_SCHEDULE_DOC)
+            .define(LR_WARMUP_STEPS_CONFIG, Type.LONG, DEFAULT_WARMUP_STEPS, Range.atLeast(0), Importance.MEDIUM,
+                    LR_WARMUP_STEPS_DOC)
+            .define(LR_CYCLE_STEPS_CONFIG, Type.LONG, 10_000L, Range.atLeast(1), Importance.LOW, LR_CYCLE_STEPS_DOC)
+            .define(LR_MIN_CONFIG, Type.DOUBLE, 0.0, atLeast(0), Importance.LOW, LR_MIN_DOC)
+            .define(LR_TOTAL_STEPS_CONFIG, Type.LONG, null, validator("[1,...] or unset", (name, value) -> {
+                if (value != null && (Long) value < 1) {
+                    throw new ConfigException(name, value, "must be >= 1");
+                }
+            }), Importance.LOW, LR_TOTAL_STEPS_DOC)
+            .define(SGD_MOMENTUM_CONFIG, Type.DOUBLE, decimal(DEFAULT_SGD_MOMENTUM), within(0, true, 1, false),
+                    Importance.MEDIUM, SGD_MOMENTUM_DOC)
+            .define(WEIGHT_DECAY_CONFIG, Type.DOUBLE, decimal(DEFAULT_WEIGHT_DECAY), atLeast(0), Importance.MEDIUM,
+                    WEIGHT_DECAY_DOC)
+            .define(SEED_CONFIG, Type.LONG, 0L, Importance.MEDIUM, SEED_DOC)
+            .define(SHUFFLE_BN_GROUPS_CONFIG, Type.INT, DEFAULT_SHUFFLE_BN_GROUPS, Range.atLeast(1), Importance.MEDIUM,
+                    SHUFFLE_BN_GROUPS_DOC)
+            .define(SAME_SOURCE_WINDOW_MS_CONFIG, Type.LONG, 0L, Range.atLeast(0), Importance.LOW,
+                    SAME_SOURCE_WINDOW_MS_DOC)
+            .define(GRAD_CLIP_NORM_CONFIG, Type.DOUBLE, 0.0, atLeast(0), Importance.LOW, GRAD_CLIP_NORM_DOC)
+            .define(LR_SCALING_CONFIG, Type.STRING, "linear", ConfigDef.CaseInsensitiveValidString.in("linear", "none"),
+                    Importance.MEDIUM, LR_SCALING_DOC)
+            .define(QUEUE_INIT_CONFIG, Type.STRING, "random", ConfigDef.CaseInsensitiveValidString.in("random", "empty"),
+                    Importance.LOW, QUEUE_INIT_DOC);
+
     public MocoConfig {
         Objects.requireNonNull(architecture, "architecture");
         Objects.requireNonNull(learningRate, "learningRate");
         Objects.requireNonNull(lrScaling, "lrScaling");
         Objects.requireNonNull(queueInit, "queueInit");
-        if (queueSize < 1) {
-            throw new IllegalArgumentException(QUEUE_SIZE_CONFIG + " " + queueSize + " must be >= 1");
-        }
-        if (!(keyMomentum >= 0 && keyMomentum <= 1)) {
-            throw new IllegalArgumentException(KEY_MOMENTUM_CONFIG + " " + keyMomentum + " must be in [0, 1]");
-        }
-        if (!(temperature > 0) || !Float.isFinite(temperature)) {
-            throw new IllegalArgumentException(TEMPERATURE_CONFIG + " " + temperature + " must be finite and > 0");
-        }
-        if (!(sgdMomentum >= 0 && sgdMomentum < 1)) {
-            throw new IllegalArgumentException(SGD_MOMENTUM_CONFIG + " " + sgdMomentum + " must be in [0, 1)");
-        }
-        if (!(weightDecay >= 0) || !Float.isFinite(weightDecay)) {
-            throw new IllegalArgumentException(WEIGHT_DECAY_CONFIG + " " + weightDecay + " must be finite and >= 0");
-        }
-        if (shuffleBnGroups < 1) {
-            throw new IllegalArgumentException(SHUFFLE_BN_GROUPS_CONFIG + " " + shuffleBnGroups + " must be >= 1");
-        }
-        if (!(gradClipNorm >= 0) || !Float.isFinite(gradClipNorm)) {
-            throw new IllegalArgumentException(GRAD_CLIP_NORM_CONFIG + " " + gradClipNorm + " must be finite and >= 0"
-                    + " (0 = off)");
-        }
-        if (sameSourceWindowMs < 0) {
-            throw new IllegalArgumentException(SAME_SOURCE_WINDOW_MS_CONFIG + " " + sameSourceWindowMs
-                    + " must be >= 0 (0 = off)");
-        }
+        // the same validators as the properties, so that a builder and a properties file accept the same values
+        ensureValid(QUEUE_SIZE_CONFIG, queueSize);
+        ensureValid(KEY_MOMENTUM_CONFIG, (double) keyMomentum);
+        ensureValid(TEMPERATURE_CONFIG, (double) temperature);
+        ensureValid(SGD_MOMENTUM_CONFIG, (double) sgdMomentum);
+        ensureValid(WEIGHT_DECAY_CONFIG, (double) weightDecay);
+        ensureValid(SHUFFLE_BN_GROUPS_CONFIG, shuffleBnGroups);
+        ensureValid(GRAD_CLIP_NORM_CONFIG, (double) gradClipNorm);
+        ensureValid(SAME_SOURCE_WINDOW_MS_CONFIG, sameSourceWindowMs);
     }
 
     public static Builder builder(Architecture architecture) {
@@ -140,110 +259,139 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
                 .gradClipNorm(gradClipNorm).lrScaling(lrScaling).queueInit(queueInit);
     }
 
+    /** A copy of the definitions of every moco.* key (for help texts and tables). */
+    public static ConfigDef configDef() {
+        return new ConfigDef(CONFIG);
+    }
+
     /**
-     * Reads a configuration from string properties; absent keys keep the defaults. Keys starting with
-     * {@code moco.} that are not listed here are refused, as are malformed values, with the key and value named.
+     * {@code props} with the settings of the preset it names ({@value #PRESET_CONFIG}, default none) laid under it:
+     * the values a configuration with these properties computes with.
+     */
+    public static Map<String, String> withPreset(Map<String, String> props) {
+        String name = props.get(PRESET_CONFIG);
+        Map<String, String> all = new java.util.HashMap<>(name == null ? Map.of() : Preset.of(name).settings());
+        all.putAll(props);
+        return all;
+    }
+
+    /**
+     * Reads a configuration from string properties: the preset's settings under the ones given, the definitions'
+     * defaults under both. Keys starting with {@code moco.} that are not defined are refused, as are malformed or
+     * out-of-range values, with the key and value named.
      */
     public static MocoConfig fromProperties(Map<String, String> props) {
         for (String key : props.keySet()) {
-            if (key.startsWith("moco.") && !KNOWN_KEYS.contains(key)) {
-                throw new IllegalArgumentException("unknown configuration key '" + key + "'; known: " + KNOWN_KEYS);
+            if (key.startsWith("moco.") && !CONFIG.names().contains(key)) {
+                throw new IllegalArgumentException("unknown configuration key '" + key + "'; known: "
+                        + new java.util.TreeSet<>(CONFIG.names()));
             }
         }
-        Architecture arch = Architecture.parse(props.getOrDefault(ARCHITECTURE_CONFIG, Architecture.RESNET18_CIFAR));
-        Builder b = builder(arch);
-        b.queueSize(intValue(props, QUEUE_SIZE_CONFIG, DEFAULT_QUEUE_SIZE));
-        b.keyMomentum(floatValue(props, KEY_MOMENTUM_CONFIG, DEFAULT_KEY_MOMENTUM));
-        b.temperature(floatValue(props, TEMPERATURE_CONFIG, DEFAULT_TEMPERATURE));
-        b.symmetric(boolValue(props, SYMMETRIC_CONFIG, false));
-        b.sgdMomentum(floatValue(props, SGD_MOMENTUM_CONFIG, DEFAULT_SGD_MOMENTUM));
-        b.weightDecay(floatValue(props, WEIGHT_DECAY_CONFIG, DEFAULT_WEIGHT_DECAY));
-        b.seed(longValue(props, SEED_CONFIG, 0));
-        b.shuffleBnGroups(intValue(props, SHUFFLE_BN_GROUPS_CONFIG, DEFAULT_SHUFFLE_BN_GROUPS));
-        b.sameSourceWindowMs(longValue(props, SAME_SOURCE_WINDOW_MS_CONFIG, 0));
-        b.gradClipNorm(floatValue(props, GRAD_CLIP_NORM_CONFIG, 0f));
-        b.lrScaling(enumValue(props, LR_SCALING_CONFIG, LrScaling.LINEAR));
-        b.queueInit(enumValue(props, QUEUE_INIT_CONFIG, QueueInit.RANDOM));
-        float lr = floatValue(props, LR_CONFIG, DEFAULT_LR);
-        long warmup = longValue(props, LR_WARMUP_STEPS_CONFIG, DEFAULT_WARMUP_STEPS);
-        String schedule = props.getOrDefault(LR_SCHEDULE_CONFIG, "constant").trim().toLowerCase(Locale.ROOT);
+        Map<String, String> all = withPreset(props);
+        Map<String, Object> parsed;
+        try {
+            Map<String, String> moco = new java.util.HashMap<>(all);
+            moco.keySet().retainAll(CONFIG.names());
+            parsed = CONFIG.parse(moco);
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        Values v = new Values(all, parsed);
+        Builder b = builder(Architecture.parse((String) parsed.get(ARCHITECTURE_CONFIG)));
+        b.queueSize((Integer) parsed.get(QUEUE_SIZE_CONFIG));
+        b.keyMomentum(v.floatValue(KEY_MOMENTUM_CONFIG));
+        b.temperature(v.floatValue(TEMPERATURE_CONFIG));
+        b.symmetric((Boolean) parsed.get(SYMMETRIC_CONFIG));
+        b.sgdMomentum(v.floatValue(SGD_MOMENTUM_CONFIG));
+        b.weightDecay(v.floatValue(WEIGHT_DECAY_CONFIG));
+        b.seed((Long) parsed.get(SEED_CONFIG));
+        b.shuffleBnGroups((Integer) parsed.get(SHUFFLE_BN_GROUPS_CONFIG));
+        b.sameSourceWindowMs((Long) parsed.get(SAME_SOURCE_WINDOW_MS_CONFIG));
+        b.gradClipNorm(v.floatValue(GRAD_CLIP_NORM_CONFIG));
+        b.lrScaling(LrScaling.valueOf(((String) parsed.get(LR_SCALING_CONFIG)).trim().toUpperCase(Locale.ROOT)));
+        b.queueInit(QueueInit.valueOf(((String) parsed.get(QUEUE_INIT_CONFIG)).trim().toUpperCase(Locale.ROOT)));
+        float lr = v.floatValue(LR_CONFIG);
+        long warmup = (Long) parsed.get(LR_WARMUP_STEPS_CONFIG);
+        String schedule = ((String) parsed.get(LR_SCHEDULE_CONFIG)).trim().toLowerCase(Locale.ROOT);
         b.learningRate(switch (schedule) {
-            case "constant" -> LearningRate.warmupConstant(lr, warmup);
-            case "cyclic" -> LearningRate.warmupCyclic(lr, warmup, longValue(props, LR_CYCLE_STEPS_CONFIG, 10_000),
-                    floatValue(props, LR_MIN_CONFIG, 0f));
+            case "cyclic" -> LearningRate.warmupCyclic(lr, warmup, (Long) parsed.get(LR_CYCLE_STEPS_CONFIG),
+                    v.floatValue(LR_MIN_CONFIG));
             case "cosine" -> {
-                if (!props.containsKey(LR_TOTAL_STEPS_CONFIG)) {
+                Long total = (Long) parsed.get(LR_TOTAL_STEPS_CONFIG);
+                if (total == null) {
                     throw new IllegalArgumentException(LR_SCHEDULE_CONFIG + "=cosine needs " + LR_TOTAL_STEPS_CONFIG);
                 }
-                yield LearningRate.cosine(lr, warmup, longValue(props, LR_TOTAL_STEPS_CONFIG, 0));
+                yield LearningRate.cosine(lr, warmup, total);
             }
-            default -> throw new IllegalArgumentException(LR_SCHEDULE_CONFIG + "='" + schedule
-                    + "' is unknown; expected constant, cyclic or cosine");
+            default -> LearningRate.warmupConstant(lr, warmup);
         });
         return b.build();
     }
 
-    private static final java.util.Set<String> KNOWN_KEYS = java.util.Set.of(ARCHITECTURE_CONFIG, QUEUE_SIZE_CONFIG,
-            KEY_MOMENTUM_CONFIG, TEMPERATURE_CONFIG, SYMMETRIC_CONFIG, LR_CONFIG, LR_SCHEDULE_CONFIG,
-            LR_WARMUP_STEPS_CONFIG, LR_CYCLE_STEPS_CONFIG, LR_MIN_CONFIG, LR_TOTAL_STEPS_CONFIG, SGD_MOMENTUM_CONFIG,
-            WEIGHT_DECAY_CONFIG, SEED_CONFIG, SHUFFLE_BN_GROUPS_CONFIG, SAME_SOURCE_WINDOW_MS_CONFIG, GRAD_CLIP_NORM_CONFIG,
-            LR_SCALING_CONFIG, QUEUE_INIT_CONFIG);
-
-    private static <E extends Enum<E>> E enumValue(Map<String, String> props, String key, E dflt) {
-        String v = value(props, key);
-        if (v == null) {
-            return dflt;
+    /**
+     * Float values read from the text as given (Float.parseFloat), not via the parsed double: a double rounded to a
+     * float can differ from the float nearest the text by one ulp, and replay needs the same bits as before.
+     */
+    private record Values(Map<String, String> raw, Map<String, Object> parsed) {
+        float floatValue(String key) {
+            String text = raw.get(key);
+            return text != null ? Float.parseFloat(text.trim()) : Float.parseFloat(parsed.get(key).toString());
         }
-        for (E e : dflt.getDeclaringClass().getEnumConstants()) {
-            if (e.name().equalsIgnoreCase(v)) {
-                return e;
+    }
+
+    private static void ensureValid(String key, Object value) {
+        try {
+            CONFIG.configKeys().get(key).validator.ensureValid(key, value);
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** A finite number at least {@code min}. */
+    private static ConfigDef.Validator atLeast(double min) {
+        return within(min, true, Double.MAX_VALUE, true);
+    }
+
+    /** A finite number between {@code min} and {@code max}, each bound in or out; NaN never passes. */
+    private static ConfigDef.Validator within(double min, boolean minIn, double max, boolean maxIn) {
+        return new ConfigDef.Validator() {
+            @Override
+            public void ensureValid(String name, Object value) {
+                double v = value == null ? Double.NaN : ((Number) value).doubleValue();
+                if (!Double.isFinite(v) || (minIn ? v < min : v <= min) || (maxIn ? v > max : v >= max)) {
+                    throw new ConfigException(name, value, "must be a finite number in " + this);
+                }
             }
-        }
-        throw new IllegalArgumentException(key + "='" + v + "' is not one of "
-                + java.util.Arrays.toString(dflt.getDeclaringClass().getEnumConstants()).toLowerCase(Locale.ROOT));
+
+            @Override
+            public String toString() {
+                return (minIn ? "[" : "(") + min + ", " + (max == Double.MAX_VALUE ? "..." : max) + (maxIn ? "]" : ")");
+            }
+        };
     }
 
-    private static String value(Map<String, String> props, String key) {
-        String v = props.get(key);
-        return v == null ? null : v.trim();
+    /** A validator that describes itself as {@code text} in help tables. */
+    private static ConfigDef.Validator validator(String text, java.util.function.BiConsumer<String, Object> check) {
+        return new ConfigDef.Validator() {
+            @Override
+            public void ensureValid(String name, Object value) {
+                check.accept(name, value);
+            }
+
+            @Override
+            public String toString() {
+                return text;
+            }
+        };
     }
 
-    private static int intValue(Map<String, String> props, String key, int dflt) {
-        String v = value(props, key);
-        try {
-            return v == null ? dflt : Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + "='" + v + "' is not an integer", e);
-        }
+    /** The double a float constant's text stands for (0.999f -> 0.999, not 0.9990000128746033). */
+    private static double decimal(float f) {
+        return Double.parseDouble(Float.toString(f));
     }
 
-    private static long longValue(Map<String, String> props, String key, long dflt) {
-        String v = value(props, key);
-        try {
-            return v == null ? dflt : Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + "='" + v + "' is not an integer", e);
-        }
-    }
-
-    private static float floatValue(Map<String, String> props, String key, float dflt) {
-        String v = value(props, key);
-        try {
-            return v == null ? dflt : Float.parseFloat(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + "='" + v + "' is not a number", e);
-        }
-    }
-
-    private static boolean boolValue(Map<String, String> props, String key, boolean dflt) {
-        String v = value(props, key);
-        if (v == null) {
-            return dflt;
-        }
-        if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
-            return Boolean.parseBoolean(v);
-        }
-        throw new IllegalArgumentException(key + "='" + v + "' is not true or false");
+    private static String[] presetNames() {
+        return java.util.Arrays.stream(Preset.values()).map(Preset::key).toArray(String[]::new);
     }
 
     /** Mutable builder with MoCo v2 defaults. */
@@ -275,17 +423,25 @@ public record MocoConfig(Architecture architecture, int queueSize, float keyMome
         }
 
         /**
-         * The authors' CIFAR-10 demo: K = 4096, m = 0.99, T = 0.1, weight decay 5e-4, lr 0.06 at batch 512 (base 0.03
-         * per 256 under linear scaling), 8 BatchNorm groups.
+         * Lays a preset's settings over this builder's (architecture and seed stay): {@code
+         * builder(arch).preset(Preset.SMALL_DATA)} is what {@code moco.preset=small-data} gives.
          */
-        public Builder smallData() {
-            queueSize = 4096;
-            keyMomentum = 0.99f;
-            temperature = 0.1f;
-            weightDecay = 5e-4f;
-            learningRate = LearningRate.warmupConstant(0.03f, DEFAULT_WARMUP_STEPS);
-            lrScaling = LrScaling.LINEAR;
-            shuffleBnGroups = 8;
+        public Builder preset(Preset preset) {
+            Map<String, String> props = new java.util.HashMap<>(preset.settings());
+            props.put(ARCHITECTURE_CONFIG, Architecture.RESNET18_CIFAR); // replaced below: only the values count
+            MocoConfig c = fromProperties(props);
+            queueSize = c.queueSize();
+            keyMomentum = c.keyMomentum();
+            temperature = c.temperature();
+            symmetric = c.symmetric();
+            learningRate = c.learningRate();
+            sgdMomentum = c.sgdMomentum();
+            weightDecay = c.weightDecay();
+            shuffleBnGroups = c.shuffleBnGroups();
+            sameSourceWindowMs = c.sameSourceWindowMs();
+            gradClipNorm = c.gradClipNorm();
+            lrScaling = c.lrScaling();
+            queueInit = c.queueInit();
             return this;
         }
 

@@ -21,6 +21,7 @@ import io.mocostream.vision.model.Encoder;
 import io.mocostream.vision.model.Encoders;
 import io.mocostream.vision.model.GradMode;
 import io.mocostream.vision.model.InputBuffer;
+import io.mocostream.trainer.moco.PhaseClock.Phase;
 import io.mocostream.trainer.optim.Sgd;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -86,8 +87,10 @@ public final class MocoEngine implements AutoCloseable {
     private final List<NDArray> statisticsBackup;    // their values before the step, restored if it is skipped
     private final List<NDArray> queryStatistics;     // f_q's running mean/var ...
     private final List<NDArray> keyStatistics;       // ... and f_k's, for split BatchNorm's averaging
-    private final List<NDArray> groupStart;          // per statistic: its value before a split forward
-    private final List<NDArray> groupSum;            // per statistic: sum over groups of the updated values
+    private final List<NDArray> groupStart;          // per f_q statistic: its value before a split forward
+    private final List<NDArray> groupSum;            // per f_q statistic: sum over groups of the updated values
+    private final List<NDArray> keyGroupStart;       // the same for f_k: a key forward runs between a query
+    private final List<NDArray> keyGroupSum;         // forward and its backward, before f_q's statistics settle
     private final List<NDArray> queryStart;          // f_q's statistics before a split query forward
     private int pendingQueryGroups;                  // > 1: f_q's statistics await settleQueryStatistics
     private final Sgd sgd;
@@ -99,6 +102,8 @@ public final class MocoEngine implements AutoCloseable {
     private long seed;
     private long step;
     private long skippedSteps;
+    private PhaseClock clock = new PhaseClock();     // the current step's phase times
+    private double lastGradNorm;                     // the current step's global gradient norm
 
     /** An engine on the CPU. */
     public MocoEngine(MocoConfig config) {
@@ -140,6 +145,8 @@ public final class MocoEngine implements AutoCloseable {
         statisticsBackup = zerosLike(batchNormStatistics);
         groupStart = zerosLike(queryStatistics);                 // f_q and f_k statistics have the same shapes
         groupSum = zerosLike(queryStatistics);
+        keyGroupStart = zerosLike(keyStatistics);
+        keyGroupSum = zerosLike(keyStatistics);
         queryStart = zerosLike(queryStatistics);
         sgd = new Sgd(manager, queryWeights, config.sgdMomentum(), config.weightDecay());
         queue = new KeyQueue(manager, arch.embeddingDim(), config.queueSize());
@@ -159,66 +166,47 @@ public final class MocoEngine implements AutoCloseable {
     }
 
     /**
-     * One MoCo step on {@code n} image pairs, in the shape of the CIFAR demo's {@code ModelMoCo.forward} plus its
-     * training loop: im1 is the query view and im2 the key view, N×C×S×S floats each, row-major, already normalised.
-     * {@code entries} (one per image, or null for anonymous images) become the metadata of the keys enqueued.
-     * A step whose loss or gradient is not finite changes nothing but the step counter and {@link #skippedSteps()}.
+     * One MoCo step on {@code n} image pairs, in the shape of the reference's {@code forward} (the CIFAR demo's
+     * {@code ModelMoCo.forward}, builder.py's for one direction) plus its training loop: im1 is the query view and im2
+     * the key view, N×C×S×S floats each, row-major, already normalised. {@code entries} (one per image, or null for
+     * anonymous images) become the metadata of the keys enqueued. A step whose loss or gradient is not finite changes
+     * nothing but the step counter and {@link #skippedSteps()}.
      *
      * <p>The one ordering difference: the reference moves f_k towards f_q at the start of each forward, this engine
-     * at the end of each step; the sequence of key encoders that compute keys is the same.
+     * at the end of each step; the sequence of key encoders that compute keys is the same, and a checkpoint holds
+     * the f_k the next step uses.
      */
     public synchronized StepResult step(float[] queryViews, float[] keyViews, int n, List<QueueEntry> entries) {
         checkBatch(queryViews, keyViews, n, entries);
         List<QueueEntry> meta = entries != null ? entries : anonymous(n);
         long stepIndex = step++;
         float lr = learningRate(stepIndex, n);
-        PhaseClock clock = new PhaseClock();
+        clock = new PhaseClock();
         GradMode.disableOnThisThread();
         snapshotBatchNormStatistics();
         try (NDManager scope = manager.newSubManager()) {
-            Shape shape = Encoders.inputShape(arch, n);
-            NDArray im1 = queryInput.wrap(scope, queryViews, shape);             // im1: N×C×S×S
-            NDArray im2 = keyInput.wrap(scope, keyViews, shape);                 // im2: N×C×S×S
-            clock.lap();
-
-            NDArray k2 = encodeKeys(im2, stepIndex, 0);                          // k2: N×D, no gradient
-            NDArray k1 = config.symmetric() ? encodeKeys(im1, stepIndex, 1) : null; // k1: N×D
-            observer.keys(0, k2);
-            if (k1 != null) {
-                observer.keys(1, k1);
-            }
+            NDArray im1 = views(queryInput, scope, queryViews, n);               // im1: N×C×S×S
+            NDArray im2 = views(keyInput, scope, keyViews, n);                   // im2: N×C×S×S
             NDArray queueKeys = queue.negatives(scope);                          // queue: D×K (filled part)
             NDArray mask = sameSourceMask(scope, meta);                          // mask: N×K or null
             int negatives = queueKeys == null ? 0 : Math.toIntExact(queueKeys.getShape().get(1));
-            clock.lap();
 
-            // loss = loss_12 (+ loss_21): each direction is forward and backward in turn (autograd sums the
-            // gradients, as one backward of the sum would), so f_q's split-BatchNorm statistics can be settled
-            // between the two (see settleQueryStatistics)
-            float loss = backwardContrastiveLoss(0, im1, k2, queueKeys, mask);
-            if (config.symmetric()) {                                            // summed as the demo
-                loss += backwardContrastiveLoss(1, im2, k1, queueKeys, mask);
-            }
-            double gradNorm = sgd.gradientNorm(scope);
-            if (!Float.isFinite(loss) || !Double.isFinite(gradNorm)) {
-                // a finite loss can still overflow in the backward pass: an update would make the weights NaN
-                sgd.zeroGradients(scope);
-                return skip(stepIndex, loss, Float.isFinite(loss) ? "gradients are not finite (loss " + loss + ")"
-                        : "loss " + loss + " is not finite", lr, n, negatives, clock);
-            }
-            clipGradients(gradNorm, scope);
-            clock.lap();
+            // loss = loss_12 (+ loss_21, summed as the demo): q, k, logits, loss and backward of each direction in turn
+            Direction d12 = contrastiveLoss(0, im1, im2, stepIndex, queueKeys, mask);
+            Direction d21 = config.symmetric() ? contrastiveLoss(1, im2, im1, stepIndex, queueKeys, mask) : null;
+            float loss = d21 == null ? d12.loss() : d12.loss() + d21.loss();
 
-            sgd.step(lr, scope);
-            clock.lap();
-            momentumUpdateKeyEncoder();
-            clock.lap();
-            if (config.symmetric()) {                                            // k = cat([k1, k2]): 2N×D
-                dequeueAndEnqueue(k1.concat(k2, 0), twice(meta), stepIndex);
-            } else {
-                dequeueAndEnqueue(k2, meta, stepIndex);
+            String notFinite = notFinite(loss, scope);
+            if (notFinite != null) {
+                return skip(stepIndex, loss, notFinite, lr, n, negatives);
             }
-            clock.lap();
+            updateQueryEncoder(lr, scope);                                       // SGD (after an optional clip)
+            momentumUpdateKeyEncoder();                                          // f_k ← m·f_k + (1−m)·f_q
+            if (d21 == null) {
+                dequeueAndEnqueue(d12.keys(), meta, stepIndex);                  // k = k2: N×D
+            } else {                                                             // k = cat([k1, k2]): 2N×D
+                dequeueAndEnqueue(d21.keys().concat(d12.keys(), 0), twice(meta), stepIndex);
+            }
             return new StepResult(stepIndex, loss, true, lr, n, negatives, clock.timings());
         }
     }
@@ -226,24 +214,69 @@ public final class MocoEngine implements AutoCloseable {
     /** Test hook: sees keys, queries and gradients of every step. */
     StepObserver observer = StepObserver.NONE;
 
+    /** One direction's loss and the keys it computed (to be enqueued). */
+    private record Direction(float loss, NDArray keys) {}
+
     /**
-     * InfoNCE of queries f_q(imQ) against their keys and the queue (the demo's {@code contrastive_loss} with the keys
-     * computed beforehand), then its backward pass, which adds to the gradients; returns the loss.
+     * The demo's {@code contrastive_loss(im_q, im_k)} with its backward pass: q = normalize(f_q(im_q)) with autograd;
+     * k = unshuffle(normalize(f_k(shuffle(im_k)))) without; logits = [q·k, q·queue] / T against label 0, InfoNCE
+     * (see {@link InfoNce}); then backward, which adds to the gradients (autograd sums the two directions' gradients, as
+     * one backward of the sum would), and f_q's split-BatchNorm statistics are settled (see
+     * {@link #settleQueryStatistics}). {@code view} 0 is im1 → im2, 1 is im2 → im1.
      */
-    private float backwardContrastiveLoss(int view, NDArray imQ, NDArray k, NDArray queueKeys, NDArray mask) {
+    private Direction contrastiveLoss(int view, NDArray imQ, NDArray imK, long stepIndex, NDArray queueKeys,
+                                      NDArray mask) {
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            NDArray q = encodeQueries(imQ);                                      // q: N×D, with autograd history
+            NDArray q = clock.time(Phase.QUERY_FORWARD_BACKWARD, () -> encodeQueries(imQ)); // q: N×D, with history
             observer.queries(view, q);
-            NDArray loss = InfoNce.loss(q, k, queueKeys, mask, config.temperature()); // scalar
-            float value = loss.getFloat();
-            if (Float.isFinite(value)) {
-                observer.beforeBackward();
-                collector.backward(loss);
-                observer.gradients(queryWeights);
-            }
-            settleQueryStatistics();
-            return value;
+            NDArray k = clock.time(Phase.KEY_FORWARD, () -> encodeKeys(imK, stepIndex, view)); // k: N×D, no history
+            observer.keys(view, k);
+            float loss = clock.time(Phase.QUERY_FORWARD_BACKWARD, () -> {
+                NDArray l = InfoNce.loss(q, k, queueKeys, mask, config.temperature()); // scalar
+                float value = l.getFloat();
+                if (Float.isFinite(value)) {
+                    observer.beforeBackward();
+                    collector.backward(l);
+                    observer.gradients(queryWeights);
+                }
+                settleQueryStatistics();
+                return value;
+            });
+            return new Direction(loss, k);
         }
+    }
+
+    /** The views as an N×C×S×S array in the step's scope (one reused input buffer per view). */
+    private NDArray views(InputBuffer buffer, NDManager scope, float[] views, int n) {
+        return clock.time(Phase.INPUT, () -> buffer.wrap(scope, views, Encoders.inputShape(arch, n)));
+    }
+
+    /**
+     * Why this step must not update anything, or null: a finite loss can still overflow in the backward pass, and an
+     * update would make the weights NaN. The gradients are zeroed when it must not.
+     */
+    private String notFinite(float loss, NDManager scope) {
+        if (!Float.isFinite(loss)) {
+            sgd.zeroGradients(scope);
+            return "loss " + loss + " is not finite";
+        }
+        double gradNorm = clock.time(Phase.OPTIMIZER, () -> sgd.gradientNorm(scope));
+        if (!Double.isFinite(gradNorm)) {
+            sgd.zeroGradients(scope);
+            return "gradients are not finite (loss " + loss + ")";
+        }
+        lastGradNorm = gradNorm;
+        return null;
+    }
+
+    /** SGD on f_q in PyTorch's form, after the optional global-norm clip (off by default, as in the reference). */
+    private void updateQueryEncoder(float lr, NDManager scope) {
+        clock.time(Phase.OPTIMIZER, () -> {
+            if (config.gradClipNorm() > 0 && lastGradNorm > config.gradClipNorm()) {
+                sgd.scaleGradients((float) (config.gradClipNorm() / lastGradNorm), scope);
+            }
+            sgd.step(lr, scope);
+        });
     }
 
     /** The rate of this step: the schedule's base rate, times N/256 under linear scaling (Goyal et al., 2017). */
@@ -252,20 +285,12 @@ public final class MocoEngine implements AutoCloseable {
         return config.lrScaling() == MocoConfig.LrScaling.LINEAR ? base * n / MocoConfig.LR_REFERENCE_BATCH : base;
     }
 
-    private StepResult skip(long stepIndex, float loss, String reason, float lr, int n, int negatives,
-                            PhaseClock clock) {
+    private StepResult skip(long stepIndex, float loss, String reason, float lr, int n, int negatives) {
         restoreBatchNormStatistics();
         skippedSteps++;
         LOG.warn("step {}: {}; step skipped (no update, no enqueue), {} skipped so far", stepIndex, reason,
                 skippedSteps);
         return new StepResult(stepIndex, loss, false, lr, n, negatives, clock.timings());
-    }
-
-    /** Optional global-norm clip (off by default, as in the reference). */
-    private void clipGradients(double gradNorm, NDManager scope) {
-        if (config.gradClipNorm() > 0 && gradNorm > config.gradClipNorm()) {
-            sgd.scaleGradients((float) (config.gradClipNorm() / gradNorm), scope);
-        }
     }
 
     /**
@@ -330,14 +355,14 @@ public final class MocoEngine implements AutoCloseable {
         int[] order = groupOrder(shufflePermutation(seed, stepIndex, view, n), groups);
         IntConsumer afterGroup = null;
         if (groups > 1) {
-            copy(keyStatistics, groupStart);
+            copy(keyStatistics, keyGroupStart);
             afterGroup = g -> {
-                accumulate(keyStatistics, groupSum, g == 0);
+                accumulate(keyStatistics, keyGroupSum, g == 0);
                 if (g < groups - 1) {
-                    copy(groupStart, keyStatistics);                             // the next group starts the same
+                    copy(keyGroupStart, keyStatistics);                          // the next group starts the same
                 } else {
                     for (int i = 0; i < keyStatistics.size(); i++) {             // mean over groups
-                        keyStatistics.get(i).set(new NDIndex("..."), groupSum.get(i).divi(groups));
+                        keyStatistics.get(i).set(new NDIndex("..."), keyGroupSum.get(i).divi(groups));
                     }
                 }
             };
@@ -484,14 +509,16 @@ public final class MocoEngine implements AutoCloseable {
 
     /** f_k ← m·f_k + (1−m)·f_q, in place, over trainable arrays (BatchNorm running statistics are f_k's own). */
     private void momentumUpdateKeyEncoder() {
-        float m = config.keyMomentum();
-        for (int i = 0; i < keyWeights.size(); i++) {
-            // as builder.py: param_k.mul_(m).add_(param_q.mul(1 - m)); exact for m = 0 and m = 1. No autograd here,
-            // so the Java numbers DJL wraps are used and released within the op.
-            try (NDArray scaledQuery = queryWeights.get(i).mul(1 - m)) {
-                keyWeights.get(i).muli(m).addi(scaledQuery);
+        clock.time(Phase.MOMENTUM_UPDATE, () -> {
+            float m = config.keyMomentum();
+            for (int i = 0; i < keyWeights.size(); i++) {
+                // as builder.py: param_k.mul_(m).add_(param_q.mul(1 - m)); exact for m = 0 and m = 1. No autograd
+                // here, so the Java numbers DJL wraps are used and released within the op.
+                try (NDArray scaledQuery = queryWeights.get(i).mul(1 - m)) {
+                    keyWeights.get(i).muli(m).addi(scaledQuery);
+                }
             }
-        }
+        });
     }
 
     /**
@@ -535,7 +562,7 @@ public final class MocoEngine implements AutoCloseable {
 
     /** Writes this step's keys (N×D) and their metadata at the queue's pointer. */
     private void dequeueAndEnqueue(NDArray keys, List<QueueEntry> meta, long stepIndex) {
-        queue.enqueue(keys, meta, stepIndex);
+        clock.time(Phase.ENQUEUE, () -> queue.enqueue(keys, meta, stepIndex));
     }
 
     private NDArray sameSourceMask(NDManager scope, List<QueueEntry> meta) {

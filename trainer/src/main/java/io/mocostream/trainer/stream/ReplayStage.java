@@ -1,5 +1,6 @@
 package io.mocostream.trainer.stream;
 
+import io.mocostream.registry.client.ClientSettings;
 import io.mocostream.schemas.StepSegment;
 import io.mocostream.trainer.moco.MocoEngine;
 import io.mocostream.trainer.moco.QueueEntry;
@@ -205,15 +206,16 @@ final class ReplayStage implements AutoCloseable {
 
   /**
    * Reads the records at {@code positions} from the frames topic and decodes them with {@code preparer}; a record
-   * that no longer decodes (it did when it entered the buffer) fails the restore, naming it.
+   * that no longer decodes (it did when it entered the buffer) fails the restore, naming it. {@code clients}: the
+   * trainer's client settings (a secured cluster).
    */
-  static Map<TopicPosition, BatchAugmenter.Item> readBack(String bootstrap, BatchPreparer preparer,
-      List<TopicPosition> positions) {
+  static Map<TopicPosition, BatchAugmenter.Item> readBack(String bootstrap, ClientSettings clients,
+      BatchPreparer preparer, List<TopicPosition> positions) {
     Map<TopicPosition, BatchAugmenter.Item> out = new java.util.HashMap<>();
     List<TopicPosition> sorted = new ArrayList<>(positions);
     sorted.sort(Comparator.comparing(TopicPosition::topic).thenComparingInt(TopicPosition::partition)
         .thenComparingLong(TopicPosition::offset));
-    try (Replayer.RangeReader reader = new Replayer.RangeReader(bootstrap)) {
+    try (Replayer.RangeReader reader = new Replayer.RangeReader(bootstrap, clients)) {
       for (TopicPosition p : sorted) {
         List<ConsumerRecord<byte[], byte[]>> records = reader.read(p.topicPartition(), p.offset(), p.offset() + 1);
         if (records.isEmpty()) {

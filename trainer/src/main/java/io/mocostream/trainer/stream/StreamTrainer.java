@@ -317,7 +317,7 @@ public final class StreamTrainer implements AutoCloseable {
 
   private void loadState(byte[] state) {
     if (replay != null) {
-      state = replay.unwrap(state, at -> ReplayStage.readBack(bootstrap, preparer, at));
+      state = replay.unwrap(state, at -> ReplayStage.readBack(bootstrap, clients, preparer, at));
     }
     try {
       engine.loadState(new ByteArrayInputStream(state));
@@ -438,8 +438,11 @@ public final class StreamTrainer implements AutoCloseable {
     }
     byte[] weights = engine.saveEncoderWeights();
     Double knn = null;
-    if (probe != null) {
+    Double knnHead = null;
+    if (probe != null) { // both features: the backbone's (what users embed with) and the head's (the demo's monitor)
       knn = probe.knnTop1(engineExtractor(), new KnnMonitor());
+      knnHead = probe.knnTop1(FeatureExtractor.of(config.moco().architecture().embeddingDim(), engine::embed),
+          new KnnMonitor());
     }
     List<OffsetRange> ranges = new ArrayList<>();
     List<TopicPartition> partitions = new ArrayList<>(positions.keySet());
@@ -461,7 +464,7 @@ public final class StreamTrainer implements AutoCloseable {
         .setCreatedAt(Instant.now())
         .setLineage(new Lineage(ranges, config.stepsTopic(), committed.step + 1, step))
         .setMetrics(new Metrics(intervalLossCount == 0 ? null : intervalLossSum / intervalLossCount, knn,
-            imagesPerSecond()))
+            imagesPerSecond(), knnHead))
         .setConfigFingerprint(config.fingerprint());
     EncoderVersion manifest = publisher.publish(producer, draft, weights);
 
@@ -482,8 +485,9 @@ public final class StreamTrainer implements AutoCloseable {
     producer.commitTransaction();
     inTransaction = false;
     committed = new Committed(step, version, state, Map.copyOf(positions));
-    log.info("model {}: version {} at step {} committed (loss {}, knn {}, {} img/s)", config.modelName(), version,
-        step, manifest.getMetrics().getLoss(), knn, String.format("%.1f", imagesPerSecond()));
+    log.info("model {}: version {} at step {} committed (loss {}, knn {}, knn on the head {}, {} img/s)",
+        config.modelName(), version, step, manifest.getMetrics().getLoss(), knn, knnHead,
+        String.format("%.1f", imagesPerSecond()));
     listener.onPublished(manifest);
     intervalImages = 0;
     intervalLossSum = 0;

@@ -11,114 +11,141 @@ import io.mocostream.trainer.moco.MocoConfig;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
 
 /**
  * The streaming trainer's configuration: where it reads and writes, how it forms micro-batches, when it
  * publishes, and (through {@code moco.*} keys, see {@link MocoConfig}) what it computes.
  *
  * <p>Like Kafka's client configs, it is a map of strings with documented names (the {@code *_CONFIG}
- * constants). The part that decides the computation ({@link #computeProperties()}: {@code moco.*},
+ * constants), each defined once (type, default, validator, documentation) in a Kafka {@link ConfigDef}; {@link
+ * #describe()} prints them all. The part that decides the computation ({@link #computeProperties()}: {@code moco.*},
  * {@code augment.*}, {@code decode.*} and the thread count) travels with every checkpoint, so that replay rebuilds
  * the same run; its SHA-256 is the manifest's config fingerprint.
  */
 public final class TrainerConfig {
 
-  /** Name of the model; keys the model topic, the state topic and the step log. Required. */
   public static final String MODEL_NAME_CONFIG = "trainer.model";
-  /** Topic the frames are read from (read_committed). */
+  private static final String MODEL_NAME_DOC = "Name of the model; keys the model topic, the state topic and the step"
+      + " log. Required";
   public static final String FRAMES_TOPIC_CONFIG = "trainer.topic.frames";
-  /** Where frames that fail to decode or break a limit go, with the reason in headers. */
+  private static final String FRAMES_TOPIC_DOC = "Topic the frames are read from (read_committed)";
   public static final String DLQ_TOPIC_CONFIG = "trainer.topic.dlq";
-  /** Step log: one TrainerStep record per step, in the checkpoint's transaction. */
+  private static final String DLQ_TOPIC_DOC = "Where frames that fail to decode or break a limit go, with the reason"
+      + " in headers";
   public static final String STEPS_TOPIC_CONFIG = "trainer.topic.steps";
-  /** Full resumable state, chunked. */
+  private static final String STEPS_TOPIC_DOC = "Step log: one TrainerStep record per step, in the checkpoint's"
+      + " transaction";
   public static final String STATE_TOPIC_CONFIG = "trainer.topic.state";
-  /** The model topic: encoder versions, chunked and signed. */
+  private static final String STATE_TOPIC_DOC = "Full resumable state, chunked";
   public static final String VERSIONS_TOPIC_CONFIG = "trainer.topic.versions";
-  /** Records per micro-batch: a batch closes when it holds this many records ... */
+  private static final String VERSIONS_TOPIC_DOC = "The model topic: encoder versions, chunked and signed";
   public static final String BATCH_SIZE_CONFIG = "trainer.batch.size";
-  /** ... or when this many milliseconds passed since its first record, whichever comes first. */
+  private static final String BATCH_SIZE_DOC = "Records per micro-batch: a batch closes when it holds this many"
+      + " records or trainer.batch.max.wait.ms after its first, whichever comes first";
   public static final String MAX_WAIT_MS_CONFIG = "trainer.batch.max.wait.ms";
-  /** Smallest batch worth a step: a batch with fewer usable images after rejections waits for more. */
+  private static final String MAX_WAIT_MS_DOC = "Longest wait, ms, from a batch's first record to its step";
   public static final String MIN_BATCH_CONFIG = "trainer.batch.min";
-  /** Publish (and checkpoint) every this many steps; 0 = only by time. */
+  private static final String MIN_BATCH_DOC = "Smallest batch worth a step (2..trainer.batch.size): a batch with"
+      + " fewer usable images after rejections waits for more";
   public static final String PUBLISH_EVERY_STEPS_CONFIG = "trainer.publish.every.steps";
-  /** Publish (and checkpoint) every this many seconds; 0 = only by steps. */
+  private static final String PUBLISH_EVERY_STEPS_DOC = "Publish (and checkpoint) every this many steps; 0 = only"
+      + " by time";
   public static final String PUBLISH_EVERY_SECONDS_CONFIG = "trainer.publish.every.seconds";
-  /** Stop after this many steps in total (0 = run until stopped). */
+  private static final String PUBLISH_EVERY_SECONDS_DOC = "Publish (and checkpoint) every this many seconds; 0 ="
+      + " only by steps";
   public static final String MAX_STEPS_CONFIG = "trainer.max.steps";
-  /** Directory of the trainer's Ed25519 key pair (created on first run; public key exported there). */
+  private static final String MAX_STEPS_DOC = "Stop after this many steps in total (0 = run until stopped)";
   public static final String KEYS_DIR_CONFIG = "trainer.keys.dir";
-  /** Labelled probe set for the kNN monitor: {@code IMAGES,LABELS} IDX files, {@code fashion-mnist}, or empty. */
+  private static final String KEYS_DIR_DOC = "Directory of the trainer's Ed25519 key pair (created on first run;"
+      + " public key exported there)";
   public static final String PROBE_CONFIG = "trainer.probe";
-  /** Probe images used as the kNN memory bank. */
+  private static final String PROBE_DOC = "Labelled probe set for the kNN monitor: IMAGES,LABELS IDX files,"
+      + " fashion-mnist, or empty (no monitor)";
   public static final String PROBE_BANK_CONFIG = "trainer.probe.bank";
-  /** Probe images used as kNN queries (held out from the bank). */
+  private static final String PROBE_BANK_DOC = "Probe images used as the kNN memory bank";
   public static final String PROBE_QUERIES_CONFIG = "trainer.probe.queries";
-  /** Threads that decode and augment the next batch while the current one trains. */
+  private static final String PROBE_QUERIES_DOC = "Probe images used as kNN queries (held out from the bank)";
   public static final String PREPARE_THREADS_CONFIG = "trainer.prepare.threads";
-  /** {@code cpu} or {@code gpu}. */
+  private static final String PREPARE_THREADS_DOC = "Threads that decode and augment the next batch while the"
+      + " current one trains";
   public static final String DEVICE_CONFIG = "trainer.device";
-  /** Augmentation: {@code v2} (aug+) or {@code v1}. */
+  private static final String DEVICE_DOC = "cpu or gpu";
   public static final String AUGMENT_CONFIG = "augment.preset";
-  /**
-   * RandomResizedCrop's smallest area fraction (default: the preset's, 0.2 for v2); at 28 px a fifth of the image is
-   * a few strokes, so small images may want more.
-   */
+  private static final String AUGMENT_DOC = "Augmentation: v2 (aug+) or v1";
   public static final String CROP_MIN_SCALE_CONFIG = "augment.crop.min.scale";
-  /** Largest frame payload accepted, bytes. */
+  private static final String CROP_MIN_SCALE_DOC = "RandomResizedCrop's smallest area fraction, in (0, 1] (unset:"
+      + " the augmentation preset's, 0.2 for v2); at 28 px a fifth of the image is a few strokes";
   public static final String MAX_BYTES_CONFIG = "decode.max.bytes";
-  /** Largest frame accepted, pixels (width × height, from the header, before decoding). */
+  private static final String MAX_BYTES_DOC = "Largest frame payload accepted, bytes";
   public static final String MAX_PIXELS_CONFIG = "decode.max.pixels";
-  /**
-   * Most pixels one frame is decoded to (larger frames are subsampled by a whole step while decoding), so a batch
-   * holds at most {@code trainer.batch.size} × this many pixels however large the frames; 0 = 16 × the
-   * architecture's input side², at least 65536 (see {@link #decodePixels()}).
-   */
+  private static final String MAX_PIXELS_DOC = "Largest frame accepted, pixels (width x height, from the header,"
+      + " before decoding)";
   public static final String DECODE_BUDGET_CONFIG = "decode.budget.pixels";
-  /** How often the frames topic's partition count is checked, so partitions added at run time are read. */
+  private static final String DECODE_BUDGET_DOC = "Most pixels one frame is decoded to (larger frames are subsampled"
+      + " while decoding), so a batch holds at most trainer.batch.size x this many pixels; 0 = 16 x the"
+      + " architecture's input side squared, at least 65536";
   public static final String PARTITIONS_CHECK_MS_CONFIG = "trainer.partitions.check.ms";
-  /**
-   * Frames kept in a redundancy-reducing replay buffer (after MinRed; steps train on batches drawn from it, for
-   * correlated feeds); 0 (the default) trains on each consumed batch as it comes. See {@link ReplayStage}.
-   */
+  private static final String PARTITIONS_CHECK_MS_DOC = "How often the frames topic's partition count is checked,"
+      + " ms, so partitions added at run time are read";
+  /** See {@link ReplayStage}. */
   public static final String REPLAY_BUFFER_SIZE_CONFIG = ReplayStage.SIZE_CONFIG;
-  /** PyTorch intra-op threads; part of what replay must match (bits differ between counts). */
+  private static final String REPLAY_BUFFER_SIZE_DOC = "Frames kept in a redundancy-reducing replay buffer (after"
+      + " MinRed; steps train on batches drawn from it, for correlated feeds); 0 = off, else at least 2";
   public static final String THREADS_CONFIG = "compute.threads";
+  private static final String THREADS_DOC = "PyTorch intra-op threads (unset: the container's CPU quota, or"
+      + " -Dai.djl.pytorch.num_threads); recorded with each step for replay";
 
-  static final Map<String, String> DEFAULTS = Map.ofEntries(
-      Map.entry(FRAMES_TOPIC_CONFIG, "frames.raw"),
-      Map.entry(DLQ_TOPIC_CONFIG, "frames.dlq"),
-      Map.entry(STEPS_TOPIC_CONFIG, "trainer.steps"),
-      Map.entry(STATE_TOPIC_CONFIG, "trainer.state"),
-      Map.entry(VERSIONS_TOPIC_CONFIG, "encoder.versions"),
-      Map.entry(BATCH_SIZE_CONFIG, "64"),
-      Map.entry(MAX_WAIT_MS_CONFIG, "2000"),
-      Map.entry(MIN_BATCH_CONFIG, "2"),
-      Map.entry(PUBLISH_EVERY_STEPS_CONFIG, "100"),
-      Map.entry(PUBLISH_EVERY_SECONDS_CONFIG, "0"),
-      Map.entry(MAX_STEPS_CONFIG, "0"),
-      Map.entry(KEYS_DIR_CONFIG, "keys"),
-      Map.entry(PROBE_CONFIG, ""),
-      Map.entry(PROBE_BANK_CONFIG, "2000"),
-      Map.entry(PROBE_QUERIES_CONFIG, "500"),
-      Map.entry(PREPARE_THREADS_CONFIG, "2"),
-      Map.entry(DEVICE_CONFIG, "cpu"),
-      Map.entry(AUGMENT_CONFIG, "v2"),
-      Map.entry(MAX_BYTES_CONFIG, String.valueOf(FrameLimits.DEFAULT_MAX_BYTES)),
-      Map.entry(MAX_PIXELS_CONFIG, String.valueOf(FrameLimits.DEFAULT_MAX_PIXELS)),
-      Map.entry(DECODE_BUDGET_CONFIG, "0"),
-      Map.entry(PARTITIONS_CHECK_MS_CONFIG, "30000"),
-      Map.entry(MocoConfig.ARCHITECTURE_CONFIG, Architecture.RESNET18_CIFAR));
-
-  private static final Set<String> KNOWN = Set.of(MODEL_NAME_CONFIG, FRAMES_TOPIC_CONFIG, DLQ_TOPIC_CONFIG,
-      STEPS_TOPIC_CONFIG, STATE_TOPIC_CONFIG, VERSIONS_TOPIC_CONFIG, BATCH_SIZE_CONFIG, MAX_WAIT_MS_CONFIG,
-      MIN_BATCH_CONFIG, PUBLISH_EVERY_STEPS_CONFIG, PUBLISH_EVERY_SECONDS_CONFIG, MAX_STEPS_CONFIG, KEYS_DIR_CONFIG,
-      PROBE_CONFIG, PROBE_BANK_CONFIG, PROBE_QUERIES_CONFIG, PREPARE_THREADS_CONFIG, DEVICE_CONFIG, AUGMENT_CONFIG,
-      MAX_BYTES_CONFIG, MAX_PIXELS_CONFIG, THREADS_CONFIG, DECODE_BUDGET_CONFIG, PARTITIONS_CHECK_MS_CONFIG,
-      CROP_MIN_SCALE_CONFIG);
+  /** Every trainer key (the moco.* keys are {@link MocoConfig}'s): type, default, validator, doc, defined once. */
+  private static final ConfigDef CONFIG = new ConfigDef()
+      .define(MODEL_NAME_CONFIG, Type.STRING, null, Importance.HIGH, MODEL_NAME_DOC)
+      .define(FRAMES_TOPIC_CONFIG, Type.STRING, "frames.raw", Importance.HIGH, FRAMES_TOPIC_DOC)
+      .define(DLQ_TOPIC_CONFIG, Type.STRING, "frames.dlq", Importance.MEDIUM, DLQ_TOPIC_DOC)
+      .define(STEPS_TOPIC_CONFIG, Type.STRING, "trainer.steps", Importance.MEDIUM, STEPS_TOPIC_DOC)
+      .define(STATE_TOPIC_CONFIG, Type.STRING, "trainer.state", Importance.MEDIUM, STATE_TOPIC_DOC)
+      .define(VERSIONS_TOPIC_CONFIG, Type.STRING, "encoder.versions", Importance.MEDIUM,
+          VERSIONS_TOPIC_DOC)
+      .define(BATCH_SIZE_CONFIG, Type.INT, 64, Range.atLeast(1), Importance.HIGH, BATCH_SIZE_DOC)
+      .define(MAX_WAIT_MS_CONFIG, Type.LONG, 2000L, Range.atLeast(0), Importance.MEDIUM, MAX_WAIT_MS_DOC)
+      .define(MIN_BATCH_CONFIG, Type.INT, 2, Range.atLeast(2), Importance.LOW, MIN_BATCH_DOC)
+      .define(PUBLISH_EVERY_STEPS_CONFIG, Type.LONG, 100L, Range.atLeast(0), Importance.HIGH, PUBLISH_EVERY_STEPS_DOC)
+      .define(PUBLISH_EVERY_SECONDS_CONFIG, Type.LONG, 0L, Range.atLeast(0), Importance.HIGH,
+          PUBLISH_EVERY_SECONDS_DOC)
+      .define(MAX_STEPS_CONFIG, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM, MAX_STEPS_DOC)
+      .define(KEYS_DIR_CONFIG, Type.STRING, "keys", Importance.HIGH, KEYS_DIR_DOC)
+      .define(PROBE_CONFIG, Type.STRING, "", Importance.MEDIUM, PROBE_DOC)
+      .define(PROBE_BANK_CONFIG, Type.INT, 2000, Range.atLeast(1), Importance.LOW, PROBE_BANK_DOC)
+      .define(PROBE_QUERIES_CONFIG, Type.INT, 500, Range.atLeast(1), Importance.LOW, PROBE_QUERIES_DOC)
+      .define(PREPARE_THREADS_CONFIG, Type.INT, 2, Range.atLeast(1), Importance.LOW, PREPARE_THREADS_DOC)
+      .define(DEVICE_CONFIG, Type.STRING, "cpu", ConfigDef.ValidString.in("cpu", "gpu"), Importance.HIGH, DEVICE_DOC)
+      .define(AUGMENT_CONFIG, Type.STRING, "v2", ConfigDef.ValidString.in("v1", "v2"), Importance.MEDIUM, AUGMENT_DOC)
+      .define(CROP_MIN_SCALE_CONFIG, Type.DOUBLE, null, validator("(0.0, 1.0] or unset", (name, value) -> {
+        if (value != null && !((Double) value > 0 && (Double) value <= 1)) {
+          throw new ConfigException(name, value, "expected a number in (0, 1]");
+        }
+      }), Importance.LOW, CROP_MIN_SCALE_DOC)
+      .define(MAX_BYTES_CONFIG, Type.LONG, (long) FrameLimits.DEFAULT_MAX_BYTES, Range.atLeast(1), Importance.MEDIUM,
+          MAX_BYTES_DOC)
+      .define(MAX_PIXELS_CONFIG, Type.LONG, (long) FrameLimits.DEFAULT_MAX_PIXELS, Range.atLeast(1),
+          Importance.MEDIUM, MAX_PIXELS_DOC)
+      .define(DECODE_BUDGET_CONFIG, Type.LONG, 0L, Range.atLeast(0), Importance.LOW, DECODE_BUDGET_DOC)
+      .define(PARTITIONS_CHECK_MS_CONFIG, Type.LONG, 30_000L, Range.atLeast(1), Importance.LOW,
+          PARTITIONS_CHECK_MS_DOC)
+      .define(REPLAY_BUFFER_SIZE_CONFIG, Type.INT, 0, validator("0 or [2,...]", (name, value) -> {
+        if (value == null || ((Integer) value != 0 && (Integer) value < 2)) {
+          throw new ConfigException(name, value, "must be 0 (off) or at least 2");
+        }
+      }), Importance.MEDIUM, REPLAY_BUFFER_SIZE_DOC)
+      .define(THREADS_CONFIG, Type.INT, null, validator("[1,...]", (name, value) -> {
+        if (value != null && (Integer) value < 1) {
+          throw new ConfigException(name, value, "must be >= 1");
+        }
+      }), Importance.LOW, THREADS_DOC);
 
   private static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
@@ -126,48 +153,103 @@ public final class TrainerConfig {
 
   /** Fills defaults and validates every value, naming the key and value of the first that is wrong. */
   private TrainerConfig(Map<String, String> settings) {
-    Map<String, String> all = new TreeMap<>(DEFAULTS);
+    Map<String, String> all = new TreeMap<>();
+    CONFIG.configKeys().values().forEach(k -> {
+      if (k.defaultValue != null) {
+        all.put(k.name, String.valueOf(k.defaultValue));
+      }
+    });
+    all.put(MocoConfig.ARCHITECTURE_CONFIG, Architecture.RESNET18_CIFAR);
     // The CPU quota's count (or -Dai.djl.pytorch.num_threads): applied to the training thread, recorded per step.
     all.put(THREADS_CONFIG, String.valueOf(io.mocostream.vision.model.ComputeThreads.configured()));
-    all.putAll(settings);
-    for (String key : all.keySet()) {
-      if (!KNOWN.contains(key) && !key.startsWith("moco.") && !key.equals(ReplayStage.SIZE_CONFIG)) {
-        throw new IllegalArgumentException("unknown trainer configuration key '" + key + "'");
+    // A moco.preset's values are written out, so that the computation's properties (and the fingerprint) hold the
+    // values, not a name whose meaning could change.
+    all.putAll(MocoConfig.withPreset(settings));
+    Map<String, String> trainerKeys = new TreeMap<>();
+    for (Map.Entry<String, String> e : all.entrySet()) {
+      if (CONFIG.names().contains(e.getKey())) {
+        trainerKeys.put(e.getKey(), e.getValue());
+      } else if (!e.getKey().startsWith("moco.")) {
+        throw new IllegalArgumentException("unknown trainer configuration key '" + e.getKey() + "'");
       }
     }
     this.properties = java.util.Collections.unmodifiableMap(all);
     if (properties.getOrDefault(MODEL_NAME_CONFIG, "").isBlank()) {
       throw new IllegalArgumentException(MODEL_NAME_CONFIG + " is required");
     }
-    String preset = properties.get(AUGMENT_CONFIG);
-    if (!preset.equals("v1") && !preset.equals("v2")) {
-      throw new IllegalArgumentException(AUGMENT_CONFIG + "='" + preset + "': expected v1 or v2");
+    try {
+      CONFIG.parse(trainerKeys);
+    } catch (ConfigException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
-    String device = properties.get(DEVICE_CONFIG);
-    if (!device.equals("cpu") && !device.equals("gpu")) {
-      throw new IllegalArgumentException(DEVICE_CONFIG + "='" + device + "': expected cpu or gpu");
-    }
-    positive(BATCH_SIZE_CONFIG);
-    positive(THREADS_CONFIG);
-    positive(PREPARE_THREADS_CONFIG);
-    nonNegative(MAX_WAIT_MS_CONFIG);
-    nonNegative(PUBLISH_EVERY_STEPS_CONFIG);
-    nonNegative(PUBLISH_EVERY_SECONDS_CONFIG);
-    nonNegative(MAX_STEPS_CONFIG);
     if (longValue(PUBLISH_EVERY_STEPS_CONFIG) == 0 && longValue(PUBLISH_EVERY_SECONDS_CONFIG) == 0) {
       throw new IllegalArgumentException("set " + PUBLISH_EVERY_STEPS_CONFIG + " or " + PUBLISH_EVERY_SECONDS_CONFIG
           + " above 0: a trainer that never publishes never commits its progress");
     }
-    if (intValue(MIN_BATCH_CONFIG) < 2 || intValue(MIN_BATCH_CONFIG) > intValue(BATCH_SIZE_CONFIG)) {
+    if (intValue(MIN_BATCH_CONFIG) > intValue(BATCH_SIZE_CONFIG)) {
       throw new IllegalArgumentException(MIN_BATCH_CONFIG + "=" + properties.get(MIN_BATCH_CONFIG)
           + " must lie in 2.." + BATCH_SIZE_CONFIG + " (BatchNorm needs two images)");
     }
-    nonNegative(DECODE_BUDGET_CONFIG);
-    positive(PARTITIONS_CHECK_MS_CONFIG);
     moco(); // validates moco.* keys
     augment();
     ReplayStage.bufferSize(this);
     limits();
+  }
+
+  /** A validator that describes itself as {@code text} in help tables. */
+  private static ConfigDef.Validator validator(String text, java.util.function.BiConsumer<String, Object> check) {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        check.accept(name, value);
+      }
+
+      @Override
+      public String toString() {
+        return text;
+      }
+    };
+  }
+
+  /** A copy of the definitions of the trainer's own keys (the moco.* keys: {@link MocoConfig#configDef()}). */
+  public static ConfigDef configDef() {
+    return new ConfigDef(CONFIG);
+  }
+
+  /**
+   * Every setting as a table (name, type, default, valid values, then what it does), trainer keys first, then the
+   * moco.* keys and their presets: what {@code train --help-config} prints.
+   */
+  public static String describe() {
+    StringBuilder b = new StringBuilder();
+    b.append("Trainer settings (-D KEY=VALUE):\n\n");
+    table(b, CONFIG);
+    b.append("\nMoCo settings (-D KEY=VALUE; in the config fingerprint, with augment.* and decode.*):\n\n");
+    table(b, MocoConfig.configDef());
+    b.append("\nPresets (").append(MocoConfig.PRESET_CONFIG).append("; a key that is set wins):\n");
+    for (MocoConfig.Preset p : MocoConfig.Preset.values()) {
+      b.append("  ").append(p.key()).append(": ")
+          .append(p.settings().isEmpty() ? "the defaults above" : new TreeMap<>(p.settings()).toString()).append('\n');
+    }
+    return b.toString();
+  }
+
+  private static void table(StringBuilder b, ConfigDef def) {
+    java.util.List<ConfigDef.ConfigKey> keys = new java.util.ArrayList<>(def.configKeys().values());
+    keys.sort(java.util.Comparator.comparing(k -> k.name));
+    int width = keys.stream().mapToInt(k -> k.name.length()).max().orElse(10);
+    b.append(String.format(java.util.Locale.ROOT, "  %-" + width + "s  %-7s  %-16s  %s%n", "KEY", "TYPE", "DEFAULT",
+        "VALID"));
+    for (ConfigDef.ConfigKey k : keys) {
+      String dflt = k.defaultValue == null ? "-" : String.valueOf(k.defaultValue);
+      if (k.name.equals(THREADS_CONFIG)) {
+        dflt = "(CPU quota)";
+      }
+      b.append(String.format(java.util.Locale.ROOT, "  %-" + width + "s  %-7s  %-16s  %s%n", k.name,
+          k.type.toString().toLowerCase(java.util.Locale.ROOT), dflt.isEmpty() ? "\"\"" : dflt,
+          k.validator == null ? "" : k.validator.toString()));
+      b.append("      ").append(k.documentation).append('\n');
+    }
   }
 
   /** A configuration from explicit settings on top of the defaults. */
@@ -316,7 +398,9 @@ public final class TrainerConfig {
   public Map<String, String> computeProperties() {
     Map<String, String> compute = new TreeMap<>();
     properties.forEach((k, v) -> {
-      if (k.startsWith("moco.") || k.startsWith("augment.") || k.startsWith("decode.")) {
+      // moco.preset is written out into the keys it sets (see the constructor): only the values count
+      if ((k.startsWith("moco.") && !k.equals(MocoConfig.PRESET_CONFIG)) || k.startsWith("augment.")
+          || k.startsWith("decode.")) {
         compute.put(k, v);
       }
       // Only when on: runs without a buffer keep the fingerprint they had before the key existed.
@@ -358,18 +442,6 @@ public final class TrainerConfig {
       return new TreeMap<>(JSON.readValue(json, Map.class));
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("checkpoint configuration is not a JSON object of strings: " + json, e);
-    }
-  }
-
-  private void positive(String key) {
-    if (longValue(key) <= 0) {
-      throw new IllegalArgumentException(key + "=" + properties.get(key) + " must be > 0");
-    }
-  }
-
-  private void nonNegative(String key) {
-    if (longValue(key) < 0) {
-      throw new IllegalArgumentException(key + "=" + properties.get(key) + " must be >= 0");
     }
   }
 

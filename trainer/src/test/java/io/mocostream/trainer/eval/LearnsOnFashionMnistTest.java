@@ -13,7 +13,6 @@ import io.mocostream.vision.model.Encoder;
 import io.mocostream.trainer.moco.MocoConfig;
 import io.mocostream.trainer.moco.MocoEngine;
 import io.mocostream.trainer.moco.StepResult;
-import io.mocostream.trainer.optim.LearningRate;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -59,10 +58,9 @@ class LearnsOnFashionMnistTest {
         // (m 0.99, T 0.1, wd 5e-4, symmetric loss summed) with a queue of half the training set and a short warm-up;
         // base lr 0.06 per 256 images, i.e. 0.015 at batch 64 (linear scaling), no gradient clip.
         Architecture arch = Architecture.resnet18Narrow(1, SIZE);
-        MocoConfig config = MocoConfig.builder(arch).smallData()
+        MocoConfig config = MocoConfig.builder(arch).preset(MocoConfig.Preset.SMALL_DATA)
+                .shuffleBnGroups(8)
                 .queueSize(1024)
-                .symmetric(true)
-                .learningRate(LearningRate.warmupConstant(0.06f, 20))
                 .seed(SEED)
                 .build();
         Augmenter augmenter = new Augmenter(AugmentConfig.mocoV2(SIZE, 1));

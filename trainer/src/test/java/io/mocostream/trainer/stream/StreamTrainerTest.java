@@ -70,10 +70,20 @@ class StreamTrainerTest {
         published.add(version);
       }
     };
-    TrainerConfig first = TrainerConfig.of(tinyRun(prefix, keys, 8));
+    Map<String, String> withProbe = tinyRun(prefix, keys, 8);
+    withProbe.put(TrainerConfig.PROBE_CONFIG, "fashion-mnist"); // not part of the computation: replay ignores it
+    withProbe.put(TrainerConfig.PROBE_BANK_CONFIG, "100");
+    withProbe.put(TrainerConfig.PROBE_QUERIES_CONFIG, "50");
+    TrainerConfig first = TrainerConfig.of(withProbe);
     long v = new StreamTrainer(first, cluster.bootstrapServers(), cluster.registryUrl(), listener).run();
     assertEquals(2, v);
     assertEquals(List.of(1L, 2L), published.stream().map(EncoderVersion::getVersion).toList());
+    for (EncoderVersion p : published) { // kNN on both features, each a fraction of the 50 queries
+      for (Double knn : List.of(p.getMetrics().getKnnTop1(), p.getMetrics().getKnnTop1Head())) {
+        assertTrue(knn != null && knn >= 0 && knn <= 1 && Math.abs(knn * 50 - Math.round(knn * 50)) < 1e-9,
+            "kNN " + knn + " of version " + p.getVersion());
+      }
+    }
     assertEquals(8, published.get(1).getStep());
     assertEquals(5, published.get(1).getLineage().getFirstStep());
 

@@ -163,7 +163,7 @@ class SecureClusterTest {
     List<String> all = new ArrayList<>(List.of(args));
     all.addAll(List.of("--bootstrap", cluster.kafka.bootstrapServers(), "--registry", cluster.registry.url(),
         "--client-config", cluster.clientConfig(principal).toString()));
-    Thread t = new Thread(() -> new CommandLine(new MocoStream()).setExecutionExceptionHandler(new ErrorHandler())
+    Thread t = new Thread(() -> MocoStream.commandLine()
         .execute(all.toArray(String[]::new)), args[0] + "-as-" + principal);
     t.start();
     return t;

@@ -70,7 +70,7 @@ public final class IngestCommand {
    * One transaction a second per stream thread, not Kafka Streams' exactly-once default of ten: each commit flushes
    * the producer and waits for it, then adds the offsets to the transaction and ends it, and the broker writes a
    * marker into every partition the transaction touched. Measured on {@code bench ingest} (28×28 frames, 2 stream
-   * threads): 100 ms spent ≈ 14–17 µs of broker request-handler CPU per frame, 1 s ≈ 7. The cost is latency: a
+   * threads): 100 ms cost ≈ 18 µs of broker request-handler CPU per frame, 1 s ≈ 7. The cost is latency: a
    * read_committed trainer sees a frame up to a second later, nothing next to a training step; after a crash up to a
    * second of frames is processed again (the aborted transaction's output is never seen). Override with
    * {@code commit.interval.ms} in {@link IngestOptions#streamsConfig()}.

@@ -19,13 +19,15 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsException;
-import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -43,10 +45,13 @@ import org.slf4j.LoggerFactory;
  * dead letter with its reason. Nothing vanishes.
  *
  * <pre>
- *   in (bytes) ──► ingest ──► split ─┬─► train    ──► out (ImageFrame, Avro, same key, timestamp and headers)
- *                    │                └─► rejected ──► dlq (the original key, value and headers + dlq headers)
+ *   in (bytes) ──► ingest ──► sink ─┬─► out (a training frame: ImageFrame, Avro, same key, timestamp and headers)
+ *                    │               └─► dlq (a dead letter: the original key, value and headers + dlq headers)
  *                    └── dedup store (per source: the last kept hashes, kept/dropped counts; changelogged)
  * </pre>
+ *
+ * <p>One sink picks the topic by outcome ({@link OutcomeSerializer} writes each kind): three nodes per record
+ * instead of a split into two branches, each with its own value mapping and sink.
  *
  * <p>Per record, in the {@code ingest} processor: {@link FrameReader} (wire format, writer schema, type), then
  * {@link Normalizer} (the frame contract's checks before allocation, a decode within the pixel budget, area-average
@@ -65,9 +70,7 @@ public final class IngestTopology {
   /** Processor, node and store names: stable, so that a topology (and its changelog topic) survives upgrades. */
   static final String SOURCE = "raw-frames";
   static final String INGEST = "ingest";
-  static final String SPLIT = "outcome-";
-  static final String TRAIN = "train";
-  static final String REJECTED = "rejected";
+  static final String SINK = "outcome-sink";
   /** The dedup store; its changelog topic is {@code <application.id>-dedup-changelog}. */
   public static final String DEDUP_STORE = "dedup";
   /** Source ids longer than this are keyed in the store by their SHA-256 (the key must fit a changelog record). */
@@ -177,20 +180,14 @@ public final class IngestTopology {
     }
     Normalizer normalizer = new Normalizer(new ImageDecoder(options.limits(), options.decodePixels()), options.size(),
         options.format());
-    KStream<byte[], byte[]> raw = builder.stream(options.inTopic(),
-        Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(SOURCE));
-    Map<String, KStream<byte[], Outcome>> branches = raw
+    String out = options.outTopic();
+    String dlq = options.dlqTopic();
+    builder.stream(options.inTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(SOURCE))
         .process(() -> new IngestProcessor(normalizer, options.dedup(), serdeConfig, counters), Named.as(INGEST),
             stores)
-        .split(Named.as(SPLIT))
-        .branch((key, outcome) -> outcome instanceof Outcome.Train, Branched.as(TRAIN))
-        .defaultBranch(Branched.as(REJECTED));
-    branches.get(SPLIT + TRAIN)
-        .mapValues(outcome -> ((Outcome.Train) outcome).frame(), Named.as("train-value"))
-        .to(options.outTopic(), Produced.with(Serdes.ByteArray(), frameSerde).withName("train-sink"));
-    branches.get(SPLIT + REJECTED)
-        .mapValues(outcome -> ((Outcome.Rejected) outcome).original(), Named.as("original-value"))
-        .to(options.dlqTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("dlq-sink"));
+        .to((key, outcome, context) -> outcome instanceof Outcome.Train ? out : dlq,
+            Produced.with(Serdes.ByteArray(), new OutcomeSerializer(frameSerde.serializer()).asSerde())
+                .withName(SINK));
     return builder.build();
   }
 
@@ -207,6 +204,49 @@ public final class IngestTopology {
 
     /** The original value, forwarded with dead-letter headers added. */
     record Rejected(byte[] original) implements Outcome {}
+  }
+
+  /** Writes a training frame as Avro (registry, Confluent wire format) and a dead letter as the original bytes. */
+  static final class OutcomeSerializer implements Serializer<Outcome> {
+    private final Serializer<ImageFrame> frames;
+
+    OutcomeSerializer(Serializer<ImageFrame> frames) {
+      this.frames = frames;
+    }
+
+    @Override
+    public byte[] serialize(String topic, Outcome outcome) {
+      return serialize(topic, null, outcome);
+    }
+
+    @Override
+    public byte[] serialize(String topic, Headers headers, Outcome outcome) {
+      if (outcome instanceof Outcome.Train train) {
+        return frames.serialize(topic, headers, train.frame());
+      }
+      return ((Outcome.Rejected) outcome).original();
+    }
+
+    @Override
+    public void close() {
+      frames.close();
+    }
+
+    /** For the sink, which only serializes: outcomes are never read back. */
+    Serde<Outcome> asSerde() {
+      Serializer<Outcome> self = this;
+      return new Serde<>() {
+        @Override
+        public Serializer<Outcome> serializer() {
+          return self;
+        }
+
+        @Override
+        public Deserializer<Outcome> deserializer() {
+          throw new UnsupportedOperationException("ingest outcomes are written, never read back");
+        }
+      };
+    }
   }
 
   /**

@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /health/ready}: 200 when {@link Health#ready()} says so, else 503, with {@code {"status","detail"}}
  *       (the same meaning as {@code serve}'s: connected and doing its job).</li>
  * </ul>
+ * The same answer is the gauge {@code mocostream_ready} (1 or 0).
  * Nothing else: other paths are 404, other methods 405; requests carry no body worth reading. The JDK's
  * {@code com.sun.net.httpserver}, as the other servers of the project, with {@link HttpDefences}' deadlines and a
  * two-worker pool that sheds with 503 when full, so a flood of scrapes cannot grow threads or memory. Open like
@@ -70,6 +71,9 @@ public final class MetricsServer implements AutoCloseable {
     try {
       MetricsServer s = new MetricsServer(new InetSocketAddress(host == null ? DEFAULT_HOST : host, port), registry,
           health);
+      // The readiness as a series too, so a dashboard can show when each process was doing its job.
+      io.micrometer.core.instrument.Gauge.builder("mocostream.ready", health, h -> h.ready().ready() ? 1 : 0)
+          .description("1 while /health/ready answers 200").strongReference(true).register(registry);
       s.server.start();
       log.info("metrics on {}{} (health: {}, {})", s.uri(), METRICS_PATH, LIVE_PATH, READY_PATH);
       return s;

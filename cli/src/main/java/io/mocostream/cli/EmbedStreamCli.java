@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
         "without a restart; frames that cannot be embedded go to the dead-letter topic with the reason."})
 final class EmbedStreamCli implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
+  @Mixin MetricsOptions metrics;
   @Mixin ServeCli.PolicyOptions policy;
 
   @Option(names = "--model", required = true)
@@ -36,6 +37,6 @@ final class EmbedStreamCli implements Callable<Integer> {
     EmbedOptions o = EmbedOptions.defaults(cluster.bootstrap, cluster.registry, model)
         .withTopics(in, out, dlq).withModelTopic(source.topic, source.trust).withPolicy(policy.policy())
         .withVersionFloor(floor.highWater, floor.maxAge());
-    return EmbedStreamCommand.run(o, System.out);
+    return EmbedStreamCommand.run(o, metrics.endpoint(), System.out);
   }
 }

@@ -41,7 +41,8 @@ class MetricsServerTest {
       assertEquals(200, m.statusCode());
       assertEquals(MetricsServer.PROMETHEUS_CONTENT_TYPE, m.headers().firstValue("Content-Type").orElseThrow());
       assertTrue(sample(m.body(), "jvm_memory_used_bytes") > 0, m.body());
-      assertTrue(m.body().contains("# TYPE jvm_gc_pause_seconds"), "GC binder");
+      assertTrue(sample(m.body(), "jvm_gc_max_data_size_bytes") > 0, "GC binder");
+      assertTrue(sample(m.body(), "jvm_threads_live_threads") > 0, "thread binder");
       double rss = sample(m.body(), "process_resident_memory_bytes");
       double nativeBytes = sample(m.body(), "mocostream_process_native_memory_bytes");
       // A JVM's resident set is tens of MB at least; the native share is a part of it.

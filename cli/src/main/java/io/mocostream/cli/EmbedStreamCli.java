@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
         "without a restart; frames that cannot be embedded go to the dead-letter topic with the reason."})
 final class EmbedStreamCli implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
+  @Mixin MetricsOptions metrics;
   @Mixin ServeCli.PolicyOptions policy;
 
   @Option(names = "--model", required = true, paramLabel = "NAME", description = "The model to embed with.")
@@ -40,7 +41,7 @@ final class EmbedStreamCli implements Callable<Integer> {
         .withVersionFloor(floor.highWater, floor.maxAge())
         // --client-config: the Streams app, the live encoder's consumer and the admin client all take it from here
         .withStreamsConfig(strings(cluster.clients().streams(Map.of())));
-    return EmbedStreamCommand.run(o, System.out);
+    return EmbedStreamCommand.run(o, metrics.endpoint(), System.out);
   }
 
   private static Map<String, String> strings(Map<String, Object> m) {

@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
         "--application-id to scale, up to the input's partition count."})
 final class IngestCli implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
+  @Mixin MetricsOptions metrics;
 
   @Option(names = "--in", defaultValue = IngestOptions.DEFAULT_IN_TOPIC, description = "Default ${DEFAULT-VALUE}.")
   String in;
@@ -66,6 +67,6 @@ final class IngestCli implements Callable<Integer> {
         .withApplication(applicationId, stateDir, replicationFactor, threads)
         .withImages(size, format)
         .withDedup(new IngestOptions.Dedup(!noDedup, dedupDistance, dedupWindow));
-    return IngestCommand.run(o, System.out);
+    return IngestCommand.run(o, metrics.endpoint(), System.out);
   }
 }

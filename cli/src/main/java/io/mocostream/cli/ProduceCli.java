@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
         "Bad files are refused before publishing, with the file and the reason; the summary counts them."})
 final class ProduceCli implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
+  @Mixin MetricsOptions metrics;
 
   @Option(names = "--source", required = true, paramLabel = "SOURCE",
       description = "Where the images come from: dir:PATH, idx:IMAGES[,LABELS], synthetic[:CLASSES], http:[HOST:]PORT.")
@@ -76,7 +77,7 @@ final class ProduceCli implements Callable<Integer> {
     ProduceSummary summary = correlated
         ? ProduceCommand.runCorrelated(opts, new CorrelatedSource.Settings(burst, cameras, frameIntervalMs, seed),
             System.out)
-        : ProduceCommand.run(opts, System.out);
+        : ProduceCommand.run(opts, metrics.endpoint(), System.out);
     return summary.refused() > 0 ? 3 : 0;
   }
 }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
         "Bearer-token auth when MOCOSTREAM_SERVE_TOKEN is set."})
 final class ServeCli implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
+  @Mixin MetricsOptions metrics;
   @Mixin PolicyOptions policy;
 
   @Option(names = "--model", required = true, paramLabel = "NAME", description = "The model to serve.")
@@ -37,7 +38,7 @@ final class ServeCli implements Callable<Integer> {
         .withListen(host, port).withModelTopic(source.topic, source.trust).withPolicy(policy.policy())
         .withToken(System.getenv(ServeOptions.TOKEN_ENV))
         .withVersionFloor(floor.highWater, floor.maxAge()).withClients(cluster.clients());
-    ServeCommand.run(o, System.out);
+    ServeCommand.run(o, metrics.endpoint(), System.out);
     return 0;
   }
 

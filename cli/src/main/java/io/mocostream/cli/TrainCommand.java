@@ -1,12 +1,16 @@
 package io.mocostream.cli;
 
 import io.mocostream.trainer.moco.MocoConfig;
+import io.mocostream.metrics.CommandMetrics;
 import io.mocostream.trainer.stream.StreamTrainer;
+import io.mocostream.trainer.stream.TrainerListener;
+import io.mocostream.trainer.stream.TrainerMetrics;
 import io.mocostream.trainer.stream.TrainerConfig;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,6 +23,7 @@ import picocli.CommandLine.Option;
         "after a crash the trainer resumes exactly where the last version left off."})
 final class TrainCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
+  @Mixin MetricsOptions metrics;
   @Mixin TrainSettings settings;
 
   @Option(names = "--help-config", help = true,
@@ -32,9 +37,16 @@ final class TrainCommand implements Callable<Integer> {
       return 0;
     }
     TrainerConfig config = settings.config();
-    try (StepProgress progress = new StepProgress(config.maxSteps(), System.out)) {
-      StreamTrainer trainer = new StreamTrainer(config, cluster.bootstrap, cluster.registry, progress,
-          cluster.clients());
+    AtomicReference<StreamTrainer> running = new AtomicReference<>();
+    try (StepProgress progress = new StepProgress(config.maxSteps(), System.out);
+        CommandMetrics meters = CommandMetrics.start(metrics.endpoint(), "starting: restoring the state of model "
+            + config.modelName())) {
+      TrainerMetrics trainerMetrics = new TrainerMetrics(meters.registry(), config.modelName(),
+          () -> running.get() == null ? Map.of() : running.get().consumerLag());
+      meters.health(trainerMetrics.health());
+      StreamTrainer trainer = new StreamTrainer(config, cluster.bootstrap, cluster.registry,
+          TrainerListener.both(progress, trainerMetrics), cluster.clients());
+      running.set(trainer);
       Thread main = Thread.currentThread();
       Thread hook = new Thread(() -> {
         trainer.stop(); // commit what is trained, then return

@@ -205,6 +205,68 @@ class KubernetesManifestsTest {
     }
   }
 
+  // ---- metrics and the Grafana dashboard ----
+
+  /** The dashboard ConfigMap carries docker-compose's dashboard, unchanged (k8s/dashboard-configmap.py writes it). */
+  @Test
+  void theGrafanaDashboardConfigMapIsTheComposeDashboard() throws IOException {
+    Path composeCopy = Manifests.ROOT.resolve("docker/grafana/dashboards/mocostream.json");
+    JsonNode expected = Manifests.YAML.readTree(Files.readString(composeCopy));
+    for (String dir : List.of("base", "overlays/cpu", "overlays/gpu")) {
+      Resource map = find(Manifests.render(dir), "ConfigMap", "mocostream-grafana-dashboard");
+      assertEquals("1", map.tree().path("metadata").path("labels").path("grafana_dashboard").asText(),
+          "the Grafana sidecar's label");
+      JsonNode dashboard = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+          map.tree().path("data").path("mocostream.json").asText());
+      assertEquals(expected, dashboard, dir + ": the ConfigMap's dashboard differs from " + composeCopy
+          + "; run python3 k8s/dashboard-configmap.py");
+    }
+    Set<Integer> ids = new HashSet<>();
+    for (JsonNode panel : expected.path("panels")) {
+      assertTrue(ids.add(panel.path("id").asInt()), "duplicate panel id " + panel.path("id"));
+      for (JsonNode t : panel.path("targets")) {
+        assertEquals("${datasource}", t.path("datasource").path("uid").asText(), panel.path("title").asText());
+      }
+    }
+  }
+
+  /**
+   * Each pod that asks to be scraped serves metrics on the port it names: a container port, and for the pipeline
+   * commands the {@code --metrics-port} they are started with; their HTTP probes use a port they have.
+   */
+  @Test
+  void scrapedPodsServeMetricsWhereTheirAnnotationsSay() {
+    for (String dir : List.of("base", "overlays/gpu")) {
+      List<String> problems = new ArrayList<>();
+      for (Resource w : Manifests.render(dir)) {
+        JsonNode annotations = w.tree().path("spec").path("template").path("metadata").path("annotations");
+        if (!annotations.path("prometheus.io/scrape").asText().equals("true")) {
+          continue;
+        }
+        int port = annotations.path("prometheus.io/port").asInt(-1);
+        if (!hasPort(pod(w), new com.fasterxml.jackson.databind.node.IntNode(port))) {
+          problems.add(w + ": prometheus.io/port " + port + " is no container port");
+        }
+        for (JsonNode c : containers(w)) {
+          List<String> a = args(c);
+          int i = a.indexOf("--metrics-port");
+          boolean servicePort = a.get(0).equals("serve") && a.contains(String.valueOf(port));
+          if (isMocostream(c) && !servicePort && (i < 0 || !a.get(i + 1).equals(String.valueOf(port)))) {
+            problems.add(w + ": scraped on " + port + " but runs " + a);
+          }
+        }
+      }
+      for (String workload : List.of("mocostream-ingest", "mocostream-trainer", "mocostream-upload", "mocostream-serve")) {
+        if (Manifests.render(dir).stream().noneMatch(r -> r.name().equals(workload) && !r.kind().equals("Service")
+            && r.tree().path("spec").path("template").path("metadata").path("annotations")
+                .path("prometheus.io/scrape").asText().equals("true"))) {
+          problems.add(dir + ": " + workload + " is not scraped");
+        }
+      }
+      assertTrue(problems.isEmpty(), String.join("\n", problems));
+    }
+  }
+
   @Test
   void theDocumentedKeyCommandsMakeAKeyPairTheTrainerLoads(@TempDir Path dir) throws Exception {
     List<String> commands = documentedCommands("openssl ");

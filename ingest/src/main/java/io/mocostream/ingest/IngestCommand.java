@@ -16,6 +16,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.mocostream.metrics.CommandMetrics;
+import io.mocostream.metrics.MetricsEndpoint;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
@@ -182,7 +184,24 @@ public final class IngestCommand {
    * @throws IllegalArgumentException when the input topic does not exist
    */
   public static int run(IngestOptions o, PrintStream out) throws InterruptedException {
-    Running running = start(o, out);
+    return run(o, MetricsEndpoint.OFF, out);
+  }
+
+  /**
+   * {@link #run(IngestOptions, PrintStream)} with Prometheus metrics and health probes on {@code metrics} (see
+   * {@link IngestMetrics}): live from the start, ready while the application is RUNNING.
+   */
+  public static int run(IngestOptions o, MetricsEndpoint metrics, PrintStream out) throws InterruptedException {
+    try (CommandMetrics meters = CommandMetrics.start(metrics, "starting: checking topics")) {
+      Running running = start(o, out);
+      meters.health(IngestMetrics.health(running));
+      try (IngestMetrics bound = IngestMetrics.bind(meters.registry(), running, o.applicationId())) {
+        return run(running, out);
+      }
+    }
+  }
+
+  private static int run(Running running, PrintStream out) throws InterruptedException {
     Thread hook = new Thread(running::close, "ingest-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {

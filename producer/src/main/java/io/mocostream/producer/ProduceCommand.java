@@ -1,5 +1,7 @@
 package io.mocostream.producer;
 
+import io.mocostream.metrics.CommandMetrics;
+import io.mocostream.metrics.MetricsEndpoint;
 import io.mocostream.producer.http.FrameEndpoint;
 import io.mocostream.producer.publish.FramePublisher;
 import io.mocostream.producer.publish.PublishException;
@@ -47,6 +49,14 @@ public final class ProduceCommand {
    *                          names the input or the service, {@link ProduceException#partialSummary()} what was done
    */
   public static ProduceSummary run(ProduceOptions opts, PrintStream out) {
+    return run(opts, MetricsEndpoint.OFF, out);
+  }
+
+  /**
+   * {@link #run(ProduceOptions, PrintStream)} with Prometheus metrics and health probes on {@code metrics} (see
+   * {@link ProducerMetrics}): meant for the long-running modes, {@code http:} and {@code --watch}.
+   */
+  public static ProduceSummary run(ProduceOptions opts, MetricsEndpoint metrics, PrintStream out) {
     SourceSpec spec;
     try {
       spec = SourceSpec.parse(opts.source());
@@ -64,11 +74,11 @@ public final class ProduceCommand {
         throw new ProduceException("--loop and --rate apply to pulled sources, not to the upload endpoint '"
             + opts.source() + "' (clients decide when they upload)", null);
       }
-      return execute(opts, null, http, out);
+      return execute(opts, null, http, metrics, out);
     }
     FrameSource source = openSource(spec, opts);
     try {
-      return execute(opts, source, null, out);
+      return execute(opts, source, null, metrics, out);
     } finally {
       closeQuietly(source);
     }
@@ -92,7 +102,7 @@ public final class ProduceCommand {
     }
     FrameSource source = new CorrelatedSource(openSource(spec, opts), correlation);
     try {
-      return execute(opts, source, null, out);
+      return execute(opts, source, null, MetricsEndpoint.OFF, out);
     } finally {
       closeQuietly(source);
     }
@@ -104,11 +114,19 @@ public final class ProduceCommand {
    * label. The caller closes the source.
    */
   public static ProduceSummary run(ProduceOptions opts, FrameSource source, PrintStream out) {
-    return execute(opts, source, null, out);
+    return execute(opts, source, null, MetricsEndpoint.OFF, out);
   }
 
   private static ProduceSummary execute(ProduceOptions opts, FrameSource source, SourceSpec.Http http,
-      PrintStream out) {
+      MetricsEndpoint metrics, PrintStream out) {
+    try (CommandMetrics meters = CommandMetrics.start(metrics, "starting: checking the broker, registry and topic "
+        + opts.topic())) {
+      return execute(opts, source, http, meters, out);
+    }
+  }
+
+  private static ProduceSummary execute(ProduceOptions opts, FrameSource source, SourceSpec.Http http,
+      CommandMetrics meters, PrintStream out) {
     ServiceCheck.TopicInfo topic;
     try {
       topic = ServiceCheck.check(opts.bootstrap(), opts.registryUrl(), opts.topic(), ServiceCheck.DEFAULT_TIMEOUT,
@@ -130,6 +148,8 @@ public final class ProduceCommand {
     try (Progress progress = Progress.create(opts.progress(), opts.topic(), opts.max())) {
       ProduceRun run = new ProduceRun(description, validator, publisher,
           new ProduceRun.Settings(opts.rate(), opts.max(), opts.loop()), progress);
+      ProducerMetrics.bind(meters.registry(), run, opts.topic());
+      meters.health(ProducerMetrics.health(run, description));
       ProduceSummary summary = withShutdownHook(run, () -> source != null
           ? run.pull(source)
           : serve(http, validator, run, opts.sourceId() != null ? opts.sourceId() : defaultSourceId(http), opts.uploadToken(),

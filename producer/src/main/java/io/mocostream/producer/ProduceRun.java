@@ -62,6 +62,8 @@ public final class ProduceRun implements FrameEndpoint.Sink {
   private final AtomicReference<PublishException> failure = new AtomicReference<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile FrameSource pulling;
+  /** Told each acknowledged send's latency, send to acknowledgement, in nanoseconds (metrics). */
+  private volatile java.util.function.LongConsumer ackLatency = n -> { };
 
   ProduceRun(String sourceDescription, FrameValidator validator, FramePublisher publisher, Settings settings,
       Progress progress) {
@@ -174,9 +176,11 @@ public final class ProduceRun implements FrameEndpoint.Sink {
     if (firstSendNanos.get() == 0) {
       firstSendNanos.compareAndSet(0, System.nanoTime());
     }
+    long sentNanos = System.nanoTime();
     publisher.publish(item, accepted, (p, error) -> {
       if (error == null) {
         lastAckNanos = System.nanoTime();
+        ackLatency.accept(lastAckNanos - sentNanos);
         published.incrementAndGet();
         bytes.addAndGet(p.bytes());
       } else if (failure.compareAndSet(null, error)) {
@@ -280,6 +284,38 @@ public final class ProduceRun implements FrameEndpoint.Sink {
 
   long refusedTotal() {
     return refusedTotal.get();
+  }
+
+  // ---- for metrics (ProducerMetrics): any thread ----------------------------------------------------------------
+
+  /** Frames acknowledged by the broker. */
+  public long published() {
+    return published.get();
+  }
+
+  /** Value bytes of the acknowledged frames. */
+  public long bytesPublished() {
+    return bytes.get();
+  }
+
+  /** Inputs refused for {@code reason}. */
+  public long refused(Reason reason) {
+    return refused.get(reason).sum();
+  }
+
+  /** Frames sent and not yet acknowledged. */
+  public long inFlight() {
+    return inFlight.get();
+  }
+
+  /** Whether the run still takes frames: not stopped, no send failed. */
+  public boolean active() {
+    return stopped.getCount() > 0 && failure.get() == null;
+  }
+
+  /** Where each acknowledged send's latency (nanoseconds) goes. */
+  public void onAckLatency(java.util.function.LongConsumer sink) {
+    ackLatency = sink == null ? n -> { } : sink;
   }
 
   public ProduceSummary summary() {

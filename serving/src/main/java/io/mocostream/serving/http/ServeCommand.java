@@ -3,10 +3,14 @@ package io.mocostream.serving.http;
 import io.mocostream.encoder.client.ModelSource;
 import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.encoder.live.LiveEncoder;
+import io.mocostream.metrics.Health;
+import io.mocostream.metrics.MetricsEndpoint;
+import io.mocostream.metrics.MetricsServer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -21,11 +25,18 @@ public final class ServeCommand {
   public static final class Running implements AutoCloseable {
     private final EmbeddingService service;
     private final LiveEncoder encoder;
+    private final MetricsServer metrics;
     private final CountDownLatch closed = new CountDownLatch(1);
 
-    Running(EmbeddingService service, LiveEncoder encoder) {
+    Running(EmbeddingService service, LiveEncoder encoder, MetricsServer metrics) {
       this.service = service;
       this.encoder = encoder;
+      this.metrics = metrics;
+    }
+
+    /** The {@code --metrics-port} endpoint, when one was asked for (the service's own port has /metrics too). */
+    public Optional<MetricsServer> metrics() {
+      return Optional.ofNullable(metrics);
     }
 
     public EmbeddingService service() {
@@ -47,6 +58,9 @@ public final class ServeCommand {
         return;
       }
       try {
+        if (metrics != null) {
+          metrics.close();
+        }
         service.close();
       } finally {
         encoder.close();
@@ -63,6 +77,15 @@ public final class ServeCommand {
    * @throws UncheckedIOException     when the address cannot be bound
    */
   public static Running start(ServeOptions o) {
+    return start(o, MetricsEndpoint.OFF);
+  }
+
+  /**
+   * {@link #start(ServeOptions)}, and when {@code metrics} is enabled a second endpoint with the same
+   * {@code /metrics}, {@code /health/live} and {@code /health/ready} on its own port, as every long-running command
+   * has: a scraper or probe may reach it where the embedding port is not exposed.
+   */
+  public static Running start(ServeOptions o, MetricsEndpoint metrics) {
     LiveEncoder encoder = LiveEncoder.builder(source(o))
         .policy(o.policy())
         .decodeLimits(o.limits())
@@ -71,8 +94,23 @@ public final class ServeCommand {
         .build();
     try {
       EmbeddingService service = EmbeddingService.start(o, encoder);
-      encoder.start();
-      return new Running(service, encoder);
+      MetricsServer endpoint = null;
+      try {
+        if (metrics.enabled()) {
+          endpoint = MetricsServer.start(metrics.host(), metrics.port(), service.meterRegistry(),
+              () -> encoder.current().map(c -> Health.Status.ready("serving version " + c.version()))
+                  .orElseGet(() -> Health.Status.notReady("no verified version of model " + o.model() + " on "
+                      + o.topic() + " yet")));
+        }
+        encoder.start();
+      } catch (RuntimeException e) {
+        if (endpoint != null) {
+          endpoint.close();
+        }
+        service.close();
+        throw e;
+      }
+      return new Running(service, encoder, endpoint);
     } catch (IOException e) {
       encoder.close();
       throw new UncheckedIOException("cannot listen on " + o.host() + ":" + o.port() + ": " + e.getMessage(), e);
@@ -93,7 +131,12 @@ public final class ServeCommand {
    * interrupted. Prints the address and the endpoints first.
    */
   public static void run(ServeOptions o, PrintStream out) throws InterruptedException {
-    Running running = start(o);
+    run(o, MetricsEndpoint.OFF, out);
+  }
+
+  /** {@link #run(ServeOptions, PrintStream)} with a separate metrics and health endpoint on {@code metrics}. */
+  public static void run(ServeOptions o, MetricsEndpoint metrics, PrintStream out) throws InterruptedException {
+    Running running = start(o, metrics);
     Thread hook = new Thread(running::close, "serve-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     String base = running.service().uri().toString();
@@ -101,6 +144,7 @@ public final class ServeCommand {
         + (o.token() == null ? "none" : "bearer token") + ")");
     out.println("  POST " + base + EmbeddingService.EMBED_PATH + "   GET " + base + EmbeddingService.MODELS_PATH
         + "   GET " + base + EmbeddingService.READY_PATH + "   GET " + base + EmbeddingService.METRICS_PATH);
+    running.metrics().ifPresent(m -> out.println("  metrics and health also on " + m.uri() + MetricsServer.METRICS_PATH));
     out.println("ready once a verified version of " + o.model() + " arrives (trusting " + o.trust() + ")"
         + (o.highWaterFile() == null ? "" : "; never below the high-water mark in " + o.highWaterFile())
         + (o.maxAge() == null ? "" : "; none created more than " + o.maxAge().toSeconds() + " s ago"));

@@ -1,18 +1,11 @@
 package io.mocostream.serving.http;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.mocostream.encoder.client.RefusedVersion;
 import io.mocostream.encoder.live.LiveEncoder;
+import io.mocostream.metrics.StandardMeters;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  *       ({@code SHA_MISMATCH}, {@code BAD_SIGNATURE}, {@code UNKNOWN_KEY}, {@code UNLOADABLE}, {@code POLICY}, ...);</li>
  *   <li>{@code mocostream_encoder_last_swap_seconds{model}}: verification to serving of the last version;</li>
  *   <li>{@code mocostream_encoder_embeddings_total{model}}: images embedded;</li>
- *   <li>JVM memory, GC, threads, class loading, CPU and uptime (Micrometer's standard binders).</li>
+ *   <li>JVM memory, GC, threads, class loading, CPU and uptime (Micrometer's standard binders), resident and native
+ *       memory ({@link StandardMeters}).</li>
  * </ul>
  * Endpoint tags are the fixed route names (unknown paths are {@code other}), so no client can grow the series count.
  */
@@ -46,7 +40,7 @@ final class ServiceMetrics implements AutoCloseable {
   static final String SHED = "mocostream.http.shed";
 
   private final PrometheusMeterRegistry registry;
-  private final JvmGcMetrics gc = new JvmGcMetrics();
+  private final StandardMeters standard;
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
   private final Counter shed;
@@ -57,34 +51,10 @@ final class ServiceMetrics implements AutoCloseable {
         .description("Images being decoded and embedded now").register(registry);
     Gauge.builder("mocostream.http.decodes.permits", decodes, DecodeGate::permits)
         .description("Images that may be decoded and embedded at once").register(registry);
-    String model = encoder.model();
-    Gauge.builder("mocostream.encoder.version", encoder, e -> e.current().map(c -> (double) c.version()).orElse(0.0))
-        .description("Encoder version serving (0 before the first verified version)").tag("model", model)
-        .register(registry);
-    Gauge.builder("mocostream.encoder.ready", encoder, e -> e.current().isPresent() ? 1 : 0)
-        .description("1 once a verified encoder version serves").tag("model", model).register(registry);
-    FunctionCounter.builder("mocostream.encoder.versions.accepted", encoder, e -> e.stats().accepted())
-        .description("Encoder versions put into service").tag("model", model).register(registry);
-    FunctionCounter.builder("mocostream.encoder.swaps", encoder, e -> e.stats().swaps())
-        .description("Times a serving version was replaced").tag("model", model).register(registry);
-    for (RefusedVersion.Reason reason : RefusedVersion.Reason.values()) {
-      FunctionCounter.builder("mocostream.encoder.versions.refused", encoder, e -> e.stats().refused(reason))
-          .description("Encoder versions not served, by reason").tags("model", model, "reason", reason.name())
-          .register(registry);
-    }
-    Gauge.builder("mocostream.encoder.last.swap", encoder, e -> lastSwapSeconds(e.stats()))
-        .description("Seconds from verification to serving of the last version").baseUnit("seconds")
-        .tag("model", model).register(registry);
-    FunctionCounter.builder("mocostream.encoder.embeddings", encoder, e -> e.stats().embeddings())
-        .description("Images embedded").tag("model", model).register(registry);
+    EncoderMeters.bindTo(registry, encoder);
     shed = Counter.builder(SHED).description("Requests refused with 503 because every worker and queue slot was"
         + " taken").register(registry);
-    new ClassLoaderMetrics().bindTo(registry);
-    new JvmMemoryMetrics().bindTo(registry);
-    gc.bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new UptimeMetrics().bindTo(registry);
+    standard = StandardMeters.bindTo(registry);
   }
 
   PrometheusMeterRegistry registry() {
@@ -106,10 +76,6 @@ final class ServiceMetrics implements AutoCloseable {
         .increment();
   }
 
-  private static double lastSwapSeconds(LiveEncoder.Stats s) {
-    return s.lastSwapMillis() < 0 ? Double.NaN : s.lastSwapMillis() / 1000.0;
-  }
-
   void shed() {
     shed.increment();
   }
@@ -121,6 +87,6 @@ final class ServiceMetrics implements AutoCloseable {
 
   @Override
   public void close() {
-    gc.close();
+    standard.close();
   }
 }

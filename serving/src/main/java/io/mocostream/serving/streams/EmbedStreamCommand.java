@@ -5,6 +5,15 @@ import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.encoder.live.CurrentVersion;
 import io.mocostream.encoder.live.LiveEncoder;
 import io.mocostream.registry.client.ClientSettings;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.mocostream.frames.Reason;
+import io.mocostream.metrics.CommandMetrics;
+import io.mocostream.metrics.Health;
+import io.mocostream.metrics.MetricsEndpoint;
+import io.mocostream.serving.http.EncoderMeters;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -119,7 +128,50 @@ public final class EmbedStreamCommand {
    * @throws IllegalStateException    when no verified version arrives within {@link EmbedOptions#readyTimeout()}
    */
   public static int run(EmbedOptions o, PrintStream out) throws InterruptedException {
-    Running running = start(o, out);
+    return run(o, MetricsEndpoint.OFF, out);
+  }
+
+  /**
+   * {@link #run(EmbedOptions, PrintStream)} with Prometheus metrics and health probes on {@code metrics}: live from
+   * the start, ready while the live encoder has a verified version and Kafka Streams is RUNNING. Series: the
+   * encoder's ({@link EncoderMeters}), {@code mocostream_embed_records_out_total{application}} (embeddings written),
+   * {@code mocostream_embed_dead_letters_total{application,reason}}, and Kafka Streams' own.
+   */
+  public static int run(EmbedOptions o, MetricsEndpoint metrics, PrintStream out) throws InterruptedException {
+    try (CommandMetrics meters = CommandMetrics.start(metrics, "starting: waiting for a verified version of model "
+        + o.model())) {
+      Running running = start(o, out);
+      try (KafkaStreamsMetrics streamsMetrics = bind(meters.registry(), running, o.applicationId())) {
+        meters.health(() -> {
+          KafkaStreams.State s = running.streams().state();
+          if (running.encoder().current().isEmpty()) {
+            return Health.Status.notReady("no verified version of model " + o.model() + " in use");
+          }
+          return s == KafkaStreams.State.RUNNING ? Health.Status.ready("RUNNING with version "
+              + running.encoder().current().get().version()) : Health.Status.notReady("Kafka Streams is " + s);
+        });
+        return run(running, out);
+      }
+    }
+  }
+
+  private static KafkaStreamsMetrics bind(MeterRegistry registry, Running running, String application) {
+    EncoderMeters.bindTo(registry, running.encoder());
+    Tags tags = Tags.of("application", application);
+    FunctionCounter.builder("mocostream.embed.records.out", running.counters(), EmbedTopology.Counters::embedded)
+        .description("Embeddings written").tags(tags).register(registry);
+    for (Reason r : Reason.values()) {
+      FunctionCounter.builder("mocostream.embed.dead.letters", running.counters(),
+              c -> c.rejectedByReason().getOrDefault(r.name(), 0L))
+          .description("Frames sent to the dead-letter topic, by reason").tags(tags.and("reason", r.code()))
+          .register(registry);
+    }
+    KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(running.streams(), tags);
+    streamsMetrics.bindTo(registry);
+    return streamsMetrics;
+  }
+
+  private static int run(Running running, PrintStream out) throws InterruptedException {
     Thread hook = new Thread(running::close, "embed-stream-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {

@@ -53,6 +53,7 @@ final class Prefetcher implements AutoCloseable {
   private final Thread thread;
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final AtomicLong lag = new AtomicLong(-1);
+  private volatile Map<TopicPartition, Long> endOffsets = Map.of();
   private final AtomicLong registryWaits = new AtomicLong();
   private final long partitionsCheckNanos;
   /** Retention gaps found since the last batch was handed over (prefetch thread only). */
@@ -86,6 +87,14 @@ final class Prefetcher implements AutoCloseable {
       throw new IllegalStateException("preparing batches failed: " + t.getMessage(), t);
     }
     return b;
+  }
+
+  /**
+   * The end (last stable) offset of each assigned partition as the consumer's fetches last reported it: its position
+   * plus its {@code currentLag}. Empty before the first measurement. Any thread.
+   */
+  Map<TopicPartition, Long> endOffsets() {
+    return endOffsets;
   }
 
   /** Records behind the end of the frames topic (last known), or -1 before the first measurement. */
@@ -267,14 +276,17 @@ final class Prefetcher implements AutoCloseable {
     }
     lastLagCheck = now;
     long total = 0;
+    Map<TopicPartition, Long> ends = new java.util.HashMap<>();
     for (TopicPartition tp : consumer.assignment()) {
       var l = consumer.currentLag(tp);
       if (l.isEmpty()) {
         return;
       }
       total += l.getAsLong();
+      ends.put(tp, consumer.position(tp) + l.getAsLong());
     }
     lag.set(total);
+    endOffsets = Map.copyOf(ends);
   }
 
   @Override

@@ -99,7 +99,7 @@ public final class StreamTrainer implements AutoCloseable {
   private boolean inTransaction;
   private KafkaConsumer<byte[], byte[]> consumer;
   private BatchPreparer preparer;
-  private Prefetcher prefetcher;
+  private volatile Prefetcher prefetcher;
   private EncoderPublisher publisher;
   private ModelSigner signer;
   /** Versions continue above this: the newest the key signed when no checkpoint could be restored (else 0). */
@@ -120,6 +120,10 @@ public final class StreamTrainer implements AutoCloseable {
   private long lastRollbackTo = -1;
   private long step;
   private Map<TopicPartition, Long> positions;
+  /** A copy of {@link #positions} after each step, for {@link #consumerLag()} on other threads. */
+  private volatile Map<TopicPartition, Long> trainedPositions = Map.of();
+  /** The end offsets last measured before the prefetcher closed: the lag stays known after a run ends. */
+  private volatile Map<TopicPartition, Long> lastEndOffsets = Map.of();
   // Since the last commit:
   private long intervalImages;
   private double intervalLossSum;
@@ -162,6 +166,25 @@ public final class StreamTrainer implements AutoCloseable {
     Map<String, String> out = new HashMap<>();
     m.forEach((k, v) -> out.put(k, String.valueOf(v)));
     return out;
+  }
+
+  /**
+   * Records not yet trained in each frames partition: the end offset the consumer's fetches last reported (refreshed
+   * about once a second while it polls) minus the position the last step reached. The prefetched batches count as
+   * not trained. Empty before the first measurement. Any thread.
+   */
+  public Map<TopicPartition, Long> consumerLag() {
+    Prefetcher p = prefetcher;
+    Map<TopicPartition, Long> trained = trainedPositions;
+    Map<TopicPartition, Long> ends = p == null ? lastEndOffsets : p.endOffsets();
+    Map<TopicPartition, Long> lag = new HashMap<>();
+    ends.forEach((tp, end) -> {
+      Long at = trained.get(tp);
+      if (at != null) {
+        lag.put(tp, Math.max(0, end - at));
+      }
+    });
+    return lag;
   }
 
   /** Asks {@link #run} to finish its current step, commit what it has and return. Any thread. */
@@ -269,6 +292,8 @@ public final class StreamTrainer implements AutoCloseable {
     consumer = new KafkaConsumer<>(clients.consumer(consumerConfig), new ByteArrayDeserializer(),
         new ByteArrayDeserializer());
     prefetcher = new Prefetcher(consumer, preparer, config, positions, 2);
+    trainedPositions = Map.copyOf(positions);
+    listener.onReady(step, committed.version);
   }
 
   /** The trainer's transactional producer (transactions not yet initialised). */
@@ -345,6 +370,7 @@ public final class StreamTrainer implements AutoCloseable {
       sendRaw(letter.toRecord(config.dlqTopic(), original.key(), original.value(), original.timestamp(),
           original.headers()));
       log.warn("frame rejected to {}: {} ({})", config.dlqTopic(), letter.message(), r.reason());
+      listener.onDeadLetter(r.reason());
     }
     rejectedTotal += batch.rejected().size();
     double loss = Double.NaN;
@@ -378,6 +404,7 @@ public final class StreamTrainer implements AutoCloseable {
     }
     if (skipped) {
       skippedTotal++;
+      listener.onStepSkipped(nonFinite);
     } else {
       intervalImages += n;
       intervalLossSum += loss;
@@ -391,8 +418,14 @@ public final class StreamTrainer implements AutoCloseable {
         .build();
     producer.send(new ProducerRecord<>(config.stepsTopic(), config.modelName(), entry));
     positions.putAll(batch.nextOffsets());
+    trainedPositions = Map.copyOf(positions);
     listener.onStep(step, loss, skipped ? 0 : n, rejectedTotal, skippedTotal, imagesPerSecond(),
         prefetcher.lag());
+    var queue = engine.queue();
+    // A ring: the oldest key is in slot 0 until it fills, then where the next key goes.
+    var oldest = queue.size() == 0 ? null : queue.entry(queue.size() < queue.capacity() ? 0 : queue.pointer());
+    listener.onQueue(queue.size(), queue.capacity(), oldest == null ? -1 : oldest.step(),
+        oldest == null ? -1 : oldest.timestampMs());
   }
 
   /**
@@ -423,6 +456,7 @@ public final class StreamTrainer implements AutoCloseable {
 
   /** Publishes a version, writes the checkpoint, commits the offsets: one transaction. */
   private void commit() {
+    long commitStart = System.nanoTime();
     ensureTransaction();
     long version = Math.max(committed.version, versionFloor) + 1;
     if (consecutiveSkips >= DIVERGED_AFTER_SKIPS) {
@@ -436,6 +470,7 @@ public final class StreamTrainer implements AutoCloseable {
           + step + " (diverged: lower moco.lr or raise the warm-up); version " + committed.version + " at step "
           + committed.step + " is the last good one, and a restart resumes from it");
     }
+    long publishStart = System.nanoTime();
     byte[] weights = engine.saveEncoderWeights();
     Double knn = null;
     Double knnHead = null;
@@ -467,6 +502,7 @@ public final class StreamTrainer implements AutoCloseable {
             imagesPerSecond(), knnHead))
         .setConfigFingerprint(config.fingerprint());
     EncoderVersion manifest = publisher.publish(producer, draft, weights);
+    long publishNanos = System.nanoTime() - publishStart;
 
     byte[] state = saveState();
     List<TopicPosition> pos = new ArrayList<>();
@@ -488,6 +524,7 @@ public final class StreamTrainer implements AutoCloseable {
     log.info("model {}: version {} at step {} committed (loss {}, knn {}, knn on the head {}, {} img/s)",
         config.modelName(), version, step, manifest.getMetrics().getLoss(), knn, knnHead,
         String.format("%.1f", imagesPerSecond()));
+    listener.onCommitTimings(publishNanos, System.nanoTime() - commitStart);
     listener.onPublished(manifest);
     intervalImages = 0;
     intervalLossSum = 0;
@@ -528,6 +565,7 @@ public final class StreamTrainer implements AutoCloseable {
     }
     log.warn("model {}: transaction failed at step {} ({}); rolling back to step {}", config.modelName(), step,
         cause.toString(), committed.step);
+    listener.onRecovering(cause.toString());
     prefetcher.close();
     if (registryDown) {
       awaitRegistry();
@@ -580,6 +618,7 @@ public final class StreamTrainer implements AutoCloseable {
         intervalLossCount = 0;
         intervalStartNanos = System.nanoTime();
         prefetcher = new Prefetcher(consumer, preparer, config, positions, 2);
+        trainedPositions = Map.copyOf(positions);
         listener.onRecovered(step, cause.toString());
         return;
       } catch (KafkaException e) {
@@ -713,6 +752,7 @@ public final class StreamTrainer implements AutoCloseable {
   public void close() {
     if (prefetcher != null) {
       prefetcher.close();
+      lastEndOffsets = prefetcher.endOffsets();
       prefetcher = null;
     }
     if (consumer != null) {

@@ -10,6 +10,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -38,6 +40,9 @@ final class TrainCommand implements Callable<Integer> {
     }
     TrainerConfig config = settings.config();
     AtomicReference<StreamTrainer> running = new AtomicReference<>();
+    // The shutdown hook waits on this, not on main.join(): once call() returns, main calls System.exit, which blocks
+    // while hooks run, so a join would always wait its full minute. It opens when the run has printed and closed.
+    CountDownLatch finished = new CountDownLatch(1);
     try (StepProgress progress = new StepProgress(config.maxSteps(), System.out);
         CommandMetrics meters = CommandMetrics.start(metrics.endpoint(), "starting: restoring the state of model "
             + config.modelName())) {
@@ -47,11 +52,10 @@ final class TrainCommand implements Callable<Integer> {
       StreamTrainer trainer = new StreamTrainer(config, cluster.bootstrap, cluster.registry,
           TrainerListener.both(progress, trainerMetrics), cluster.clients());
       running.set(trainer);
-      Thread main = Thread.currentThread();
       Thread hook = new Thread(() -> {
         trainer.stop(); // commit what is trained, then return
         try {
-          main.join(60_000);
+          finished.await(60, TimeUnit.SECONDS);
         } catch (InterruptedException ignored) {
           // exiting anyway
         }
@@ -69,6 +73,8 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
       System.out.println("last_version=" + version);
+    } finally {
+      finished.countDown();
     }
     return 0;
   }

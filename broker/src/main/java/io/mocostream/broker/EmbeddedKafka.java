@@ -21,13 +21,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real single-node KRaft Kafka broker (broker and controller roles in one process) inside this JVM, on
- * loopback. It is Kafka's own server class, not a mock: transactions, compaction and read_committed behave as
- * in production. Internal APIs ({@code KafkaRaftServer}, {@code StorageTool}) are why the Kafka version is
- * pinned in the parent pom.
+ * A real single-node KRaft Kafka broker (broker and controller roles in one process) inside this
+ * JVM, on loopback. It is Kafka's own server class, not a mock: transactions, compaction and
+ * read_committed behave as in production. Internal APIs ({@code KafkaRaftServer}, {@code
+ * StorageTool}) are why the Kafka version is pinned in the parent pom.
  *
- * <p>Storage is formatted only when {@code meta.properties} is missing: re-formatting a used directory would
- * give it a new cluster id and break restarts.
+ * <p>Storage is formatted only when {@code meta.properties} is missing: re-formatting a used
+ * directory would give it a new cluster id and break restarts.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
@@ -37,10 +37,12 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final boolean deleteOnClose;
   private final int port;
   private final KafkaRaftServer server;
+
   /** The mutual-TLS listener of a secured broker (broker-internal traffic, setup), or 0. */
   private final int internalPort;
 
-  private EmbeddedKafka(Path dataDir, boolean deleteOnClose, int port, KafkaRaftServer server, int internalPort) {
+  private EmbeddedKafka(
+      Path dataDir, boolean deleteOnClose, int port, KafkaRaftServer server, int internalPort) {
     this.dataDir = dataDir;
     this.deleteOnClose = deleteOnClose;
     this.port = port;
@@ -53,35 +55,39 @@ public final class EmbeddedKafka implements AutoCloseable {
     try {
       return start(Files.createTempDirectory("mocostream-kafka-"), 0, 0, true);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create a temporary directory for the embedded broker", e);
+      throw new UncheckedIOException(
+          "cannot create a temporary directory for the embedded broker", e);
     }
   }
 
   /**
-   * Starts a broker keeping its log in {@code dataDir} (created if needed; reused with its data if already
-   * formatted). A port of 0 picks a free one.
+   * Starts a broker keeping its log in {@code dataDir} (created if needed; reused with its data if
+   * already formatted). A port of 0 picks a free one.
    */
   public static EmbeddedKafka start(Path dataDir, int port, int controllerPort) {
     return start(dataDir, port, controllerPort, false);
   }
 
-  private static EmbeddedKafka start(Path dataDir, int port, int controllerPort, boolean deleteOnClose) {
+  private static EmbeddedKafka start(
+      Path dataDir, int port, int controllerPort, boolean deleteOnClose) {
     return start(dataDir, port, controllerPort, deleteOnClose, null);
   }
 
   /**
-   * A secured broker: clients connect with SASL_SSL (SCRAM-SHA-512) on {@code port}; the controller listener and an
-   * internal listener (inter-broker traffic, and the setup that creates the first users) accept only mutual TLS
-   * with a certificate of the broker's CA; Kafka's {@code StandardAuthorizer} allows nothing without an ACL, except
-   * to the super users (the broker's certificate and {@code User:admin}). No SCRAM user exists at first: create
-   * them over {@link #internalBootstrapServers()} with {@link BrokerTls#internalClientConfig}.
+   * A secured broker: clients connect with SASL_SSL (SCRAM-SHA-512) on {@code port}; the controller
+   * listener and an internal listener (inter-broker traffic, and the setup that creates the first
+   * users) accept only mutual TLS with a certificate of the broker's CA; Kafka's {@code
+   * StandardAuthorizer} allows nothing without an ACL, except to the super users (the broker's
+   * certificate and {@code User:admin}). No SCRAM user exists at first: create them over {@link
+   * #internalBootstrapServers()} with {@link BrokerTls#internalClientConfig}.
    */
-  public static EmbeddedKafka startSecured(Path dataDir, int port, int controllerPort, BrokerTls tls) {
+  public static EmbeddedKafka startSecured(
+      Path dataDir, int port, int controllerPort, BrokerTls tls) {
     return start(dataDir, port, controllerPort, false, tls);
   }
 
-  private static EmbeddedKafka start(Path dataDir, int port, int controllerPort, boolean deleteOnClose,
-      BrokerTls tls) {
+  private static EmbeddedKafka start(
+      Path dataDir, int port, int controllerPort, boolean deleteOnClose, BrokerTls tls) {
     try {
       Files.createDirectories(dataDir);
       int brokerPort = port == 0 ? freePort() : port;
@@ -95,8 +101,12 @@ public final class EmbeddedKafka implements AutoCloseable {
       KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
       long t0 = System.nanoTime();
       server.startup();
-      log.info("embedded Kafka broker on 127.0.0.1:{}{} (data {}) started in {} ms", brokerPort,
-          tls == null ? "" : " (SASL_SSL)", dataDir, (System.nanoTime() - t0) / 1_000_000);
+      log.info(
+          "embedded Kafka broker on 127.0.0.1:{}{} (data {}) started in {} ms",
+          brokerPort,
+          tls == null ? "" : " (SASL_SSL)",
+          dataDir,
+          (System.nanoTime() - t0) / 1_000_000);
       return new EmbeddedKafka(dataDir, deleteOnClose, brokerPort, server, internal);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded broker in " + dataDir, e);
@@ -108,7 +118,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("process.roles", "broker,controller");
     p.put("node.id", String.valueOf(NODE_ID));
     p.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
-    p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.put(
+        "listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
     p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
     p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
     p.put("controller.listener.names", "CONTROLLER");
@@ -135,15 +146,27 @@ public final class EmbeddedKafka implements AutoCloseable {
     return p;
   }
 
-  /** SCRAM-SHA-512 over TLS for clients, mutual TLS inside, the standard authorizer; see {@link #startSecured}. */
+  /**
+   * SCRAM-SHA-512 over TLS for clients, mutual TLS inside, the standard authorizer; see {@link
+   * #startSecured}.
+   */
   static void secure(Properties p, int port, int controllerPort, int internalPort, BrokerTls tls) {
-    p.put("listeners", "SASL_SSL://127.0.0.1:" + port + ",INTERNAL://127.0.0.1:" + internalPort
-        + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    p.put("advertised.listeners", "SASL_SSL://127.0.0.1:" + port + ",INTERNAL://127.0.0.1:" + internalPort);
+    p.put(
+        "listeners",
+        "SASL_SSL://127.0.0.1:"
+            + port
+            + ",INTERNAL://127.0.0.1:"
+            + internalPort
+            + ",CONTROLLER://127.0.0.1:"
+            + controllerPort);
+    p.put(
+        "advertised.listeners",
+        "SASL_SSL://127.0.0.1:" + port + ",INTERNAL://127.0.0.1:" + internalPort);
     p.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL");
     p.put("inter.broker.listener.name", "INTERNAL");
     p.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
-    p.put("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
+    p.put(
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
         "org.apache.kafka.common.security.scram.ScramLoginModule required;");
     p.put("ssl.keystore.type", "PKCS12");
     p.put("ssl.keystore.location", tls.keystore().toString());
@@ -152,7 +175,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("ssl.truststore.type", "PKCS12");
     p.put("ssl.truststore.location", tls.truststore().toString());
     p.put("ssl.truststore.password", tls.password());
-    // SCRAM authenticates clients on the public listener; inside, only holders of a CA-signed key get in.
+    // SCRAM authenticates clients on the public listener; inside, only holders of a CA-signed key
+    // get in.
     p.put("listener.name.internal.ssl.client.auth", "required");
     p.put("listener.name.controller.ssl.client.auth", "required");
     p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
@@ -175,11 +199,14 @@ public final class EmbeddedKafka implements AutoCloseable {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     int rc;
     try (PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-      rc = StorageTool$.MODULE$.execute(
-          new String[] {"format", "--cluster-id", clusterId, "--config", config.toString()}, ps);
+      rc =
+          StorageTool$.MODULE$.execute(
+              new String[] {"format", "--cluster-id", clusterId, "--config", config.toString()},
+              ps);
     }
     if (rc != 0) {
-      throw new IOException("formatting " + logDir + " failed (" + rc + "): " + buf.toString(StandardCharsets.UTF_8));
+      throw new IOException(
+          "formatting " + logDir + " failed (" + rc + "): " + buf.toString(StandardCharsets.UTF_8));
     }
     log.debug("formatted {} as cluster {}", logDir, clusterId);
   }

@@ -14,7 +14,10 @@ public final class Secrets {
 
   private Secrets() {}
 
-  /** 24 random bytes, URL-safe Base64 (no characters that need quoting in a JAAS line or a properties file). */
+  /**
+   * 24 random bytes, URL-safe Base64 (no characters that need quoting in a JAAS line or a
+   * properties file).
+   */
   public static String newPassword() {
     byte[] b = new byte[24];
     RANDOM.nextBytes(b);

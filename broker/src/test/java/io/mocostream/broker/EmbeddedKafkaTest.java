@@ -24,10 +24,15 @@ class EmbeddedKafkaTest {
   void transactionalRecordsSurviveARestartOnTheSameDataDir(@TempDir Path dir) throws Exception {
     String topic = "restart-test";
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir, 0, 0)) {
-      try (var producer = new KafkaProducer<>(Map.<String, Object>of(
-          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-          ProducerConfig.TRANSACTIONAL_ID_CONFIG, "tx-test"),
-          new StringSerializer(), new StringSerializer())) {
+      try (var producer =
+          new KafkaProducer<>(
+              Map.<String, Object>of(
+                  ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                  kafka.bootstrapServers(),
+                  ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+                  "tx-test"),
+              new StringSerializer(),
+              new StringSerializer())) {
         producer.initTransactions();
         producer.beginTransaction();
         producer.send(new ProducerRecord<>(topic, "k", "committed"));
@@ -44,12 +49,19 @@ class EmbeddedKafkaTest {
   }
 
   private static List<String> readAll(String bootstrap, String topic) {
-    try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.GROUP_ID_CONFIG, EmbeddedKafka.uniqueName("g"),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-        new StringDeserializer(), new StringDeserializer())) {
+    try (var consumer =
+        new KafkaConsumer<>(
+            Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG,
+                EmbeddedKafka.uniqueName("g"),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed"),
+            new StringDeserializer(),
+            new StringDeserializer())) {
       consumer.subscribe(List.of(topic));
       List<String> values = new ArrayList<>();
       long deadline = System.currentTimeMillis() + 30_000;

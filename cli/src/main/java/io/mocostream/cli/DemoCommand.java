@@ -17,12 +17,12 @@ import io.mocostream.trainer.eval.Evaluation;
 import io.mocostream.trainer.eval.FeatureExtractor;
 import io.mocostream.trainer.eval.KnnMonitor;
 import io.mocostream.trainer.eval.ProbeSet;
-import io.mocostream.vision.model.Encoder;
 import io.mocostream.trainer.moco.MocoConfig;
 import io.mocostream.trainer.stream.ProbeLoader;
 import io.mocostream.trainer.stream.StreamTrainer;
 import io.mocostream.trainer.stream.TrainerConfig;
 import io.mocostream.trainer.stream.TrainerListener;
+import io.mocostream.vision.model.Encoder;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -38,33 +38,55 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Run the whole pipeline on this machine and report what it learned.",
-        "An embedded broker and registry, a producer streaming Fashion-MNIST to frames.raw, ingest (validate, resize,",
-        "dedup) to frames.train, the trainer (CPU, narrow encoder) reading frames.train, and a subscriber that prints",
-        "each verified version with its kNN accuracy. Ends with a summary and a report (HTML + PNG)."})
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Run the whole pipeline on this machine and report what it learned.",
+      "An embedded broker and registry, a producer streaming Fashion-MNIST to frames.raw, ingest (validate, resize,",
+      "dedup) to frames.train, the trainer (CPU, narrow encoder) reading frames.train, and a subscriber that prints",
+      "each verified version with its kNN accuracy. Ends with a summary and a report (HTML + PNG)."
+    })
 final class DemoCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(DemoCommand.class);
   static final String MODEL = "fashion-demo";
   static final String INGEST_IN = IngestOptions.DEFAULT_IN_TOPIC;
 
-  @Option(names = "--minutes", defaultValue = "6", description = "Training time (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--minutes",
+      defaultValue = "6",
+      description = "Training time (default ${DEFAULT-VALUE}).")
   double minutes;
 
-  @Option(names = "--report", defaultValue = "demo-report", description = "Report directory (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--report",
+      defaultValue = "demo-report",
+      description = "Report directory (default ${DEFAULT-VALUE}).")
   Path reportDir;
 
-  @Option(names = "--rate", defaultValue = "400", description = "Producer images per second (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rate",
+      defaultValue = "400",
+      description = "Producer images per second (default ${DEFAULT-VALUE}).")
   double rate;
 
-  @Option(names = "--arch", defaultValue = "resnet18-narrow,width=16,channels=1,size=28",
+  @Option(
+      names = "--arch",
+      defaultValue = "resnet18-narrow,width=16,channels=1,size=28",
       description = "Encoder (default ${DEFAULT-VALUE}).")
   String arch;
 
-  @Option(names = "--publish-every-s", defaultValue = "30", description = "Seconds between versions (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--publish-every-s",
+      defaultValue = "30",
+      description = "Seconds between versions (default ${DEFAULT-VALUE}).")
   long publishEverySeconds;
 
-  @Option(names = {"-D", "--set"}, paramLabel = "KEY=VALUE", description = "Any trainer or moco setting.")
+  @Option(
+      names = {"-D", "--set"},
+      paramLabel = "KEY=VALUE",
+      description = "Any trainer or moco setting.")
   Map<String, String> extra = new HashMap<>();
 
   @Override
@@ -76,57 +98,89 @@ final class DemoCommand implements Callable<Integer> {
     data.train().write(images, labels);
     Path keys = work.resolve("keys");
     TrainerConfig config = TrainerConfig.of(settings(keys));
-    System.out.printf(Locale.ROOT, "demo: Fashion-MNIST (%s, %d training images), %s, %.1f minutes%n", data.source(),
-        data.train().size(), arch, minutes);
+    System.out.printf(
+        Locale.ROOT,
+        "demo: Fashion-MNIST (%s, %d training images), %s, %.1f minutes%n",
+        data.source(),
+        data.train().size(),
+        arch,
+        minutes);
 
     try (LocalCluster cluster = LocalCluster.startOrUse(null, null)) {
       System.out.println("kafka " + cluster.bootstrap + ", registry " + cluster.registryUrl);
       Baselines baselines = baselines(config);
-      System.out.printf(Locale.ROOT, "baselines on the probe: random-init encoder kNN %.4f, raw pixels kNN %.4f%n",
-          baselines.randomInit, baselines.rawPixels);
+      System.out.printf(
+          Locale.ROOT,
+          "baselines on the probe: random-init encoder kNN %.4f, raw pixels kNN %.4f%n",
+          baselines.randomInit,
+          baselines.rawPixels);
       DemoReport report = new DemoReport(baselines.randomInit, baselines.rawPixels);
 
       AtomicReference<Throwable> producerFailure = new AtomicReference<>();
-      Thread producer = new Thread(() -> {
-        try {
-          ProduceCommand.run(ProduceOptions.of(cluster.bootstrap, cluster.registryUrl,
-              "idx:" + images + "," + labels).withSourceId("fashion-mnist").withRate(rate).withLoop(true)
-              .withProgress(ProduceOptions.ProgressMode.QUIET), new PrintStream(new ByteArrayOutputStream()));
-        } catch (Throwable t) {
-          if (!Thread.currentThread().isInterrupted()) {
-            producerFailure.set(t);
-          }
-        }
-      }, "demo-producer");
+      Thread producer =
+          new Thread(
+              () -> {
+                try {
+                  ProduceCommand.run(
+                      ProduceOptions.of(
+                              cluster.bootstrap,
+                              cluster.registryUrl,
+                              "idx:" + images + "," + labels)
+                          .withSourceId("fashion-mnist")
+                          .withRate(rate)
+                          .withLoop(true)
+                          .withProgress(ProduceOptions.ProgressMode.QUIET),
+                      new PrintStream(new ByteArrayOutputStream()));
+                } catch (Throwable t) {
+                  if (!Thread.currentThread().isInterrupted()) {
+                    producerFailure.set(t);
+                  }
+                }
+              },
+              "demo-producer");
       producer.setDaemon(true);
       // Ingest needs its input topic; the producer would create it too, but ingest starts first.
       createIfMissing(cluster.bootstrap, INGEST_IN);
-      IngestCommand.Running ingest = IngestCommand.start(IngestOptions.defaults(cluster.bootstrap, cluster.registryUrl)
-          .withTopics(INGEST_IN, config.framesTopic(), config.dlqTopic())
-          .withApplication("mocostream-demo-ingest", work.resolve("ingest-state"), -1, 1), System.out);
+      IngestCommand.Running ingest =
+          IngestCommand.start(
+              IngestOptions.defaults(cluster.bootstrap, cluster.registryUrl)
+                  .withTopics(INGEST_IN, config.framesTopic(), config.dlqTopic())
+                  .withApplication("mocostream-demo-ingest", work.resolve("ingest-state"), -1, 1),
+              System.out);
       producer.start();
 
-      StreamTrainer trainer = new StreamTrainer(config, cluster.bootstrap, cluster.registryUrl, report);
-      Thread stopper = new Thread(() -> {
-        try {
-          Thread.sleep((long) (minutes * 60_000));
-        } catch (InterruptedException e) {
-          return;
-        }
-        trainer.stop();
-      }, "demo-timer");
+      StreamTrainer trainer =
+          new StreamTrainer(config, cluster.bootstrap, cluster.registryUrl, report);
+      Thread stopper =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep((long) (minutes * 60_000));
+                } catch (InterruptedException e) {
+                  return;
+                }
+                trainer.stop();
+              },
+              "demo-timer");
       stopper.setDaemon(true);
 
-      // The subscriber is a separate client, as a downstream service would be: it trusts the trainer's public key.
-      ModelSigning.loadOrCreate(keys); // the trainer would create it too; the subscriber needs the .pub now
-      VersionSubscriber subscriber = VersionSubscriber.builder(cluster.bootstrap, cluster.registryUrl, MODEL)
-          .topic(config.versionsTopic()).trustedKeys(TrustedKeys.load(keys.resolve(ModelSigning.PUBLIC_KEY_FILE)))
-          .startPosition(StartPosition.EARLIEST).listener(new VersionListener() {
-            @Override
-            public void onAccepted(VerifiedVersion v) {
-              System.out.println(versionLine(v.manifest()));
-            }
-          }).build();
+      // The subscriber is a separate client, as a downstream service would be: it trusts the
+      // trainer's public key.
+      ModelSigning.loadOrCreate(
+          keys); // the trainer would create it too; the subscriber needs the .pub now
+      VersionSubscriber subscriber =
+          VersionSubscriber.builder(cluster.bootstrap, cluster.registryUrl, MODEL)
+              .topic(config.versionsTopic())
+              .trustedKeys(TrustedKeys.load(keys.resolve(ModelSigning.PUBLIC_KEY_FILE)))
+              .startPosition(StartPosition.EARLIEST)
+              .listener(
+                  new VersionListener() {
+                    @Override
+                    public void onAccepted(VerifiedVersion v) {
+                      System.out.println(versionLine(v.manifest()));
+                    }
+                  })
+              .build();
       subscriber.start();
       Runtime.getRuntime().addShutdownHook(new Thread(trainer::stop));
       stopper.start();
@@ -152,27 +206,40 @@ final class DemoCommand implements Callable<Integer> {
 
   /** Creates a topic with the broker's default partitions unless it exists. */
   static void createIfMissing(String bootstrap, String topic) {
-    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
-        Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-      admin.createTopics(java.util.List.of(new org.apache.kafka.clients.admin.NewTopic(topic,
-          java.util.Optional.empty(), java.util.Optional.empty()))).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap))) {
+      admin
+          .createTopics(
+              java.util.List.of(
+                  new org.apache.kafka.clients.admin.NewTopic(
+                      topic, java.util.Optional.empty(), java.util.Optional.empty())))
+          .all()
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException e) {
       if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-        throw new IllegalStateException("cannot create topic " + topic + ": " + e.getCause(), e.getCause());
+        throw new IllegalStateException(
+            "cannot create topic " + topic + ": " + e.getCause(), e.getCause());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted creating topic " + topic, e);
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException("broker " + bootstrap + " did not create topic " + topic + " within 30 s", e);
+      throw new IllegalStateException(
+          "broker " + bootstrap + " did not create topic " + topic + " within 30 s", e);
     }
   }
 
   private Map<String, String> settings(Path keys) {
-    // The preset bench learn measures (see the README's learning section); the demo's options on top.
+    // The preset bench learn measures (see the README's learning section); the demo's options on
+    // top.
     Map<String, String> s = LearnBench.preset();
     s.put(TrainerConfig.MODEL_NAME_CONFIG, MODEL);
-    s.put(TrainerConfig.FRAMES_TOPIC_CONFIG, IngestOptions.DEFAULT_OUT_TOPIC); // the trainer reads what ingest wrote
+    s.put(
+        TrainerConfig.FRAMES_TOPIC_CONFIG,
+        IngestOptions.DEFAULT_OUT_TOPIC); // the trainer reads what ingest wrote
     s.put(TrainerConfig.BATCH_SIZE_CONFIG, "64");
     s.put(TrainerConfig.MAX_WAIT_MS_CONFIG, "1000");
     s.put(TrainerConfig.PUBLISH_EVERY_STEPS_CONFIG, "0");
@@ -185,11 +252,15 @@ final class DemoCommand implements Callable<Integer> {
 
   record Baselines(double randomInit, double rawPixels) {}
 
-  /** kNN of the untrained encoder (the trainer's own step-0 weights: same seed) and of raw pixels, on its probe. */
+  /**
+   * kNN of the untrained encoder (the trainer's own step-0 weights: same seed) and of raw pixels,
+   * on its probe.
+   */
   private static Baselines baselines(TrainerConfig config) {
     ProbeSet probe = ProbeLoader.load(config); // the same probe the trainer scores its versions on
     KnnMonitor knn = new KnnMonitor();
-    try (Encoder random = Evaluation.randomInit(config.moco().architecture(), config.moco().seed())) {
+    try (Encoder random =
+        Evaluation.randomInit(config.moco().architecture(), config.moco().seed())) {
       FeatureExtractor f = Evaluation.extractor(random);
       return new Baselines(probe.knnTop1(f, knn), probe.rawPixelsTop1(knn));
     }
@@ -202,7 +273,8 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     @Override
-    public void onStep(long step, double loss, int images, long rejected, long skipped, double ips, long lag) {
+    public void onStep(
+        long step, double loss, int images, long rejected, long skipped, double ips, long lag) {
       addStep(step, loss, ips, lag);
     }
 
@@ -212,12 +284,19 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  /** The console's one line per version: as the subscriber verified it (a downstream service's view). */
+  /**
+   * The console's one line per version: as the subscriber verified it (a downstream service's
+   * view).
+   */
   static String versionLine(EncoderVersion m) {
     Double loss = m.getMetrics() == null ? null : m.getMetrics().getLoss();
     Double knn = m.getMetrics() == null ? null : m.getMetrics().getKnnTop1();
-    return String.format(Locale.ROOT, "version %d at step %d: loss %s, kNN %s (verified: sha256 %s..., key %s)",
-        m.getVersion(), m.getStep(), loss == null ? "-" : String.format(Locale.ROOT, "%.3f", loss),
+    return String.format(
+        Locale.ROOT,
+        "version %d at step %d: loss %s, kNN %s (verified: sha256 %s..., key %s)",
+        m.getVersion(),
+        m.getStep(),
+        loss == null ? "-" : String.format(Locale.ROOT, "%.3f", loss),
         knn == null ? "-" : String.format(Locale.ROOT, "%.4f", knn),
         io.mocostream.encoder.format.Untrusted.text(
             m.getPayloadSha256().substring(0, Math.min(12, m.getPayloadSha256().length())), 12),

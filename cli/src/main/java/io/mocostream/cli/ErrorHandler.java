@@ -5,14 +5,16 @@ import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
 
 /**
- * Turns an exception out of a command into one clear line on stderr and the {@link ExitCode} of its kind; the
- * stack trace only with {@code MOCOSTREAM_DEBUG=1}, since users need the reason, not the frames.
+ * Turns an exception out of a command into one clear line on stderr and the {@link ExitCode} of its
+ * kind; the stack trace only with {@code MOCOSTREAM_DEBUG=1}, since users need the reason, not the
+ * frames.
  */
 final class ErrorHandler implements IExecutionExceptionHandler {
   @Override
   public int handleExecutionException(Exception e, CommandLine cmd, ParseResult parsed) {
     String name = cmd.getCommandName();
-    StringBuilder msg = new StringBuilder("mocostream ").append(name).append(": ").append(describe(e));
+    StringBuilder msg =
+        new StringBuilder("mocostream ").append(name).append(": ").append(describe(e));
     for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
       String d = describe(c);
       if (msg.indexOf(d) < 0) {

@@ -15,17 +15,29 @@ import org.apache.kafka.common.errors.AuthorizationException;
 import picocli.CommandLine;
 
 /**
- * The exit codes of every command, one place: {@link ErrorHandler} maps exceptions here, {@link MocoStream} maps
- * picocli's usage errors, the top-level help lists them, and a test checks the README's table against them.
+ * The exit codes of every command, one place: {@link ErrorHandler} maps exceptions here, {@link
+ * MocoStream} maps picocli's usage errors, the top-level help lists them, and a test checks the
+ * README's table against them.
  */
 enum ExitCode {
   OK(0, "Success."),
-  USAGE(1, "Usage error: unknown option, missing or malformed value, options that exclude each other."),
-  CANNOT_CONNECT(2, "Cannot connect: the broker or the schema registry did not answer (address, outage, timeout)."),
-  REFUSED_INPUT(3, "Refused input: a file, key, record or version that is missing, malformed or fails verification."),
-  NOT_IMPROVED(4, "demo: the trained encoder did not beat its baselines (random init, raw pixels)."),
-  CHECK_FAILED(5, "The command's own check failed: replay rebuilt other bytes, bench serve saw failed requests."),
-  NOT_ALLOWED(6, "Not allowed: authentication failed, or the principal lacks an ACL (the message names it)."),
+  USAGE(
+      1,
+      "Usage error: unknown option, missing or malformed value, options that exclude each other."),
+  CANNOT_CONNECT(
+      2,
+      "Cannot connect: the broker or the schema registry did not answer (address, outage, timeout)."),
+  REFUSED_INPUT(
+      3,
+      "Refused input: a file, key, record or version that is missing, malformed or fails verification."),
+  NOT_IMPROVED(
+      4, "demo: the trained encoder did not beat its baselines (random init, raw pixels)."),
+  CHECK_FAILED(
+      5,
+      "The command's own check failed: replay rebuilt other bytes, bench serve saw failed requests."),
+  NOT_ALLOWED(
+      6,
+      "Not allowed: authentication failed, or the principal lacks an ACL (the message names it)."),
   FAILED(7, "Any other failure; the message says why (MOCOSTREAM_DEBUG=1 adds the stack trace).");
 
   final int code;
@@ -37,9 +49,9 @@ enum ExitCode {
   }
 
   /**
-   * The exit code for a failure: the first category any exception in the cause chain falls into, checked in the
-   * order usage, not allowed, cannot connect, refused input (a refused version whose registry was down is an
-   * outage, not bad input); else {@link #FAILED}.
+   * The exit code for a failure: the first category any exception in the cause chain falls into,
+   * checked in the order usage, not allowed, cannot connect, refused input (a refused version whose
+   * registry was down is an outage, not bad input); else {@link #FAILED}.
    */
   static ExitCode of(Throwable failure) {
     if (failure instanceof CommandLine.ParameterException) {
@@ -67,13 +79,16 @@ enum ExitCode {
   }
 
   private static boolean notAllowed(Throwable t) {
-    return t instanceof AuthenticationException || t instanceof AuthorizationException
+    return t instanceof AuthenticationException
+        || t instanceof AuthorizationException
         || t instanceof RegistryException r && (r.status() == 401 || r.status() == 403);
   }
 
   private static boolean cannotConnect(Throwable t) {
     return t instanceof CannotConnectException
-        || t instanceof ConnectException || t instanceof NoRouteToHostException || t instanceof UnknownHostException
+        || t instanceof ConnectException
+        || t instanceof NoRouteToHostException
+        || t instanceof UnknownHostException
         || t instanceof HttpConnectTimeoutException
         || t instanceof org.apache.kafka.common.errors.TimeoutException
         || t instanceof java.util.concurrent.TimeoutException
@@ -82,15 +97,20 @@ enum ExitCode {
   }
 
   private static boolean refusedInput(Throwable t) {
-    return t instanceof IllegalArgumentException || t instanceof FileSystemException
-        || t instanceof java.nio.charset.CharacterCodingException || t instanceof java.io.EOFException
-        || t instanceof RefusedInputException || t instanceof io.mocostream.frames.FrameRejectedException
+    return t instanceof IllegalArgumentException
+        || t instanceof FileSystemException
+        || t instanceof java.nio.charset.CharacterCodingException
+        || t instanceof java.io.EOFException
+        || t instanceof RefusedInputException
+        || t instanceof io.mocostream.frames.FrameRejectedException
         || t instanceof io.mocostream.producer.source.IdxFormatException
         || t instanceof io.mocostream.trainer.data.IdxFormatException;
   }
 
   private static boolean inChain(Throwable t, Predicate<Throwable> p) {
-    for (int depth = 0; t != null && depth < 32; t = t.getCause() == t ? null : t.getCause(), depth++) {
+    for (int depth = 0;
+        t != null && depth < 32;
+        t = t.getCause() == t ? null : t.getCause(), depth++) {
       if (p.test(t)) {
         return true;
       }

@@ -4,8 +4,8 @@ import io.mocostream.broker.EmbeddedKafka;
 import io.mocostream.registry.server.EmbeddedSchemaRegistry;
 
 /**
- * A broker and registry for a command that needs one: the embedded pair on free loopback ports (deleted on
- * close), or the external cluster the user named.
+ * A broker and registry for a command that needs one: the embedded pair on free loopback ports
+ * (deleted on close), or the external cluster the user named.
  */
 final class LocalCluster implements AutoCloseable {
   private final EmbeddedKafka kafka;
@@ -13,7 +13,8 @@ final class LocalCluster implements AutoCloseable {
   final String bootstrap;
   final String registryUrl;
 
-  private LocalCluster(EmbeddedKafka kafka, EmbeddedSchemaRegistry registry, String bootstrap, String registryUrl) {
+  private LocalCluster(
+      EmbeddedKafka kafka, EmbeddedSchemaRegistry registry, String bootstrap, String registryUrl) {
     this.kafka = kafka;
     this.registry = registry;
     this.bootstrap = bootstrap;

@@ -14,11 +14,12 @@ import java.nio.file.Path;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where log lines go: a command's console is for its own output (one line per event), so by default the console
- * (stderr) only shows warnings and errors and the whole log goes to a daily file, {@code logs/mocostream.<date>.log}
- * ({@code MOCOSTREAM_LOG_DIR} moves it). Several processes (producer, trainer, serve) in one directory share the
- * file: prudent mode locks it per write, and each line names the command and its pid. {@code --verbose} keeps the
- * console as logback.xml sets it (every line at the loggers' levels) and writes no file: what a container wants.
+ * Where log lines go: a command's console is for its own output (one line per event), so by default
+ * the console (stderr) only shows warnings and errors and the whole log goes to a daily file,
+ * {@code logs/mocostream.<date>.log} ({@code MOCOSTREAM_LOG_DIR} moves it). Several processes
+ * (producer, trainer, serve) in one directory share the file: prudent mode locks it per write, and
+ * each line names the command and its pid. {@code --verbose} keeps the console as logback.xml sets
+ * it (every line at the loggers' levels) and writes no file: what a container wants.
  */
 final class Logging {
   static final String FILE_APPENDER = "FILE";
@@ -45,7 +46,8 @@ final class Logging {
       Files.createDirectories(dir);
       file.setContext(ctx);
       file.setName(FILE_APPENDER);
-      file.setPrudent(true); // several processes, one file; prudent mode wants no <file>, the pattern names it
+      file.setPrudent(
+          true); // several processes, one file; prudent mode wants no <file>, the pattern names it
       TimeBasedRollingPolicy<ILoggingEvent> policy = new TimeBasedRollingPolicy<>();
       policy.setContext(ctx);
       policy.setParent(file);
@@ -56,8 +58,12 @@ final class Logging {
       file.setRollingPolicy(policy);
       PatternLayoutEncoder encoder = new PatternLayoutEncoder();
       encoder.setContext(ctx);
-      encoder.setPattern("%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level " + command.replace("%", "") + "["
-          + ProcessHandle.current().pid() + "] %logger{0} - %msg%n");
+      encoder.setPattern(
+          "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level "
+              + command.replace("%", "")
+              + "["
+              + ProcessHandle.current().pid()
+              + "] %logger{0} - %msg%n");
       encoder.start();
       file.setEncoder(encoder);
       file.start();
@@ -66,8 +72,10 @@ final class Logging {
     }
     if (!file.isStarted()) {
       // The log must go somewhere: keep it on the console rather than lose it.
-      System.err.println("mocostream: cannot write the log under " + dir.toAbsolutePath()
-          + "; log lines stay on the console (set MOCOSTREAM_LOG_DIR, or --verbose)");
+      System.err.println(
+          "mocostream: cannot write the log under "
+              + dir.toAbsolutePath()
+              + "; log lines stay on the console (set MOCOSTREAM_LOG_DIR, or --verbose)");
       return;
     }
     root.addAppender(file);
@@ -81,16 +89,19 @@ final class Logging {
   }
 
   /**
-   * DJL's CudaUtils asks libcudart for the GPU count whenever the engine starts. On a machine with the CUDA toolkit
-   * but no driver (a CPU box, a container with CUDA libraries) that fails and it logs a WARN on every run: "Failed to
-   * detect GPU count: CUDA driver version is insufficient for CUDA runtime version (35)". With the CPU build of
-   * libtorch on the classpath (pytorch-native-cpu's pytorch.properties says flavor=cpu) no GPU can ever be used, so
-   * the probe's failure says nothing: that one logger is raised to ERROR. A GPU build (no CPU native jar) keeps the
-   * warning, and a GPU asked for on CPU natives still fails with its own clear error (StreamTrainer).
+   * DJL's CudaUtils asks libcudart for the GPU count whenever the engine starts. On a machine with
+   * the CUDA toolkit but no driver (a CPU box, a container with CUDA libraries) that fails and it
+   * logs a WARN on every run: "Failed to detect GPU count: CUDA driver version is insufficient for
+   * CUDA runtime version (35)". With the CPU build of libtorch on the classpath
+   * (pytorch-native-cpu's pytorch.properties says flavor=cpu) no GPU can ever be used, so the
+   * probe's failure says nothing: that one logger is raised to ERROR. A GPU build (no CPU native
+   * jar) keeps the warning, and a GPU asked for on CPU natives still fails with its own clear error
+   * (StreamTrainer).
    */
   static void quietCudaProbeOnCpuNatives(LoggerContext ctx) {
     java.util.Properties p = new java.util.Properties();
-    try (java.io.InputStream in = Logging.class.getResourceAsStream("/native/lib/pytorch.properties")) {
+    try (java.io.InputStream in =
+        Logging.class.getResourceAsStream("/native/lib/pytorch.properties")) {
       if (in == null) {
         return;
       }

@@ -11,7 +11,8 @@ import picocli.CommandLine.ScopeType;
     name = "mocostream",
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
-    description = "Streaming continual pretraining: Kafka frames into MoCo v2 steps, encoder versions on a model topic.",
+    description =
+        "Streaming continual pretraining: Kafka frames into MoCo v2 steps, encoder versions on a model topic.",
     exitCodeListHeading = "%nExit codes:%n",
     subcommands = {
       DemoCommand.class,
@@ -34,9 +35,13 @@ import picocli.CommandLine.ScopeType;
 public final class MocoStream implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--verbose", scope = ScopeType.INHERIT, defaultValue = "${env:MOCOSTREAM_VERBOSE:-false}",
-      description = "Log lines on the console (stderr) and no log file; without it the console shows warnings and "
-          + "errors only, the rest goes to logs/mocostream.<date>.log (env MOCOSTREAM_VERBOSE, MOCOSTREAM_LOG_DIR).")
+  @Option(
+      names = "--verbose",
+      scope = ScopeType.INHERIT,
+      defaultValue = "${env:MOCOSTREAM_VERBOSE:-false}",
+      description =
+          "Log lines on the console (stderr) and no log file; without it the console shows warnings and "
+              + "errors only, the rest goes to logs/mocostream.<date>.log (env MOCOSTREAM_VERBOSE, MOCOSTREAM_LOG_DIR).")
   boolean verbose;
 
   @Override
@@ -45,41 +50,50 @@ public final class MocoStream implements Runnable {
   }
 
   /**
-   * The command line exactly as {@link #main} runs it, without its {@code System.exit}: exit codes from
-   * {@link ExitCode} (picocli's usage errors mapped to 1), logging set up from {@code --verbose} before the command
-   * runs. Tests use this too.
+   * The command line exactly as {@link #main} runs it, without its {@code System.exit}: exit codes
+   * from {@link ExitCode} (picocli's usage errors mapped to 1), logging set up from {@code
+   * --verbose} before the command runs. Tests use this too.
    */
   public static CommandLine commandLine() {
     MocoStream root = new MocoStream();
-    CommandLine cli = new CommandLine(root)
-        .setCaseInsensitiveEnumValuesAllowed(true)
-        .setExecutionExceptionHandler(new ErrorHandler())
-        .setExitCodeExceptionMapper(t -> ExitCode.of(t).code);
+    CommandLine cli =
+        new CommandLine(root)
+            .setCaseInsensitiveEnumValuesAllowed(true)
+            .setExecutionExceptionHandler(new ErrorHandler())
+            .setExitCodeExceptionMapper(t -> ExitCode.of(t).code);
     cli.getCommandSpec().usageMessage().exitCodeList(ExitCode.helpList());
     standardVersion(cli);
-    cli.setExecutionStrategy(parsed -> {
-      // --verbose is inherited: given after a subcommand it is matched there, so look along the whole chain.
-      boolean verbose = root.verbose;
-      String command = "mocostream";
-      boolean printsOnly = false; // help, version, completion script: nothing to log, no log file to create
-      for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
-        if (p.hasMatchedOption("--verbose")) {
-          verbose = p.matchedOptionValue("--verbose", false);
-        }
-        command = p.commandSpec().name();
-        printsOnly |= p.isUsageHelpRequested() || p.isVersionHelpRequested()
-            || p.commandSpec().userObject() instanceof CommandLine.HelpCommand
-            || p.commandSpec().userObject() instanceof AutoComplete.GenerateCompletion;
-      }
-      if (!printsOnly) {
-        Logging.configure(verbose, command);
-      }
-      return new CommandLine.RunLast().execute(parsed);
-    });
+    cli.setExecutionStrategy(
+        parsed -> {
+          // --verbose is inherited: given after a subcommand it is matched there, so look along the
+          // whole chain.
+          boolean verbose = root.verbose;
+          String command = "mocostream";
+          boolean printsOnly =
+              false; // help, version, completion script: nothing to log, no log file to create
+          for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) {
+              verbose = p.matchedOptionValue("--verbose", false);
+            }
+            command = p.commandSpec().name();
+            printsOnly |=
+                p.isUsageHelpRequested()
+                    || p.isVersionHelpRequested()
+                    || p.commandSpec().userObject() instanceof CommandLine.HelpCommand
+                    || p.commandSpec().userObject() instanceof AutoComplete.GenerateCompletion;
+          }
+          if (!printsOnly) {
+            Logging.configure(verbose, command);
+          }
+          return new CommandLine.RunLast().execute(parsed);
+        });
     return cli;
   }
 
-  /** --version of any subcommand prints the program's version too (picocli gives each command its own). */
+  /**
+   * --version of any subcommand prints the program's version too (picocli gives each command its
+   * own).
+   */
   private static void standardVersion(CommandLine cli) {
     if (cli.getCommandSpec().versionProvider() == null) {
       cli.getCommandSpec().versionProvider(new VersionProvider());
@@ -88,7 +102,8 @@ public final class MocoStream implements Runnable {
   }
 
   public static void main(String[] args) {
-    // Before any engine starts: PyTorch's threads follow the container's CPU quota unless -D... names a count.
+    // Before any engine starts: PyTorch's threads follow the container's CPU quota unless -D...
+    // names a count.
     io.mocostream.vision.model.ComputeThreads.configure();
     System.exit(commandLine().execute(args));
   }

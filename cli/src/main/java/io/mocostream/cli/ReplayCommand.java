@@ -9,20 +9,33 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "replay", mixinStandardHelpOptions = true,
-    description = {"Rebuild a published version from the step log and compare its SHA-256.",
-        "Last line: replayed_sha256=<x> published_sha256=<y> match=<true|false>; exit code 5 when they differ."})
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Rebuild a published version from the step log and compare its SHA-256.",
+      "Last line: replayed_sha256=<x> published_sha256=<y> match=<true|false>; exit code 5 when they differ."
+    })
 final class ReplayCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
 
-  @Option(names = "--model", required = true, paramLabel = "NAME", description = "The model whose version to rebuild.")
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "NAME",
+      description = "The model whose version to rebuild.")
   String model;
 
-  @Option(names = "--to-version", required = true, paramLabel = "V",
+  @Option(
+      names = "--to-version",
+      required = true,
+      paramLabel = "V",
       description = "The published version to rebuild from the step log and compare.")
   long version;
 
-  @Option(names = {"-D", "--set"}, paramLabel = "KEY=VALUE",
+  @Option(
+      names = {"-D", "--set"},
+      paramLabel = "KEY=VALUE",
       description = "Topic names if the run changed them, e.g. -D trainer.topic.steps=my.steps.")
   Map<String, String> topics = new HashMap<>();
 
@@ -30,8 +43,14 @@ final class ReplayCommand implements Callable<Integer> {
   public Integer call() {
     Map<String, String> s = new HashMap<>(topics);
     s.put(TrainerConfig.MODEL_NAME_CONFIG, model);
-    Replayer.Result result = Replayer.replay(cluster.bootstrap, cluster.registry, TrainerConfig.of(s), version,
-        System.err, cluster.clients());
+    Replayer.Result result =
+        Replayer.replay(
+            cluster.bootstrap,
+            cluster.registry,
+            TrainerConfig.of(s),
+            version,
+            System.err,
+            cluster.clients());
     System.out.println(result.line());
     return result.match() ? ExitCode.OK.code : ExitCode.CHECK_FAILED.code;
   }

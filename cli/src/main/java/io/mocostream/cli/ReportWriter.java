@@ -21,8 +21,8 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
- * The demo's report: loss, kNN top-1 (against the random-init and raw-pixel baselines) and images/s over steps, as
- * one PNG (JFreeChart) and an HTML page with the figures.
+ * The demo's report: loss, kNN top-1 (against the random-init and raw-pixel baselines) and images/s
+ * over steps, as one PNG (JFreeChart) and an HTML page with the figures.
  */
 class ReportWriter {
   private final double randomInit;
@@ -74,10 +74,21 @@ class ReportWriter {
 
   synchronized String summary(long lastVersion) {
     double k = finalKnn();
-    return String.format(Locale.ROOT, "summary: %d steps, %d versions (last v%d), kNN top-1 %.4f vs random init %.4f "
+    return String.format(
+        Locale.ROOT,
+        "summary: %d steps, %d versions (last v%d), kNN top-1 %.4f vs random init %.4f "
             + "(%+.1f points) and raw pixels %.4f%ndemo_knn_top1=%.4f random_init=%.4f raw_pixels=%.4f improved=%s",
-        lastStep, versions.size(), lastVersion, k, randomInit, 100 * (k - randomInit), rawPixels, k, randomInit,
-        rawPixels, improved());
+        lastStep,
+        versions.size(),
+        lastVersion,
+        k,
+        randomInit,
+        100 * (k - randomInit),
+        rawPixels,
+        k,
+        randomInit,
+        rawPixels,
+        improved());
   }
 
   synchronized Path write(Path dir, TrainerConfig config, String dataSource) throws IOException {
@@ -97,19 +108,29 @@ class ReportWriter {
     knnPlot.getRangeAxis().setRange(Math.max(0, lo - 0.05), Math.min(1, hi + 0.05));
     plot.add(knnPlot, 1);
     plot.add(subplot(throughput, "images/s", Color.DARK_GRAY), 1);
-    JFreeChart chart = new JFreeChart("moco-stream demo: " + config.modelName(), JFreeChart.DEFAULT_TITLE_FONT, plot,
-        false);
+    JFreeChart chart =
+        new JFreeChart(
+            "moco-stream demo: " + config.modelName(), JFreeChart.DEFAULT_TITLE_FONT, plot, false);
     chart.setBackgroundPaint(Color.WHITE);
     Path png = dir.resolve("report.png");
     ChartUtils.saveChartAsPNG(png.toFile(), chart, 900, 900);
 
     StringBuilder rows = new StringBuilder();
     for (EncoderVersion v : versions) {
-      rows.append(String.format(Locale.ROOT, "<tr><td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%.1f</td><td><code>%s"
-              + "</code></td></tr>%n", v.getVersion(), v.getStep(), fmt(v.getMetrics().getLoss()),
-          fmt(v.getMetrics().getKnnTop1()), v.getMetrics().getImagesPerSecond(), v.getPayloadSha256().substring(0, 16)));
+      rows.append(
+          String.format(
+              Locale.ROOT,
+              "<tr><td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%.1f</td><td><code>%s"
+                  + "</code></td></tr>%n",
+              v.getVersion(),
+              v.getStep(),
+              fmt(v.getMetrics().getLoss()),
+              fmt(v.getMetrics().getKnnTop1()),
+              v.getMetrics().getImagesPerSecond(),
+              v.getPayloadSha256().substring(0, 16)));
     }
-    String html = """
+    String html =
+        """
         <!doctype html><html><head><meta charset="utf-8"><title>moco-stream demo</title>
         <style>body{font-family:sans-serif;max-width:960px;margin:2em auto}td,th{padding:2px 10px;text-align:right}</style>
         </head><body><h1>moco-stream demo</h1>
@@ -120,9 +141,20 @@ class ReportWriter {
         <th>sha256</th></tr>
         %s</table>
         <h2>Configuration</h2><pre>%s</pre></body></html>
-        """.formatted(escape(dataSource), escape(config.moco().architecture().toString()), randomInit, rawPixels,
-        escape(summary(versions.isEmpty() ? 0 : versions.get(versions.size() - 1).getVersion()))
-            .replace("\n", "<br>"), rows, escape(config.properties().toString().replace(", ", "\n")));
+        """
+            .formatted(
+                escape(dataSource),
+                escape(config.moco().architecture().toString()),
+                randomInit,
+                rawPixels,
+                escape(
+                        summary(
+                            versions.isEmpty()
+                                ? 0
+                                : versions.get(versions.size() - 1).getVersion()))
+                    .replace("\n", "<br>"),
+                rows,
+                escape(config.properties().toString().replace(", ", "\n")));
     Path index = dir.resolve("report.html");
     Files.writeString(index, html);
     return index;
@@ -146,10 +178,15 @@ class ReportWriter {
   }
 
   private static void marker(XYPlot plot, double value, String label, Color color) {
-    ValueMarker m = new ValueMarker(value, color, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,
-        10f, new float[] {6f, 4f}, 0f));
+    ValueMarker m =
+        new ValueMarker(
+            value,
+            color,
+            new BasicStroke(
+                1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
     m.setLabel(label + String.format(Locale.ROOT, " %.3f", value));
-    m.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT); // inside the plot, not cut at its left edge
+    m.setLabelAnchor(
+        org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT); // inside the plot, not cut at its left edge
     m.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_RIGHT);
     plot.addRangeMarker(m);
   }

@@ -1,11 +1,11 @@
 package io.mocostream.cli;
 
-import io.mocostream.trainer.moco.MocoConfig;
 import io.mocostream.metrics.CommandMetrics;
+import io.mocostream.trainer.moco.MocoConfig;
 import io.mocostream.trainer.stream.StreamTrainer;
+import io.mocostream.trainer.stream.TrainerConfig;
 import io.mocostream.trainer.stream.TrainerListener;
 import io.mocostream.trainer.stream.TrainerMetrics;
-import io.mocostream.trainer.stream.TrainerConfig;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,18 +18,26 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Train a MoCo v2 encoder on a frames topic, publishing versions as it goes.",
-        "A version every S steps or SEC seconds.",
-        "Each version, the full trainer state, the step log and the consumer offsets commit in one transaction:",
-        "after a crash the trainer resumes exactly where the last version left off."})
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Train a MoCo v2 encoder on a frames topic, publishing versions as it goes.",
+      "A version every S steps or SEC seconds.",
+      "Each version, the full trainer state, the step log and the consumer offsets commit in one transaction:",
+      "after a crash the trainer resumes exactly where the last version left off."
+    })
 final class TrainCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
   @Mixin MetricsOptions metrics;
   @Mixin TrainSettings settings;
 
-  @Option(names = "--help-config", help = true,
-      description = "Print every -D setting (trainer and moco keys: type, default, valid values, meaning) and exit.")
+  @Option(
+      names = "--help-config",
+      help = true,
+      description =
+          "Print every -D setting (trainer and moco keys: type, default, valid values, meaning) and exit.")
   boolean helpConfig;
 
   @Override
@@ -40,32 +48,48 @@ final class TrainCommand implements Callable<Integer> {
     }
     TrainerConfig config = settings.config();
     AtomicReference<StreamTrainer> running = new AtomicReference<>();
-    // The shutdown hook waits on this, not on main.join(): once call() returns, main calls System.exit, which blocks
-    // while hooks run, so a join would always wait its full minute. It opens when the run has printed and closed.
+    // The shutdown hook waits on this, not on main.join(): once call() returns, main calls
+    // System.exit, which blocks
+    // while hooks run, so a join would always wait its full minute. It opens when the run has
+    // printed and closed.
     CountDownLatch finished = new CountDownLatch(1);
     try (StepProgress progress = new StepProgress(config.maxSteps(), System.out);
-        CommandMetrics meters = CommandMetrics.start(metrics.endpoint(), "starting: restoring the state of model "
-            + config.modelName())) {
-      TrainerMetrics trainerMetrics = new TrainerMetrics(meters.registry(), config.modelName(),
-          () -> running.get() == null ? Map.of() : running.get().consumerLag());
+        CommandMetrics meters =
+            CommandMetrics.start(
+                metrics.endpoint(),
+                "starting: restoring the state of model " + config.modelName())) {
+      TrainerMetrics trainerMetrics =
+          new TrainerMetrics(
+              meters.registry(),
+              config.modelName(),
+              () -> running.get() == null ? Map.of() : running.get().consumerLag());
       meters.health(trainerMetrics.health());
-      StreamTrainer trainer = new StreamTrainer(config, cluster.bootstrap, cluster.registry,
-          TrainerListener.both(progress, trainerMetrics), cluster.clients());
+      StreamTrainer trainer =
+          new StreamTrainer(
+              config,
+              cluster.bootstrap,
+              cluster.registry,
+              TrainerListener.both(progress, trainerMetrics),
+              cluster.clients());
       running.set(trainer);
-      Thread hook = new Thread(() -> {
-        trainer.stop(); // commit what is trained, then return
-        try {
-          finished.await(60, TimeUnit.SECONDS);
-        } catch (InterruptedException ignored) {
-          // exiting anyway
-        }
-      }, "train-shutdown");
+      Thread hook =
+          new Thread(
+              () -> {
+                trainer.stop(); // commit what is trained, then return
+                try {
+                  finished.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                  // exiting anyway
+                }
+              },
+              "train-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
       long version;
       try {
         version = trainer.run();
       } finally {
-        // Also when the run fails: a hook left behind would wait a minute for a thread that outlives the command.
+        // Also when the run fails: a hook left behind would wait a minute for a thread that
+        // outlives the command.
         try {
           Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {
@@ -81,16 +105,27 @@ final class TrainCommand implements Callable<Integer> {
 
   /** The trainer's options, shared by {@code train} and {@code demo}. */
   static final class TrainSettings {
-    @Option(names = "--model", required = true, description = "Model name: keys the model, state and step topics.")
+    @Option(
+        names = "--model",
+        required = true,
+        description = "Model name: keys the model, state and step topics.")
     String model;
 
-    @Option(names = "--topic", defaultValue = "frames.raw", description = "Frames topic (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--topic",
+        defaultValue = "frames.raw",
+        description = "Frames topic (default ${DEFAULT-VALUE}).")
     String topic;
 
-    @Option(names = "--batch", defaultValue = "64", description = "Frames per micro-batch (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--batch",
+        defaultValue = "64",
+        description = "Frames per micro-batch (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--max-wait-ms", defaultValue = "2000",
+    @Option(
+        names = "--max-wait-ms",
+        defaultValue = "2000",
         description = "Close a smaller batch after this wait (default ${DEFAULT-VALUE}).")
     long maxWaitMs;
 
@@ -98,38 +133,67 @@ final class TrainCommand implements Callable<Integer> {
     PublishEvery publish;
 
     static final class PublishEvery {
-      @Option(names = "--publish-every-steps", paramLabel = "S", description = "Publish every S steps (default 100).")
+      @Option(
+          names = "--publish-every-steps",
+          paramLabel = "S",
+          description = "Publish every S steps (default 100).")
       Long steps;
 
-      @Option(names = "--publish-every-s", paramLabel = "SEC", description = "Publish every SEC seconds instead.")
+      @Option(
+          names = "--publish-every-s",
+          paramLabel = "SEC",
+          description = "Publish every SEC seconds instead.")
       Long seconds;
     }
 
-    @Option(names = "--probe", defaultValue = "", paramLabel = "IDX",
-        description = "Labelled probe for the kNN monitor: IMAGES,LABELS IDX files or 'fashion-mnist'.")
+    @Option(
+        names = "--probe",
+        defaultValue = "",
+        paramLabel = "IDX",
+        description =
+            "Labelled probe for the kNN monitor: IMAGES,LABELS IDX files or 'fashion-mnist'.")
     String probe;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--device",
+        defaultValue = "cpu",
+        description = "cpu or gpu (default ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--arch", defaultValue = "resnet18-cifar",
-        description = "Encoder: resnet18-cifar, resnet18-narrow, resnet50, with ,channels=1,size=28,width=16,... "
-            + "(default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--arch",
+        defaultValue = "resnet18-cifar",
+        description =
+            "Encoder: resnet18-cifar, resnet18-narrow, resnet50, with ,channels=1,size=28,width=16,... "
+                + "(default ${DEFAULT-VALUE}).")
     String arch;
 
-    @Option(names = "--max-steps", defaultValue = "0", description = "Stop after this many steps (0 = run on).")
+    @Option(
+        names = "--max-steps",
+        defaultValue = "0",
+        description = "Stop after this many steps (0 = run on).")
     long maxSteps;
 
-    @Option(names = "--keys-dir", defaultValue = "keys", description = "Ed25519 key pair of this trainer "
-        + "(created on first run; the .pub file is what subscribers trust; default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--keys-dir",
+        defaultValue = "keys",
+        description =
+            "Ed25519 key pair of this trainer "
+                + "(created on first run; the .pub file is what subscribers trust; default ${DEFAULT-VALUE}).")
     String keysDir;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of every random choice (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--seed",
+        defaultValue = "0",
+        description = "Seed of every random choice (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = {"-D", "--set"}, paramLabel = "KEY=VALUE",
-        description = "Any trainer or moco setting, e.g. -D moco.preset=small-data -D moco.queue.size=4096 "
-            + "(all of them: --help-config).")
+    @Option(
+        names = {"-D", "--set"},
+        paramLabel = "KEY=VALUE",
+        description =
+            "Any trainer or moco setting, e.g. -D moco.preset=small-data -D moco.queue.size=4096 "
+                + "(all of them: --help-config).")
     Map<String, String> extra = new LinkedHashMap<>();
 
     TrainerConfig config() {

@@ -5,7 +5,10 @@ import java.io.InputStream;
 import java.util.Properties;
 import picocli.CommandLine.IVersionProvider;
 
-/** {@code --version}: the project version and git commit the build wrote into mocostream-version.properties. */
+/**
+ * {@code --version}: the project version and git commit the build wrote into
+ * mocostream-version.properties.
+ */
 final class VersionProvider implements IVersionProvider {
   static final String RESOURCE = "/mocostream-version.properties";
 
@@ -21,8 +24,10 @@ final class VersionProvider implements IVersionProvider {
     }
     String version = known(p.getProperty("version"), "unknown (built without " + RESOURCE + ")");
     String commit = known(p.getProperty("commit"), "unknown");
-    return new String[] {"mocostream " + version + " (commit " + commit + ")",
-        "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"};
+    return new String[] {
+      "mocostream " + version + " (commit " + commit + ")",
+      "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"
+    };
   }
 
   /** A value the build filled in; an unfilled placeholder or nothing is {@code otherwise}. */

@@ -7,10 +7,16 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 
-/** One run of the mocostream command line as {@link MocoStream#main} runs it, without its System.exit. */
+/**
+ * One run of the mocostream command line as {@link MocoStream#main} runs it, without its
+ * System.exit.
+ */
 record CliRun(int rc, String out, String err) {
 
-  /** Runs {@code args}; commands print to System.out (captured) and picocli to the command line's writers. */
+  /**
+   * Runs {@code args}; commands print to System.out (captured) and picocli to the command line's
+   * writers.
+   */
   static CliRun of(String... args) {
     StringWriter err = new StringWriter();
     StringWriter cliOut = new StringWriter();
@@ -19,8 +25,10 @@ record CliRun(int rc, String out, String err) {
     int rc;
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
     try {
-      CommandLine cli = MocoStream.commandLine().setOut(new PrintWriter(cliOut, true))
-          .setErr(new PrintWriter(err, true));
+      CommandLine cli =
+          MocoStream.commandLine()
+              .setOut(new PrintWriter(cliOut, true))
+              .setErr(new PrintWriter(err, true));
       rc = cli.execute(args);
     } finally {
       System.setOut(stdout);

@@ -17,9 +17,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * The whole command tree, walked from the real top-level command (every subcommand, the bench's included, and any
- * added later): {@code --help} works on each, every option and positional says what it is for; {@code --version}
- * prints the build's version; usage errors exit with 1; the README's exit code table is {@link ExitCode}'s.
+ * The whole command tree, walked from the real top-level command (every subcommand, the bench's
+ * included, and any added later): {@code --help} works on each, every option and positional says
+ * what it is for; {@code --version} prints the build's version; usage errors exit with 1; the
+ * README's exit code table is {@link ExitCode}'s.
  */
 class CommandTreeTest {
 
@@ -40,7 +41,8 @@ class CommandTreeTest {
   @Test
   void helpWorksOnEveryCommand() {
     List<List<String>> paths = paths(MocoStream.commandLine(), List.of(), new ArrayList<>());
-    assertTrue(paths.size() >= 20, "the tree has the commands and the bench's subcommands: " + paths);
+    assertTrue(
+        paths.size() >= 20, "the tree has the commands and the bench's subcommands: " + paths);
     assertTrue(paths.contains(List.of("bench", "serve")), paths.toString());
     assertTrue(paths.contains(List.of("versions")), paths.toString());
     assertTrue(paths.contains(List.of("generate-completion")), paths.toString());
@@ -50,7 +52,8 @@ class CommandTreeTest {
       args.add("--help");
       CliRun r = CliRun.of(args.toArray(String[]::new));
       String name = String.join(" ", path);
-      if (r.rc() != 0 || !r.out().contains("Usage: mocostream" + (path.isEmpty() ? "" : " " + name) + " ")
+      if (r.rc() != 0
+          || !r.out().contains("Usage: mocostream" + (path.isEmpty() ? "" : " " + name) + " ")
           || !r.err().isEmpty()) {
         failed.add(name + ": " + r);
       }
@@ -75,25 +78,37 @@ class CommandTreeTest {
       }
       String text = String.join(" ", a.description()).strip();
       if (text.isEmpty()) {
-        undescribed.add(spec.qualifiedName() + " " + (a instanceof OptionSpec o ? o.longestName() : a.paramLabel()));
+        undescribed.add(
+            spec.qualifiedName()
+                + " "
+                + (a instanceof OptionSpec o ? o.longestName() : a.paramLabel()));
       }
     }
-    cli.getSubcommands().forEach((name, sub) -> {
-      if (name.equals(sub.getCommandName())) {
-        walk(sub, undescribed);
-      }
-    });
+    cli.getSubcommands()
+        .forEach(
+            (name, sub) -> {
+              if (name.equals(sub.getCommandName())) {
+                walk(sub, undescribed);
+              }
+            });
   }
 
   @Test
   void versionIsTheBuildsVersionAndCommit() {
     CliRun r = CliRun.of("--version");
     assertEquals(0, r.rc(), r.toString());
-    // project.version from the POM (filtered in at build time), then the git commit or "unknown" outside git.
-    assertTrue(Pattern.compile("^mocostream \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? \\(commit ([0-9a-f]{7,40}(-dirty)?|"
-        + "[\\w.-]+-\\d+-g[0-9a-f]{7,40}(-dirty)?|unknown)\\)\\R").matcher(r.out()).find(), r.toString());
+    // project.version from the POM (filtered in at build time), then the git commit or "unknown"
+    // outside git.
+    assertTrue(
+        Pattern.compile(
+                "^mocostream \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? \\(commit ([0-9a-f]{7,40}(-dirty)?|"
+                    + "[\\w.-]+-\\d+-g[0-9a-f]{7,40}(-dirty)?|unknown)\\)\\R")
+            .matcher(r.out())
+            .find(),
+        r.toString());
     assertFalse(r.out().contains("development build"), r.out());
-    // A subcommand's --version is the same standard option (export's and eval's own option is --model-version).
+    // A subcommand's --version is the same standard option (export's and eval's own option is
+    // --model-version).
     assertEquals(r.out(), CliRun.of("export", "--version").out());
   }
 
@@ -104,7 +119,8 @@ class CommandTreeTest {
     assertTrue(unknown.err().contains("Unknown option: '--no-such-option'"), unknown.toString());
     CliRun missing = CliRun.of("versions");
     assertEquals(1, missing.rc(), missing.toString());
-    assertTrue(missing.err().contains("Missing required option: '--model=NAME'"), missing.toString());
+    assertTrue(
+        missing.err().contains("Missing required option: '--model=NAME'"), missing.toString());
     CliRun badValue = CliRun.of("versions", "--model", "m", "--timeout-s", "soon");
     assertEquals(1, badValue.rc(), badValue.toString());
     // Checked by the command itself, still a usage error, with the usage shown.
@@ -117,12 +133,23 @@ class CommandTreeTest {
   }
 
   @Test
-  void aKeyFileThatIsNotAKeyIsRefusedInputWith3(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-    Path binary = Files.write(dir.resolve("binary.pub"), new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
+  void aKeyFileThatIsNotAKeyIsRefusedInputWith3(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Path binary =
+        Files.write(dir.resolve("binary.pub"), new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
     Path text = Files.writeString(dir.resolve("text.pub"), "not a PEM block\n");
     for (Path bad : List.of(binary, text)) {
-      CliRun r = CliRun.of("versions", "--model", "m", "--trust", bad.toString(), "--bootstrap", "127.0.0.1:1",
-          "--timeout-s", "2");
+      CliRun r =
+          CliRun.of(
+              "versions",
+              "--model",
+              "m",
+              "--trust",
+              bad.toString(),
+              "--bootstrap",
+              "127.0.0.1:1",
+              "--timeout-s",
+              "2");
       assertEquals(3, r.rc(), r.toString());
       assertTrue(r.err().contains(bad.toString()), r.toString());
     }
@@ -130,8 +157,17 @@ class CommandTreeTest {
 
   @Test
   void aMissingFileIsRefusedInputWith3() {
-    CliRun r = CliRun.of("versions", "--model", "m", "--trust", "/nonexistent/model-signing.pub",
-        "--bootstrap", "127.0.0.1:1", "--timeout-s", "2");
+    CliRun r =
+        CliRun.of(
+            "versions",
+            "--model",
+            "m",
+            "--trust",
+            "/nonexistent/model-signing.pub",
+            "--bootstrap",
+            "127.0.0.1:1",
+            "--timeout-s",
+            "2");
     assertEquals(3, r.rc(), r.toString());
     assertTrue(r.err().startsWith("mocostream versions: "), r.toString());
     assertTrue(r.err().contains("/nonexistent/model-signing.pub"), r.toString());
@@ -143,7 +179,9 @@ class CommandTreeTest {
     String readme = Files.readString(Path.of("..", "README.md"));
     for (ExitCode c : ExitCode.values()) {
       assertTrue(help.contains(" " + c.code + " " + c.meaning), c + " in\n" + help);
-      assertTrue(readme.contains("| " + c.code + " | " + c.meaning + " |"), c + " row missing from the README's table");
+      assertTrue(
+          readme.contains("| " + c.code + " | " + c.meaning + " |"),
+          c + " row missing from the README's table");
     }
   }
 
@@ -151,6 +189,8 @@ class CommandTreeTest {
   void completionScriptIsGenerated() {
     CliRun r = CliRun.of("generate-completion");
     assertEquals(0, r.rc(), r.toString());
-    assertTrue(r.out().contains("complete -F _complete_mocostream") && r.out().contains("versions"), r.out());
+    assertTrue(
+        r.out().contains("complete -F _complete_mocostream") && r.out().contains("versions"),
+        r.out());
   }
 }

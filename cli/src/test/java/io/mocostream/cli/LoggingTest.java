@@ -18,16 +18,26 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where log lines go once a command runs without --verbose: warnings and errors on the console, everything in the
- * log file (MOCOSTREAM_LOG_DIR, set to target/logs for the tests); and DJL's CUDA probe says nothing on the CPU build.
+ * Where log lines go once a command runs without --verbose: warnings and errors on the console,
+ * everything in the log file (MOCOSTREAM_LOG_DIR, set to target/logs for the tests); and DJL's CUDA
+ * probe says nothing on the CPU build.
  */
 class LoggingTest {
   private static final String CUDA_PROBE_WARNING = "Failed to detect GPU count";
 
   @Test
   void withoutVerboseTheConsoleShowsWarningsAndTheFileEverything() throws Exception {
-    // Any command that runs (this one fails at once: its key file is missing) sets logging up first.
-    CliRun r = CliRun.of("versions", "--model", "m", "--trust", "/nonexistent/key.pub", "--bootstrap", "127.0.0.1:1");
+    // Any command that runs (this one fails at once: its key file is missing) sets logging up
+    // first.
+    CliRun r =
+        CliRun.of(
+            "versions",
+            "--model",
+            "m",
+            "--trust",
+            "/nonexistent/key.pub",
+            "--bootstrap",
+            "127.0.0.1:1");
     assertEquals(3, r.rc(), r.toString());
 
     String marker = "logging-test-" + System.nanoTime();
@@ -45,17 +55,34 @@ class LoggingTest {
     assertTrue(shown.contains(marker + " warn"), shown);
     assertFalse(shown.contains(marker + " info"), shown);
 
-    Path file = Path.of(System.getenv("MOCOSTREAM_LOG_DIR"), "mocostream." + LocalDate.now() + ".log");
+    Path file =
+        Path.of(System.getenv("MOCOSTREAM_LOG_DIR"), "mocostream." + LocalDate.now() + ".log");
     String logged = Files.readString(file);
-    // Each line names the command (the first one this JVM ran) and the pid: several processes share the file.
-    assertTrue(java.util.regex.Pattern.compile("INFO  [\\w-]+\\[" + ProcessHandle.current().pid() + "\\] LoggingTest - "
-        + marker + " info").matcher(logged).find(), logged);
+    // Each line names the command (the first one this JVM ran) and the pid: several processes share
+    // the file.
+    assertTrue(
+        java.util.regex.Pattern.compile(
+                "INFO  [\\w-]+\\["
+                    + ProcessHandle.current().pid()
+                    + "\\] LoggingTest - "
+                    + marker
+                    + " info")
+            .matcher(logged)
+            .find(),
+        logged);
     assertTrue(logged.contains(marker + " warn"), logged);
   }
 
   @Test
   void theCudaProbeIsQuietOnTheCpuBuild() {
-    CliRun.of("versions", "--model", "m", "--trust", "/nonexistent/key.pub", "--bootstrap", "127.0.0.1:1");
+    CliRun.of(
+        "versions",
+        "--model",
+        "m",
+        "--trust",
+        "/nonexistent/key.pub",
+        "--bootstrap",
+        "127.0.0.1:1");
     LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
     ch.qos.logback.classic.Logger probe = ctx.getLogger(Logging.CUDA_PROBE_LOGGER);
     assertEquals(Level.ERROR, probe.getLevel(), "pytorch-native-cpu is on the test classpath");
@@ -69,7 +96,8 @@ class LoggingTest {
     } finally {
       probe.detachAppender(seen);
     }
-    assertTrue(seen.list.stream().noneMatch(e -> e.getFormattedMessage().contains(CUDA_PROBE_WARNING)),
+    assertTrue(
+        seen.list.stream().noneMatch(e -> e.getFormattedMessage().contains(CUDA_PROBE_WARNING)),
         seen.list.toString());
   }
 }

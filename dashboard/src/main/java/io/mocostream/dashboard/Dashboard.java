@@ -30,17 +30,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code mocostream dashboard}: follows the topics and serves a live page. Nothing is kept but what the topics hold,
- * so it can start at any time against any cluster.
+ * {@code mocostream dashboard}: follows the topics and serves a live page. Nothing is kept but what
+ * the topics hold, so it can start at any time against any cluster.
  *
  * <ul>
- *   <li>the step log ({@code trainer.steps}) and the dead-letter topic, from their beginning ({@link TopicFollower});
- *   <li>per model, a {@link VersionSubscriber} from the start of the model topic: a version appears on the page only
- *       once its SHA-256 and its Ed25519 signature by a trusted key verify, like every other reader; refusals are
- *       counted by reason;
- *   <li>every few seconds the trainers' lag ({@link LagMonitor}) and the newest frames ({@link FrameSampler});
- *   <li>on one analysis thread, the probe baselines and the neighbour strip of each model's newest verified version
- *       ({@link ProbeAnalysis}); a version that arrives while one is analysed replaces the one waiting.
+ *   <li>the step log ({@code trainer.steps}) and the dead-letter topic, from their beginning
+ *       ({@link TopicFollower});
+ *   <li>per model, a {@link VersionSubscriber} from the start of the model topic: a version appears
+ *       on the page only once its SHA-256 and its Ed25519 signature by a trusted key verify, like
+ *       every other reader; refusals are counted by reason;
+ *   <li>every few seconds the trainers' lag ({@link LagMonitor}) and the newest frames ({@link
+ *       FrameSampler});
+ *   <li>on one analysis thread, the probe baselines and the neighbour strip of each model's newest
+ *       verified version ({@link ProbeAnalysis}); a version that arrives while one is analysed
+ *       replaces the one waiting.
  * </ul>
  */
 public final class Dashboard implements AutoCloseable {
@@ -63,10 +66,12 @@ public final class Dashboard implements AutoCloseable {
 
   private Dashboard(DashboardOptions o) throws IOException {
     this.options = o;
-    this.keys = TrustedKeys.load(o.trust()); // refuses a missing or group-writable key file, naming it
+    this.keys =
+        TrustedKeys.load(o.trust()); // refuses a missing or group-writable key file, naming it
     this.probe = new ProbeAnalysis(o.probe(), o.probeBank(), o.probeQueries());
     this.framesTopic.set(o.framesTopic());
-    this.follower = new TopicFollower(o, state, this::follow, t -> framesTopic.compareAndSet(null, t));
+    this.follower =
+        new TopicFollower(o, state, this::follow, t -> framesTopic.compareAndSet(null, t));
     this.followerThread = new Thread(follower, "dashboard-topics");
     this.followerThread.setDaemon(true);
     this.sampler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "dashboard-sampler"));
@@ -77,15 +82,17 @@ public final class Dashboard implements AutoCloseable {
   /**
    * Starts following and serving.
    *
-   * @throws IllegalArgumentException when the trusted keys cannot be loaded (the message names the path)
-   * @throws UncheckedIOException     when the address cannot be bound
+   * @throws IllegalArgumentException when the trusted keys cannot be loaded (the message names the
+   *     path)
+   * @throws UncheckedIOException when the address cannot be bound
    */
   public static Dashboard start(DashboardOptions o) {
     Dashboard d;
     try {
       d = new Dashboard(o);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot listen on " + o.host() + ":" + o.port() + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot listen on " + o.host() + ":" + o.port() + ": " + e.getMessage(), e);
     }
     try {
       for (String m : o.models()) {
@@ -122,32 +129,38 @@ public final class Dashboard implements AutoCloseable {
     state.addModel(model);
     pending.put(model, new AtomicReference<>());
     AtomicReference<VersionGate> gate = new AtomicReference<>();
-    VersionSubscriber s = VersionSubscriber.builder(ModelSource.of(options.bootstrap(), options.registryUrl(), model)
-            .withTopic(options.versionsTopic()).withTrust(keys)
-            .withClientOverrides(options.clients().consumer(Map.of())))
-        .startPosition(StartPosition.EARLIEST)
-        .listener(new VersionListener() {
-          @Override
-          public void onAccepted(VerifiedVersion v) {
-            state.version(model, v.manifest(), v.partition(), v.offset());
-            Optional<VersionGate.Refusal> no = gate.get() == null ? Optional.empty()
-                : gate.get().checkLoadable(v.manifest());
-            if (no.isPresent()) {
-              state.refused(model, no.get().reason().name());
-              return;
-            }
-            if (probe.enabled()) {
-              pending.get(model).set(v);
-              analysis.execute(() -> analyse(model));
-            }
-          }
+    VersionSubscriber s =
+        VersionSubscriber.builder(
+                ModelSource.of(options.bootstrap(), options.registryUrl(), model)
+                    .withTopic(options.versionsTopic())
+                    .withTrust(keys)
+                    .withClientOverrides(options.clients().consumer(Map.of())))
+            .startPosition(StartPosition.EARLIEST)
+            .listener(
+                new VersionListener() {
+                  @Override
+                  public void onAccepted(VerifiedVersion v) {
+                    state.version(model, v.manifest(), v.partition(), v.offset());
+                    Optional<VersionGate.Refusal> no =
+                        gate.get() == null
+                            ? Optional.empty()
+                            : gate.get().checkLoadable(v.manifest());
+                    if (no.isPresent()) {
+                      state.refused(model, no.get().reason().name());
+                      return;
+                    }
+                    if (probe.enabled()) {
+                      pending.get(model).set(v);
+                      analysis.execute(() -> analyse(model));
+                    }
+                  }
 
-          @Override
-          public void onRefused(RefusedVersion r) {
-            state.refused(model, r.reason().name());
-          }
-        })
-        .build();
+                  @Override
+                  public void onRefused(RefusedVersion r) {
+                    state.refused(model, r.reason().name());
+                  }
+                })
+            .build();
     gate.set(s.gate());
     subscribers.put(model, s);
     s.start();
@@ -160,12 +173,16 @@ public final class Dashboard implements AutoCloseable {
     }
     EncoderVersion m = v.manifest();
     try {
-      GradMode.disableOnThisThread(); // forward passes only; autograd is on by default on threads other than the first
+      GradMode
+          .disableOnThisThread(); // forward passes only; autograd is on by default on threads other
+      // than the first
       Architecture arch = Architecture.fromAvro(m.getArchitecture());
       state.baselines(model, probe.baselines(arch));
       state.neighbours(model, probe.neighbours(m, arch, v.payload()));
-    } catch (Throwable e) { // a version that cannot be analysed is reported, and the next one is tried
-      state.error("model " + model + " version " + m.getVersion() + ": neighbour strip failed: " + e);
+    } catch (
+        Throwable e) { // a version that cannot be analysed is reported, and the next one is tried
+      state.error(
+          "model " + model + " version " + m.getVersion() + ": neighbour strip failed: " + e);
       log.warn("model {} version {}: analysis failed: {}", model, m.getVersion(), e.toString(), e);
     }
   }
@@ -226,13 +243,27 @@ public final class Dashboard implements AutoCloseable {
     closed.countDown();
   }
 
-  /** Runs until the JVM shuts down (Ctrl-C) or the thread is interrupted; prints the address first. */
+  /**
+   * Runs until the JVM shuts down (Ctrl-C) or the thread is interrupted; prints the address first.
+   */
   public static void run(DashboardOptions o, PrintStream out) throws InterruptedException {
     Dashboard d = start(o);
     Thread hook = new Thread(d::close, "dashboard-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    out.println("dashboard on " + d.uri() + " following " + o.stepsTopic() + ", " + o.versionsTopic() + ", "
-        + o.dlqTopic() + " on " + o.bootstrap() + " (versions verified with " + o.trust() + ")");
+    out.println(
+        "dashboard on "
+            + d.uri()
+            + " following "
+            + o.stepsTopic()
+            + ", "
+            + o.versionsTopic()
+            + ", "
+            + o.dlqTopic()
+            + " on "
+            + o.bootstrap()
+            + " (versions verified with "
+            + o.trust()
+            + ")");
     out.flush();
     try {
       d.awaitClosed();

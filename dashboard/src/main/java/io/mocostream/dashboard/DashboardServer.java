@@ -17,27 +17,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The page: static files from this jar (HTML, one script, CSS, uPlot from its webjar) and {@code GET /api/state},
- * on the JDK's HTTP server with the project's deadlines and bounded worker pool ({@link HttpDefences}). Read only:
- * every other method is refused. A Content-Security-Policy allows scripts from this origin only, so even a string
- * that reached the page as markup could not run; the page renders topic strings as text anyway.
+ * The page: static files from this jar (HTML, one script, CSS, uPlot from its webjar) and {@code
+ * GET /api/state}, on the JDK's HTTP server with the project's deadlines and bounded worker pool
+ * ({@link HttpDefences}). Read only: every other method is refused. A Content-Security-Policy
+ * allows scripts from this origin only, so even a string that reached the page as markup could not
+ * run; the page renders topic strings as text anyway.
  */
 final class DashboardServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DashboardServer.class);
   static final String STATE_PATH = "/api/state";
   static final String UPLOT = "/META-INF/resources/webjars/uplot/1.6.30/dist/";
-  static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-      + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  static final String CSP =
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Path → (class-path resource, content type). */
-  private static final Map<String, String[]> FILES = Map.of(
-      "/", new String[] {"web/index.html", "text/html; charset=utf-8"},
-      "/index.html", new String[] {"web/index.html", "text/html; charset=utf-8"},
-      "/app.js", new String[] {"web/app.js", "text/javascript; charset=utf-8"},
-      "/app.css", new String[] {"web/app.css", "text/css; charset=utf-8"},
-      "/vendor/uPlot.iife.min.js", new String[] {UPLOT + "uPlot.iife.min.js", "text/javascript; charset=utf-8"},
-      "/vendor/uPlot.min.css", new String[] {UPLOT + "uPlot.min.css", "text/css; charset=utf-8"});
+  private static final Map<String, String[]> FILES =
+      Map.of(
+          "/", new String[] {"web/index.html", "text/html; charset=utf-8"},
+          "/index.html", new String[] {"web/index.html", "text/html; charset=utf-8"},
+          "/app.js", new String[] {"web/app.js", "text/javascript; charset=utf-8"},
+          "/app.css", new String[] {"web/app.css", "text/css; charset=utf-8"},
+          "/vendor/uPlot.iife.min.js",
+              new String[] {UPLOT + "uPlot.iife.min.js", "text/javascript; charset=utf-8"},
+          "/vendor/uPlot.min.css",
+              new String[] {UPLOT + "uPlot.min.css", "text/css; charset=utf-8"});
 
   private final HttpServer server;
   private final HttpDefences.Workers workers;
@@ -63,8 +68,10 @@ final class DashboardServer implements AutoCloseable {
 
   URI uri() {
     InetSocketAddress a = server.getAddress();
-    String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
-    return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/");
+    String host =
+        a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
+    return URI.create(
+        "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/");
   }
 
   private void handle(HttpExchange ex) throws IOException {
@@ -73,7 +80,8 @@ final class DashboardServer implements AutoCloseable {
       ex.getResponseHeaders().set("Content-Security-Policy", CSP);
       ex.getResponseHeaders().set("Referrer-Policy", "no-referrer");
       if (HttpDefences.Workers.shedding()) {
-        ex.getResponseHeaders().set("Retry-After", String.valueOf(HttpDefences.RETRY_AFTER_SECONDS));
+        ex.getResponseHeaders()
+            .set("Retry-After", String.valueOf(HttpDefences.RETRY_AFTER_SECONDS));
         send(ex, 503, "text/plain; charset=utf-8", "busy\n".getBytes(StandardCharsets.UTF_8));
         return;
       }
@@ -103,7 +111,8 @@ final class DashboardServer implements AutoCloseable {
     }
   }
 
-  private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
+  private static void send(HttpExchange ex, int status, String type, byte[] body)
+      throws IOException {
     ex.getResponseHeaders().set("Content-Type", type);
     boolean head = ex.getRequestMethod().equals("HEAD");
     ex.sendResponseHeaders(status, head ? -1 : body.length);
@@ -115,9 +124,11 @@ final class DashboardServer implements AutoCloseable {
   }
 
   private static byte[] resource(String name) {
-    try (InputStream in = DashboardServer.class.getResourceAsStream(name)) { // relative: next to this class
+    try (InputStream in =
+        DashboardServer.class.getResourceAsStream(name)) { // relative: next to this class
       if (in == null) {
-        throw new IllegalStateException("class-path resource " + name + " is missing from the dashboard's jar");
+        throw new IllegalStateException(
+            "class-path resource " + name + " is missing from the dashboard's jar");
       }
       return in.readAllBytes();
     } catch (IOException e) {

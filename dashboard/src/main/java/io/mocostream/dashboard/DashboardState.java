@@ -12,10 +12,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Everything the page shows, kept in memory with a bound on each part, so that a long or hostile topic cannot grow
- * it: steps per model, versions per model, minutes of dead-letter counts, distinct reasons, recent items. Every
- * string that came from a topic is cut to a length and has its control characters escaped before it is kept; the
- * page then renders it as text (never as markup). Thread-safe: every method holds the object's lock.
+ * Everything the page shows, kept in memory with a bound on each part, so that a long or hostile
+ * topic cannot grow it: steps per model, versions per model, minutes of dead-letter counts,
+ * distinct reasons, recent items. Every string that came from a topic is cut to a length and has
+ * its control characters escaped before it is kept; the page then renders it as text (never as
+ * markup). Thread-safe: every method holds the object's lock.
  */
 final class DashboardState {
   static final int MAX_STEPS = 5000;
@@ -58,14 +59,18 @@ final class DashboardState {
     updates++;
   }
 
-  synchronized void step(String model, long step, Double loss, int batch, long createdAt, boolean skipped) {
+  synchronized void step(
+      String model, long step, Double loss, int batch, long createdAt, boolean skipped) {
     ModelView m = models.get(model);
     if (m == null) {
       return;
     }
     Double ips = null;
     if (m.lastStepAt > 0 && createdAt > m.lastStepAt && createdAt - m.lastStepAt < 600_000) {
-      ips = batch * 1000.0 / (createdAt - m.lastStepAt); // images of this step over the time since the last one
+      ips =
+          batch
+              * 1000.0
+              / (createdAt - m.lastStepAt); // images of this step over the time since the last one
     }
     m.lastStepAt = createdAt;
     Double l = skipped || loss == null || !Double.isFinite(loss) ? null : loss;
@@ -101,8 +106,16 @@ final class DashboardState {
     row.put("bytes", v.getPayloadBytes());
     row.put("sha256", text(v.getPayloadSha256(), 64));
     row.put("keyId", text(v.getKeyId(), 64));
-    row.put("architecture", text(v.getArchitecture().getBackbone() + " " + v.getArchitecture().getChannels() + "×"
-        + v.getArchitecture().getInputSize() + "²", 80));
+    row.put(
+        "architecture",
+        text(
+            v.getArchitecture().getBackbone()
+                + " "
+                + v.getArchitecture().getChannels()
+                + "×"
+                + v.getArchitecture().getInputSize()
+                + "²",
+            80));
     row.put("steps", v.getLineage().getFirstStep() + "–" + v.getLineage().getLastStep());
     List<String> ranges = new ArrayList<>();
     for (OffsetRange r : v.getLineage().getRanges()) {
@@ -110,8 +123,17 @@ final class DashboardState {
         ranges.add("…");
         break;
       }
-      ranges.add(text(r.getTopic() + "-" + r.getPartition() + " [" + r.getFromOffset() + ", " + r.getToOffset() + ")",
-          120));
+      ranges.add(
+          text(
+              r.getTopic()
+                  + "-"
+                  + r.getPartition()
+                  + " ["
+                  + r.getFromOffset()
+                  + ", "
+                  + r.getToOffset()
+                  + ")",
+              120));
     }
     row.put("offsets", ranges);
     row.put("at", partition + "@" + offset);
@@ -162,8 +184,12 @@ final class DashboardState {
     }
   }
 
-  /** One dead letter: {@code reason} is the header as written (bounded), {@code time} the record's timestamp. */
-  synchronized void deadLetter(String reason, String message, String origin, String stage, long time) {
+  /**
+   * One dead letter: {@code reason} is the header as written (bounded), {@code time} the record's
+   * timestamp.
+   */
+  synchronized void deadLetter(
+      String reason, String message, String origin, String stage, long time) {
     String r = text(reason, 64);
     if (!dlqTotals.containsKey(r) && dlqTotals.size() >= MAX_REASONS) {
       r = OTHER_REASON;
@@ -230,7 +256,9 @@ final class DashboardState {
     Map<String, Object> dlq = new LinkedHashMap<>();
     List<Long> minutes = new ArrayList<>(dlqMinutes.keySet());
     if (!minutes.isEmpty() && dlqMinutes.lastKey() - dlqMinutes.firstKey() < MAX_DLQ_MINUTES) {
-      minutes.clear(); // every minute of the span, quiet ones as zeros, so the bars stand where they happened
+      minutes
+          .clear(); // every minute of the span, quiet ones as zeros, so the bars stand where they
+      // happened
       for (long t = dlqMinutes.firstKey(); t <= dlqMinutes.lastKey(); t++) {
         minutes.add(t);
       }

@@ -1,7 +1,7 @@
 package io.mocostream.dashboard;
 
-import io.mocostream.frames.DecodedImage;
 import io.mocostream.frames.DeadLetter;
+import io.mocostream.frames.DecodedImage;
 import io.mocostream.frames.FrameLimits;
 import io.mocostream.frames.FrameReader;
 import io.mocostream.frames.ImageDecoder;
@@ -24,18 +24,26 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * The newest frames of the frames topic with two augmented views each, as the trainer would draw them: the trainer's
- * {@link Augmenter} (MoCo v2 preset) with a fixed seed and the record's own partition and offset, so a frame always
- * shows the same views. Each call reads the last few records of every partition (not the whole stream).
+ * The newest frames of the frames topic with two augmented views each, as the trainer would draw
+ * them: the trainer's {@link Augmenter} (MoCo v2 preset) with a fixed seed and the record's own
+ * partition and offset, so a frame always shows the same views. Each call reads the last few
+ * records of every partition (not the whole stream).
  */
 final class FrameSampler implements AutoCloseable {
-  /** Run seed of the views shown (the trainer's is its own; any fixed seed shows what the augmentation does). */
+  /**
+   * Run seed of the views shown (the trainer's is its own; any fixed seed shows what the
+   * augmentation does).
+   */
   static final long VIEW_SEED = 0;
+
   /** Side of the views shown. */
   static final int VIEW_SIDE = 64;
+
   static final int PER_PARTITION = DashboardState.MAX_FRAMES;
+
   /** Partitions sampled at most. */
   static final int MAX_PARTITIONS = 16;
+
   /** Pixels a frame may decode to on the dashboard: a page thumbnail needs few. */
   static final long DECODE_PIXELS = 1_000_000;
 
@@ -53,7 +61,10 @@ final class FrameSampler implements AutoCloseable {
     reader = new FrameReader(serde);
   }
 
-  /** Samples {@code topic}; writes the newest frames (or nothing, when the topic is empty) into {@code state}. */
+  /**
+   * Samples {@code topic}; writes the newest frames (or nothing, when the topic is empty) into
+   * {@code state}.
+   */
   void sample(String topic, DashboardState state) {
     List<PartitionInfo> ps = consumer.partitionsFor(topic, Duration.ofSeconds(10));
     if (ps == null || ps.isEmpty()) {
@@ -84,7 +95,8 @@ final class FrameSampler implements AutoCloseable {
         }
       }
     }
-    got.sort(Comparator.comparingLong((ConsumerRecord<byte[], byte[]> r) -> r.timestamp()).reversed());
+    got.sort(
+        Comparator.comparingLong((ConsumerRecord<byte[], byte[]> r) -> r.timestamp()).reversed());
     List<Map<String, Object>> out = new ArrayList<>();
     long notShown = 0;
     for (ConsumerRecord<byte[], byte[]> r : got) {
@@ -93,7 +105,9 @@ final class FrameSampler implements AutoCloseable {
       }
       try {
         out.add(frame(r));
-      } catch (Throwable e) { // a frame that does not decode is not shown; it is the trainer's to dead-letter
+      } catch (
+          Throwable
+              e) { // a frame that does not decode is not shown; it is the trainer's to dead-letter
         notShown++;
       }
     }

@@ -9,16 +9,22 @@ import java.util.Base64;
 import javax.imageio.ImageIO;
 
 /**
- * Images as {@code data:image/png;base64,...} URLs: the page shows them without further requests, and since the
- * PNG is encoded here from decoded pixels, no byte a topic held reaches the browser's decoders.
+ * Images as {@code data:image/png;base64,...} URLs: the page shows them without further requests,
+ * and since the PNG is encoded here from decoded pixels, no byte a topic held reaches the browser's
+ * decoders.
  */
 final class Images {
-  /** Longest side of an image put on the page; larger frames are shrunk (nearest neighbour) first. */
+  /**
+   * Longest side of an image put on the page; larger frames are shrunk (nearest neighbour) first.
+   */
   static final int MAX_SIDE = 96;
 
   private Images() {}
 
-  /** {@code img} (HWC bytes, 1 or 3 channels) as a PNG data URL, at most {@link #MAX_SIDE} pixels a side. */
+  /**
+   * {@code img} (HWC bytes, 1 or 3 channels) as a PNG data URL, at most {@link #MAX_SIDE} pixels a
+   * side.
+   */
   static String png(DecodedImage img) {
     int w = img.width();
     int h = img.height();
@@ -40,8 +46,8 @@ final class Images {
   }
 
   /**
-   * A normalised view (C×S×S channels-first floats at {@code off}, as the augmenter writes them) as a PNG data URL:
-   * each value v shown as (v·std + mean)·255.
+   * A normalised view (C×S×S channels-first floats at {@code off}, as the augmenter writes them) as
+   * a PNG data URL: each value v shown as (v·std + mean)·255.
    */
   static String png(float[] view, int off, int channels, int side, float[] mean, float[] std) {
     BufferedImage out = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);

@@ -16,8 +16,9 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Consumer lag of each trainer: its group's committed offsets (the trainer commits them in the transaction of each
- * checkpoint, under {@code mocostream-trainer-<model>}) against the partitions' last stable offsets.
+ * Consumer lag of each trainer: its group's committed offsets (the trainer commits them in the
+ * transaction of each checkpoint, under {@code mocostream-trainer-<model>}) against the partitions'
+ * last stable offsets.
  */
 final class LagMonitor implements AutoCloseable {
   static final String GROUP_PREFIX = "mocostream-trainer-";
@@ -35,22 +36,32 @@ final class LagMonitor implements AutoCloseable {
     admin = Admin.create(c);
   }
 
-  /** Measures the lag of {@code model}'s trainer into {@code state}; no committed offsets yet: lag unknown. */
+  /**
+   * Measures the lag of {@code model}'s trainer into {@code state}; no committed offsets yet: lag
+   * unknown.
+   */
   void measure(String model, DashboardState state) throws Exception {
-    Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(GROUP_PREFIX + model)
-        .partitionsToOffsetAndMetadata().get(15, TimeUnit.SECONDS);
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        admin
+            .listConsumerGroupOffsets(GROUP_PREFIX + model)
+            .partitionsToOffsetAndMetadata()
+            .get(15, TimeUnit.SECONDS);
     Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-    committed.forEach((tp, om) -> {
-      if (om != null) {
-        latest.put(tp, OffsetSpec.latest());
-      }
-    });
+    committed.forEach(
+        (tp, om) -> {
+          if (om != null) {
+            latest.put(tp, OffsetSpec.latest());
+          }
+        });
     if (latest.isEmpty()) {
       state.lag(model, null, List.of(), System.currentTimeMillis());
       return;
     }
-    Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest,
-        new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get(15, TimeUnit.SECONDS);
+    Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
+        admin
+            .listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+            .all()
+            .get(15, TimeUnit.SECONDS);
     long total = 0;
     List<Map<String, Object>> parts = new ArrayList<>();
     for (Map.Entry<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> e : ends.entrySet()) {

@@ -19,15 +19,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the dashboard computes itself, on the labelled probe the demo's trainer scores its versions on (Fashion-MNIST:
- * a class-balanced bank from the training split, the first queries of the test split, as {@code ProbeLoader} builds
- * it): the raw-pixel and random-init kNN baselines of an architecture, and the nearest-neighbour strip of a verified
- * version (a few query images and the five bank images nearest to each under that version's features, by cosine).
- * Runs on one analysis thread; baselines are computed once per architecture.
+ * What the dashboard computes itself, on the labelled probe the demo's trainer scores its versions
+ * on (Fashion-MNIST: a class-balanced bank from the training split, the first queries of the test
+ * split, as {@code ProbeLoader} builds it): the raw-pixel and random-init kNN baselines of an
+ * architecture, and the nearest-neighbour strip of a verified version (a few query images and the
+ * five bank images nearest to each under that version's features, by cosine). Runs on one analysis
+ * thread; baselines are computed once per architecture.
  */
 final class ProbeAnalysis {
   /** Query images shown in the neighbour strip. */
   static final int STRIP_QUERIES = 4;
+
   static final int NEIGHBOURS = 5;
   private static final int BLOCK = 256;
 
@@ -60,18 +62,28 @@ final class ProbeAnalysis {
     } else {
       String[] files = spec.split(",");
       if (files.length != 2) {
-        throw new IllegalArgumentException("probe '" + spec + "': expected IMAGES,LABELS or fashion-mnist");
+        throw new IllegalArgumentException(
+            "probe '" + spec + "': expected IMAGES,LABELS or fashion-mnist");
       }
       IdxDataset all = IdxDataset.read(Path.of(files[0].trim()), Path.of(files[1].trim()));
       int b = Math.min(bankSize, all.size() - 1);
       bank = all.first(b);
       queries = all.slice(b, b + Math.min(querySize, all.size() - b));
     }
-    description = bank.size() + " bank images from " + fileName(bank.source()) + ", " + queries.size()
-        + " queries from " + fileName(queries.source());
+    description =
+        bank.size()
+            + " bank images from "
+            + fileName(bank.source())
+            + ", "
+            + queries.size()
+            + " queries from "
+            + fileName(queries.source());
   }
 
-  /** kNN top-1 of raw pixels and of the architecture at random initialisation (seed 0, as {@code eval}'s default). */
+  /**
+   * kNN top-1 of raw pixels and of the architecture at random initialisation (seed 0, as {@code
+   * eval}'s default).
+   */
   Map<String, Object> baselines(Architecture arch) throws IOException {
     Map<String, Object> known = baselines.get(arch);
     if (known != null) {
@@ -94,13 +106,14 @@ final class ProbeAnalysis {
   }
 
   /** The neighbour strip of a verified version whose weights are {@code payload}. */
-  Map<String, Object> neighbours(EncoderVersion m, Architecture arch, byte[] payload) throws IOException {
+  Map<String, Object> neighbours(EncoderVersion m, Architecture arch, byte[] payload)
+      throws IOException {
     load();
     Augmenter centre = new Augmenter(AugmentConfig.mocoV2(arch.inputSize(), arch.channels()));
     int q = Math.min(STRIP_QUERIES, queries.size());
     try (Encoder encoder = Encoder.load(arch, payload)) {
       float[] bankF = features(encoder, centre, bank, 0, bank.size()); // bank × F, L2-normalised
-      float[] queryF = features(encoder, centre, queries, 0, q);       // q × F
+      float[] queryF = features(encoder, centre, queries, 0, q); // q × F
       int dim = encoder.featureDim();
       List<Map<String, Object>> rows = new ArrayList<>();
       for (int i = 0; i < q; i++) {
@@ -152,12 +165,14 @@ final class ProbeAnalysis {
   }
 
   private static String label(int l) {
-    return l >= 0 && l < Datasets.FASHION_MNIST_CLASSES.size() ? Datasets.FASHION_MNIST_CLASSES.get(l)
+    return l >= 0 && l < Datasets.FASHION_MNIST_CLASSES.size()
+        ? Datasets.FASHION_MNIST_CLASSES.get(l)
         : "class " + l;
   }
 
   /** Backbone features of images [from, to) of {@code d}, each row L2-normalised: (to-from) × F. */
-  private static float[] features(Encoder encoder, Augmenter centre, IdxDataset d, int from, int to) {
+  private static float[] features(
+      Encoder encoder, Augmenter centre, IdxDataset d, int from, int to) {
     int len = centre.viewLength();
     int dim = encoder.featureDim();
     int n = to - from;

@@ -25,14 +25,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the step log and the dead-letter topic from their beginning (read_committed, no consumer group: the dashboard
- * leaves no trace on the cluster) into the {@link DashboardState}. Each record is handled on its own: one that cannot
- * be read is counted and skipped. A broker outage is reported on the page and waited out.
+ * Reads the step log and the dead-letter topic from their beginning (read_committed, no consumer
+ * group: the dashboard leaves no trace on the cluster) into the {@link DashboardState}. Each record
+ * is handled on its own: one that cannot be read is counted and skipped. A broker outage is
+ * reported on the page and waited out.
  */
 final class TopicFollower implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(TopicFollower.class);
-  /** A step record larger than this is not a step the trainer wrote (those are a few hundred bytes). */
+
+  /**
+   * A step record larger than this is not a step the trainer wrote (those are a few hundred bytes).
+   */
   static final int MAX_STEP_BYTES = 256 * 1024;
+
   /** Kafka's rule for topic names: what a step log may name as the frames topic. */
   static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
@@ -42,7 +47,10 @@ final class TopicFollower implements Runnable {
   private final Consumer<String> onFramesTopic;
   private volatile boolean running = true;
 
-  TopicFollower(DashboardOptions options, DashboardState state, Consumer<String> onNewModel,
+  TopicFollower(
+      DashboardOptions options,
+      DashboardState state,
+      Consumer<String> onNewModel,
       Consumer<String> onFramesTopic) {
     this.options = options;
     this.state = state;
@@ -73,15 +81,19 @@ final class TopicFollower implements Runnable {
     serde.put(KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, options.registryUrl());
     serde.put(KafkaAvroSerDeConfig.SPECIFIC_AVRO_READER_CONFIG, true);
     try (KafkaAvroDeserializer steps = new KafkaAvroDeserializer();
-        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(options, "mocostream-dashboard"),
-            new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        KafkaConsumer<byte[], byte[]> consumer =
+            new KafkaConsumer<>(
+                consumerConfig(options, "mocostream-dashboard"),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
       steps.configure(serde, false);
       Set<TopicPartition> assigned = new HashSet<>();
       long nextAssignCheck = 0;
       while (running) {
         try {
           if (System.currentTimeMillis() >= nextAssignCheck) {
-            // Topics may appear after the dashboard starts (it may start before the trainer), and gain partitions.
+            // Topics may appear after the dashboard starts (it may start before the trainer), and
+            // gain partitions.
             nextAssignCheck = System.currentTimeMillis() + 10_000;
             Set<TopicPartition> all = new HashSet<>(assigned);
             for (String t : List.of(options.stepsTopic(), options.dlqTopic())) {
@@ -113,7 +125,12 @@ final class TopicFollower implements Runnable {
               if (r.topic().equals(options.stepsTopic())) {
                 state.unreadableStep();
               }
-              log.debug("record {}-{}@{} skipped: {}", r.topic(), r.partition(), r.offset(), e.toString());
+              log.debug(
+                  "record {}-{}@{} skipped: {}",
+                  r.topic(),
+                  r.partition(),
+                  r.offset(),
+                  e.toString());
             }
           }
         } catch (InterruptedException e) {
@@ -126,7 +143,11 @@ final class TopicFollower implements Runnable {
             return;
           }
           state.error("reading " + options.stepsTopic() + " and " + options.dlqTopic() + ": " + e);
-          log.warn("reading {} and {}: {}; retrying", options.stepsTopic(), options.dlqTopic(), e.toString());
+          log.warn(
+              "reading {} and {}: {}; retrying",
+              options.stepsTopic(),
+              options.dlqTopic(),
+              e.toString());
           sleep(2000);
         }
       }
@@ -150,12 +171,20 @@ final class TopicFollower implements Runnable {
     }
     if (!state.hasModel(model)) {
       if (!options.models().isEmpty() || state.modelCount() >= DashboardOptions.MAX_MODELS) {
-        state.ignoredStep(); // not a model this dashboard follows (the page says how many such steps it skipped)
+        state
+            .ignoredStep(); // not a model this dashboard follows (the page says how many such steps
+        // it skipped)
         return;
       }
       onNewModel.accept(model);
     }
-    state.step(model, s.getStep(), s.getLoss(), s.getBatchSize(), s.getCreatedAt().toEpochMilli(), s.getSkipped());
+    state.step(
+        model,
+        s.getStep(),
+        s.getLoss(),
+        s.getBatchSize(),
+        s.getCreatedAt().toEpochMilli(),
+        s.getSkipped());
     for (StepSegment seg : s.getSegments()) {
       if (TOPIC_NAME.matcher(seg.getTopic()).matches()) {
         onFramesTopic.accept(seg.getTopic());
@@ -164,7 +193,9 @@ final class TopicFollower implements Runnable {
     }
   }
 
-  /** A model name the dashboard will follow: 1..128 characters, none of them a control character. */
+  /**
+   * A model name the dashboard will follow: 1..128 characters, none of them a control character.
+   */
   static boolean validModel(String model) {
     if (model == null || model.isBlank() || model.length() > 128) {
       return false;
@@ -179,13 +210,20 @@ final class TopicFollower implements Runnable {
 
   private void deadLetter(ConsumerRecord<byte[], byte[]> r) {
     String reason = header(r, DeadLetter.REASON_HEADER);
-    state.deadLetter(reason == null ? "(no reason header)" : reason, header(r, DeadLetter.MESSAGE_HEADER),
-        header(r, DeadLetter.ORIGIN_HEADER), header(r, DeadLetter.STAGE_HEADER),
-        // a writer chooses the timestamp: one in the future must not push the real minutes out of the chart
+    state.deadLetter(
+        reason == null ? "(no reason header)" : reason,
+        header(r, DeadLetter.MESSAGE_HEADER),
+        header(r, DeadLetter.ORIGIN_HEADER),
+        header(r, DeadLetter.STAGE_HEADER),
+        // a writer chooses the timestamp: one in the future must not push the real minutes out of
+        // the chart
         Math.min(r.timestamp(), System.currentTimeMillis()));
   }
 
-  /** The last header of that name, its first 4 KiB as UTF-8 (bounded before decoding); null when absent. */
+  /**
+   * The last header of that name, its first 4 KiB as UTF-8 (bounded before decoding); null when
+   * absent.
+   */
   private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
     Header h = r.headers().lastHeader(name);
     if (h == null || h.value() == null) {

@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The page's server on its own: read-only, same-origin scripts only, and a state whose parts stay bounded. */
+/**
+ * The page's server on its own: read-only, same-origin scripts only, and a state whose parts stay
+ * bounded.
+ */
 class DashboardServerTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -30,12 +33,17 @@ class DashboardServerTest {
       assertEquals(200, get(base.resolve("/app.js")).statusCode());
       HttpResponse<String> json = get(base.resolve(DashboardServer.STATE_PATH));
       assertEquals(200, json.statusCode());
-      assertTrue(json.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+      assertTrue(
+          json.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
       assertTrue(json.body().startsWith("{\"now\":"), json.body());
       assertEquals(404, get(base.resolve("/../../etc/passwd")).statusCode());
       assertEquals(404, get(base.resolve("/web/app.js")).statusCode());
-      HttpResponse<String> post = http.send(HttpRequest.newBuilder(base.resolve(DashboardServer.STATE_PATH))
-          .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> post =
+          http.send(
+              HttpRequest.newBuilder(base.resolve(DashboardServer.STATE_PATH))
+                  .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertEquals(405, post.statusCode());
     }
   }
@@ -48,19 +56,23 @@ class DashboardServerTest {
       state.step("m", i, 1.0, 8, 1_000L * i, false);
     }
     for (int i = 0; i < 1000; i++) {
-      state.deadLetter("REASON_" + i + "\n" + "x".repeat(10_000), "m".repeat(100_000), null, null, 60_000L * i);
+      state.deadLetter(
+          "REASON_" + i + "\n" + "x".repeat(10_000), "m".repeat(100_000), null, null, 60_000L * i);
     }
     Map<String, Object> s = state.snapshot();
     @SuppressWarnings("unchecked")
     Map<String, Object> model = ((List<Map<String, Object>>) s.get("models")).get(0);
-    assertEquals(DashboardState.MAX_STEPS, ((List<?>) ((Map<?, ?>) model.get("steps")).get("step")).size());
+    assertEquals(
+        DashboardState.MAX_STEPS, ((List<?>) ((Map<?, ?>) model.get("steps")).get("step")).size());
     assertEquals(10L * DashboardState.MAX_STEPS, model.get("stepCount"));
     Map<?, ?> dlq = (Map<?, ?>) s.get("deadLetters");
     Map<?, ?> totals = (Map<?, ?>) dlq.get("totals");
     assertEquals(DashboardState.MAX_REASONS + 1, totals.size(), "32 reasons and the rest together");
     assertEquals(1000L - DashboardState.MAX_REASONS, totals.get(DashboardState.OTHER_REASON));
     for (Object reason : totals.keySet()) {
-      assertTrue(((String) reason).length() <= 65 && !((String) reason).contains("\n"), "bounded, one line: " + reason);
+      assertTrue(
+          ((String) reason).length() <= 65 && !((String) reason).contains("\n"),
+          "bounded, one line: " + reason);
     }
     assertTrue(((List<?>) dlq.get("minutes")).size() <= DashboardState.MAX_DLQ_MINUTES);
     List<?> recent = (List<?>) dlq.get("recent");
@@ -69,6 +81,7 @@ class DashboardServerTest {
   }
 
   private HttpResponse<String> get(URI uri) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -35,13 +35,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
 /**
- * Every manifest under k8s/ (the base and each overlay, rendered) parses strictly against the Kubernetes and Strimzi
- * models, and the pieces fit together: selectors, Secret and ConfigMap names and keys, KafkaUsers and their ACLs,
- * KafkaTopics for every topic a command uses, probes, thread counts, images.
+ * Every manifest under k8s/ (the base and each overlay, rendered) parses strictly against the
+ * Kubernetes and Strimzi models, and the pieces fit together: selectors, Secret and ConfigMap names
+ * and keys, KafkaUsers and their ACLs, KafkaTopics for every topic a command uses, probes, thread
+ * counts, images.
  */
 class KubernetesManifestsTest {
   static final String KAFKA_USER_MOUNT = "/etc/mocostream/kafka-user";
   static final String SIGNING_SECRET = "mocostream-signing-key";
+
   /** Commands that run PyTorch and so need their thread count from the CPU limit. */
   static final Set<String> DJL_COMMANDS = Set.of("train", "serve", "ingest", "embed-stream");
 
@@ -53,8 +55,19 @@ class KubernetesManifestsTest {
     List<Resource> all = Manifests.render(dir);
     Set<String> kinds = new TreeSet<>();
     all.forEach(r -> kinds.add(r.kind()));
-    assertEquals(new TreeSet<>(List.of("ConfigMap", "Deployment", "Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser",
-        "Service", "StatefulSet")), kinds, dir);
+    assertEquals(
+        new TreeSet<>(
+            List.of(
+                "ConfigMap",
+                "Deployment",
+                "Kafka",
+                "KafkaNodePool",
+                "KafkaTopic",
+                "KafkaUser",
+                "Service",
+                "StatefulSet")),
+        kinds,
+        dir);
     Set<String> names = new HashSet<>();
     for (Resource r : all) {
       assertTrue(names.add(r.kind() + "/" + r.name()), "duplicate " + r);
@@ -64,15 +77,20 @@ class KubernetesManifestsTest {
   @Test
   void theStrictParseRejectsWhatAClusterWouldRejectOrIgnore() throws IOException {
     // A misspelt field lands in the model's catch-all map: the check must still see it.
-    JsonNode typo = Manifests.YAML.readTree("""
+    JsonNode typo =
+        Manifests.YAML.readTree(
+            """
         apiVersion: apps/v1
         kind: Deployment
         metadata: {name: x}
         spec: {replica: 2, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}}}
         """);
-    AssertionError e = assertThrows(AssertionError.class, () -> Manifests.parseStrictly(typo, "typo"));
+    AssertionError e =
+        assertThrows(AssertionError.class, () -> Manifests.parseStrictly(typo, "typo"));
     assertTrue(e.getMessage().contains(".spec.replica"), e.getMessage());
-    JsonNode badEnum = Manifests.YAML.readTree("""
+    JsonNode badEnum =
+        Manifests.YAML.readTree(
+            """
         apiVersion: kafka.strimzi.io/v1
         kind: KafkaUser
         metadata: {name: u}
@@ -80,14 +98,17 @@ class KubernetesManifestsTest {
           {resource: {type: topic, name: t, patternType: literal}, operations: [Wrte]}]}}
         """);
     assertThrows(AssertionError.class, () -> Manifests.parseStrictly(badEnum, "enum"));
-    JsonNode strimziTypo = Manifests.YAML.readTree("""
+    JsonNode strimziTypo =
+        Manifests.YAML.readTree(
+            """
         apiVersion: kafka.strimzi.io/v1
         kind: KafkaTopic
         metadata: {name: t}
         spec: {partitions: 1, replica: 3}
         """);
     assertThrows(AssertionError.class, () -> Manifests.parseStrictly(strimziTypo, "strimzi typo"));
-    JsonNode unknownKind = Manifests.YAML.readTree("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n");
+    JsonNode unknownKind =
+        Manifests.YAML.readTree("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n");
     assertThrows(AssertionError.class, () -> Manifests.parseStrictly(unknownKind, "kind"));
   }
 
@@ -111,17 +132,46 @@ class KubernetesManifestsTest {
   void theCrossReferenceChecksFindBrokenReferences() throws IOException {
     // Each mutation of the real base must be reported: the checks are not vacuous.
     Map<String, java.util.function.Consumer<List<Resource>>> breakages = new LinkedHashMap<>();
-    breakages.put("selector", rs -> ((com.fasterxml.jackson.databind.node.ObjectNode) find(rs, "Service",
-        "mocostream-serve").tree().path("spec").path("selector")).put("app", "nothing"));
-    breakages.put("Secret", rs -> ((com.fasterxml.jackson.databind.node.ObjectNode) pod(find(rs, "StatefulSet",
-        "mocostream-trainer")).path("volumes").get(1).path("secret")).put("secretName", "mocostream-trainr"));
-    breakages.put("topic", rs -> rs.removeIf(r -> r.kind().equals("KafkaTopic") && r.name().equals("trainer.state")));
-    breakages.put("acl", rs -> ((com.fasterxml.jackson.databind.node.ArrayNode) find(rs, "KafkaUser",
-        "mocostream-producer").tree().path("spec").path("authorization").path("acls")).add(Manifests.YAML.valueToTree(
-        Map.of("resource", Map.of("type", "topic", "name", "encoder.", "patternType", "prefix"),
-            "operations", List.of("Write")))));
-    breakages.put("probe", rs -> ((com.fasterxml.jackson.databind.node.ObjectNode) pod(find(rs, "Deployment",
-        "mocostream-ingest")).path("containers").get(0)).remove("livenessProbe"));
+    breakages.put(
+        "selector",
+        rs ->
+            ((com.fasterxml.jackson.databind.node.ObjectNode)
+                    find(rs, "Service", "mocostream-serve").tree().path("spec").path("selector"))
+                .put("app", "nothing"));
+    breakages.put(
+        "Secret",
+        rs ->
+            ((com.fasterxml.jackson.databind.node.ObjectNode)
+                    pod(find(rs, "StatefulSet", "mocostream-trainer"))
+                        .path("volumes")
+                        .get(1)
+                        .path("secret"))
+                .put("secretName", "mocostream-trainr"));
+    breakages.put(
+        "topic",
+        rs -> rs.removeIf(r -> r.kind().equals("KafkaTopic") && r.name().equals("trainer.state")));
+    breakages.put(
+        "acl",
+        rs ->
+            ((com.fasterxml.jackson.databind.node.ArrayNode)
+                    find(rs, "KafkaUser", "mocostream-producer")
+                        .tree()
+                        .path("spec")
+                        .path("authorization")
+                        .path("acls"))
+                .add(
+                    Manifests.YAML.valueToTree(
+                        Map.of(
+                            "resource",
+                            Map.of("type", "topic", "name", "encoder.", "patternType", "prefix"),
+                            "operations",
+                            List.of("Write")))));
+    breakages.put(
+        "probe",
+        rs ->
+            ((com.fasterxml.jackson.databind.node.ObjectNode)
+                    pod(find(rs, "Deployment", "mocostream-ingest")).path("containers").get(0))
+                .remove("livenessProbe"));
     for (var b : breakages.entrySet()) {
       List<Resource> rs = new ArrayList<>(Manifests.render("base"));
       b.getValue().accept(rs);
@@ -139,7 +189,8 @@ class KubernetesManifestsTest {
 
   @Test
   void theGpuOverlayPutsOnlyTheTrainerOnAGpuNode() {
-    JsonNode trainer = pod(find(Manifests.render("overlays/gpu"), "StatefulSet", "mocostream-trainer"));
+    JsonNode trainer =
+        pod(find(Manifests.render("overlays/gpu"), "StatefulSet", "mocostream-trainer"));
     JsonNode c = trainer.path("containers").get(0);
     assertEquals("true", trainer.path("nodeSelector").path("nvidia.com/gpu.present").asText());
     assertEquals("1", c.path("resources").path("limits").path("nvidia.com/gpu").asText());
@@ -153,8 +204,10 @@ class KubernetesManifestsTest {
         assertFalse(pod(r).toString().contains("nvidia.com/gpu"), r + " asks for a GPU");
       }
     }
-    JsonNode cpu = pod(find(Manifests.render("overlays/cpu"), "StatefulSet", "mocostream-trainer"))
-        .path("containers").get(0);
+    JsonNode cpu =
+        pod(find(Manifests.render("overlays/cpu"), "StatefulSet", "mocostream-trainer"))
+            .path("containers")
+            .get(0);
     assertTrue(args(cpu).containsAll(List.of("--device", "cpu")), args(cpu).toString());
     assertFalse(cpu.toString().contains("nvidia.com/gpu"));
   }
@@ -162,15 +215,20 @@ class KubernetesManifestsTest {
   // ---- what the manifests feed to the programs ----
 
   @Test
-  void theClientPropertiesResolveThroughKafkasOwnConfig(@TempDir Path userSecret) throws IOException {
+  void theClientPropertiesResolveThroughKafkasOwnConfig(@TempDir Path userSecret)
+      throws IOException {
     JsonNode cm = find(Manifests.render("base"), "ConfigMap", "mocostream-kafka-client").tree();
     Properties p = new Properties();
     p.load(new StringReader(cm.path("data").path("client.properties").asText()));
-    // What Strimzi's user operator writes into the user's Secret, mounted where the properties look for it.
-    String jaas = "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"u\" password=\"p\";";
+    // What Strimzi's user operator writes into the user's Secret, mounted where the properties look
+    // for it.
+    String jaas =
+        "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"u\" password=\"p\";";
     Files.writeString(userSecret.resolve("sasl.jaas.config"), jaas);
     Map<String, Object> conf = new HashMap<>();
-    p.forEach((k, v) -> conf.put((String) k, ((String) v).replace(KAFKA_USER_MOUNT, userSecret.toString())));
+    p.forEach(
+        (k, v) ->
+            conf.put((String) k, ((String) v).replace(KAFKA_USER_MOUNT, userSecret.toString())));
     conf.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "kafka-kafka-bootstrap:9093");
     conf.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     conf.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -179,7 +237,8 @@ class KubernetesManifestsTest {
     assertEquals("SASL_SSL", resolved.getString("security.protocol"));
     assertEquals("SCRAM-SHA-512", resolved.getString(SaslConfigs.SASL_MECHANISM));
     for (String key : p.stringPropertyNames()) {
-      assertTrue(key.startsWith("config.providers") || ProducerConfig.configNames().contains(key),
+      assertTrue(
+          key.startsWith("config.providers") || ProducerConfig.configNames().contains(key),
           "not a Kafka client setting: " + key);
     }
   }
@@ -195,7 +254,8 @@ class KubernetesManifestsTest {
           List<String> a = args(c);
           CommandLine cli = new CommandLine(new MocoStream());
           if (!cli.getSubcommands().containsKey(a.get(0))) {
-            // A command of the pipeline that this build does not have yet (ingest comes with its own module).
+            // A command of the pipeline that this build does not have yet (ingest comes with its
+            // own module).
             assertEquals("ingest", a.get(0), r + " runs an unknown command");
             continue;
           }
@@ -207,39 +267,55 @@ class KubernetesManifestsTest {
 
   // ---- metrics and the Grafana dashboard ----
 
-  /** The dashboard ConfigMap carries docker-compose's dashboard, unchanged (k8s/dashboard-configmap.py writes it). */
+  /**
+   * The dashboard ConfigMap carries docker-compose's dashboard, unchanged
+   * (k8s/dashboard-configmap.py writes it).
+   */
   @Test
   void theGrafanaDashboardConfigMapIsTheComposeDashboard() throws IOException {
     Path composeCopy = Manifests.ROOT.resolve("docker/grafana/dashboards/mocostream.json");
     JsonNode expected = Manifests.YAML.readTree(Files.readString(composeCopy));
     for (String dir : List.of("base", "overlays/cpu", "overlays/gpu")) {
       Resource map = find(Manifests.render(dir), "ConfigMap", "mocostream-grafana-dashboard");
-      assertEquals("1", map.tree().path("metadata").path("labels").path("grafana_dashboard").asText(),
+      assertEquals(
+          "1",
+          map.tree().path("metadata").path("labels").path("grafana_dashboard").asText(),
           "the Grafana sidecar's label");
-      JsonNode dashboard = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
-          map.tree().path("data").path("mocostream.json").asText());
-      assertEquals(expected, dashboard, dir + ": the ConfigMap's dashboard differs from " + composeCopy
-          + "; run python3 k8s/dashboard-configmap.py");
+      JsonNode dashboard =
+          new com.fasterxml.jackson.databind.ObjectMapper()
+              .readTree(map.tree().path("data").path("mocostream.json").asText());
+      assertEquals(
+          expected,
+          dashboard,
+          dir
+              + ": the ConfigMap's dashboard differs from "
+              + composeCopy
+              + "; run python3 k8s/dashboard-configmap.py");
     }
     Set<Integer> ids = new HashSet<>();
     for (JsonNode panel : expected.path("panels")) {
       assertTrue(ids.add(panel.path("id").asInt()), "duplicate panel id " + panel.path("id"));
       for (JsonNode t : panel.path("targets")) {
-        assertEquals("${datasource}", t.path("datasource").path("uid").asText(), panel.path("title").asText());
+        assertEquals(
+            "${datasource}",
+            t.path("datasource").path("uid").asText(),
+            panel.path("title").asText());
       }
     }
   }
 
   /**
-   * Each pod that asks to be scraped serves metrics on the port it names: a container port, and for the pipeline
-   * commands the {@code --metrics-port} they are started with; their HTTP probes use a port they have.
+   * Each pod that asks to be scraped serves metrics on the port it names: a container port, and for
+   * the pipeline commands the {@code --metrics-port} they are started with; their HTTP probes use a
+   * port they have.
    */
   @Test
   void scrapedPodsServeMetricsWhereTheirAnnotationsSay() {
     for (String dir : List.of("base", "overlays/gpu")) {
       List<String> problems = new ArrayList<>();
       for (Resource w : Manifests.render(dir)) {
-        JsonNode annotations = w.tree().path("spec").path("template").path("metadata").path("annotations");
+        JsonNode annotations =
+            w.tree().path("spec").path("template").path("metadata").path("annotations");
         if (!annotations.path("prometheus.io/scrape").asText().equals("true")) {
           continue;
         }
@@ -251,15 +327,29 @@ class KubernetesManifestsTest {
           List<String> a = args(c);
           int i = a.indexOf("--metrics-port");
           boolean servicePort = a.get(0).equals("serve") && a.contains(String.valueOf(port));
-          if (isMocostream(c) && !servicePort && (i < 0 || !a.get(i + 1).equals(String.valueOf(port)))) {
+          if (isMocostream(c)
+              && !servicePort
+              && (i < 0 || !a.get(i + 1).equals(String.valueOf(port)))) {
             problems.add(w + ": scraped on " + port + " but runs " + a);
           }
         }
       }
-      for (String workload : List.of("mocostream-ingest", "mocostream-trainer", "mocostream-upload", "mocostream-serve")) {
-        if (Manifests.render(dir).stream().noneMatch(r -> r.name().equals(workload) && !r.kind().equals("Service")
-            && r.tree().path("spec").path("template").path("metadata").path("annotations")
-                .path("prometheus.io/scrape").asText().equals("true"))) {
+      for (String workload :
+          List.of(
+              "mocostream-ingest", "mocostream-trainer", "mocostream-upload", "mocostream-serve")) {
+        if (Manifests.render(dir).stream()
+            .noneMatch(
+                r ->
+                    r.name().equals(workload)
+                        && !r.kind().equals("Service")
+                        && r.tree()
+                            .path("spec")
+                            .path("template")
+                            .path("metadata")
+                            .path("annotations")
+                            .path("prometheus.io/scrape")
+                            .asText()
+                            .equals("true"))) {
           problems.add(dir + ": " + workload + " is not scraped");
         }
       }
@@ -272,13 +362,19 @@ class KubernetesManifestsTest {
     List<String> commands = documentedCommands("openssl ");
     assertEquals(2, commands.size(), "k8s/README.md documents openssl genpkey + pkey: " + commands);
     for (String cmd : commands) {
-      Process p = new ProcessBuilder("sh", "-c", cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder("sh", "-c", cmd)
+              .directory(dir.toFile())
+              .redirectErrorStream(true)
+              .start();
       String out = new String(p.getInputStream().readAllBytes());
-      org.junit.jupiter.api.Assumptions.assumeFalse(p.waitFor() == 127, "no openssl on this machine: " + out);
+      org.junit.jupiter.api.Assumptions.assumeFalse(
+          p.waitFor() == 127, "no openssl on this machine: " + out);
       assertEquals(0, p.exitValue(), cmd + ": " + out);
     }
-    var signer = io.mocostream.encoder.format.ModelSigning.load(dir.resolve("model-signing.key"),
-        dir.resolve("model-signing.pub"));
+    var signer =
+        io.mocostream.encoder.format.ModelSigning.load(
+            dir.resolve("model-signing.key"), dir.resolve("model-signing.pub"));
     assertTrue(signer != null);
   }
 
@@ -309,20 +405,25 @@ class KubernetesManifestsTest {
             r.tree().path("spec").path("authorization").path("acls").forEach(acls::add);
             aclsByUser.put(r.name(), acls);
           }
-          case "KafkaTopic" -> topics.put(r.tree().path("spec").path("topicName").asText(r.name()), r.tree());
+          case "KafkaTopic" ->
+              topics.put(r.tree().path("spec").path("topicName").asText(r.name()), r.tree());
           case "Deployment", "StatefulSet" -> workloads.add(r);
-          default -> { }
+          default -> {}
         }
       }
       // Secrets created by hand, as k8s/README.md documents them.
-      Pattern create = Pattern.compile("kubectl create secret generic (\\S+)((?:\\s+--from-file=\\S+)+)");
+      Pattern create =
+          Pattern.compile("kubectl create secret generic (\\S+)((?:\\s+--from-file=\\S+)+)");
       for (String cmd : documentedCommands("kubectl create secret generic ")) {
         Matcher m = create.matcher(cmd);
         assertTrue(m.find(), cmd);
         Set<String> keys = new HashSet<>();
         for (String f : m.group(2).trim().split("\\s+")) {
           String v = f.substring("--from-file=".length());
-          keys.add(v.contains("=") ? v.substring(0, v.indexOf('=')) : Path.of(v).getFileName().toString());
+          keys.add(
+              v.contains("=")
+                  ? v.substring(0, v.indexOf('='))
+                  : Path.of(v).getFileName().toString());
         }
         secretKeys.put(m.group(1), keys);
       }
@@ -335,8 +436,13 @@ class KubernetesManifestsTest {
           problems.add(w + ": selector does not match its pod labels");
         }
         String svc = w.tree().path("spec").path("serviceName").asText("");
-        if (w.kind().equals("StatefulSet") && all.stream().noneMatch(r -> r.kind().equals("Service")
-            && r.name().equals(svc) && r.tree().path("spec").path("clusterIP").asText().equals("None"))) {
+        if (w.kind().equals("StatefulSet")
+            && all.stream()
+                .noneMatch(
+                    r ->
+                        r.kind().equals("Service")
+                            && r.name().equals(svc)
+                            && r.tree().path("spec").path("clusterIP").asText().equals("None"))) {
           problems.add(w + ": serviceName '" + svc + "' is not a headless Service here");
         }
       }
@@ -345,8 +451,19 @@ class KubernetesManifestsTest {
           continue;
         }
         JsonNode selector = s.tree().path("spec").path("selector");
-        List<Resource> backends = workloads.stream().filter(w -> selector.size() > 0
-            && subset(selector, w.tree().path("spec").path("template").path("metadata").path("labels"))).toList();
+        List<Resource> backends =
+            workloads.stream()
+                .filter(
+                    w ->
+                        selector.size() > 0
+                            && subset(
+                                selector,
+                                w.tree()
+                                    .path("spec")
+                                    .path("template")
+                                    .path("metadata")
+                                    .path("labels")))
+                .toList();
         if (backends.isEmpty()) {
           problems.add(s + ": selector " + selector + " matches no pod");
         }
@@ -368,16 +485,33 @@ class KubernetesManifestsTest {
         for (JsonNode v : pod.path("volumes")) {
           volumes.add(v.path("name").asText());
           if (v.has("secret")) {
-            checkRef(problems, w, "Secret", secretKeys, v.path("secret").path("secretName").asText(),
+            checkRef(
+                problems,
+                w,
+                "Secret",
+                secretKeys,
+                v.path("secret").path("secretName").asText(),
                 keysOf(v.path("secret").path("items")));
           } else if (v.has("configMap")) {
-            checkRef(problems, w, "ConfigMap", configMapKeys, v.path("configMap").path("name").asText(),
+            checkRef(
+                problems,
+                w,
+                "ConfigMap",
+                configMapKeys,
+                v.path("configMap").path("name").asText(),
                 keysOf(v.path("configMap").path("items")));
           } else if (!v.has("emptyDir")) {
-            problems.add(w + ": volume " + v.path("name").asText() + " is of a kind this check does not follow");
+            problems.add(
+                w
+                    + ": volume "
+                    + v.path("name").asText()
+                    + " is of a kind this check does not follow");
           }
         }
-        w.tree().path("spec").path("volumeClaimTemplates").forEach(t -> volumes.add(t.path("metadata").path("name").asText()));
+        w.tree()
+            .path("spec")
+            .path("volumeClaimTemplates")
+            .forEach(t -> volumes.add(t.path("metadata").path("name").asText()));
         Set<String> mounted = new HashSet<>();
         for (JsonNode c : pod.path("containers")) {
           for (JsonNode m : c.path("volumeMounts")) {
@@ -388,20 +522,42 @@ class KubernetesManifestsTest {
           }
           for (JsonNode e : c.path("envFrom")) {
             if (e.has("configMapRef")) {
-              checkRef(problems, w, "ConfigMap", configMapKeys, e.path("configMapRef").path("name").asText(), Set.of());
+              checkRef(
+                  problems,
+                  w,
+                  "ConfigMap",
+                  configMapKeys,
+                  e.path("configMapRef").path("name").asText(),
+                  Set.of());
             }
             if (e.has("secretRef")) {
-              checkRef(problems, w, "Secret", secretKeys, e.path("secretRef").path("name").asText(), Set.of());
+              checkRef(
+                  problems,
+                  w,
+                  "Secret",
+                  secretKeys,
+                  e.path("secretRef").path("name").asText(),
+                  Set.of());
             }
           }
           for (JsonNode e : c.path("env")) {
             JsonNode from = e.path("valueFrom");
             if (from.has("configMapKeyRef")) {
-              checkRef(problems, w, "ConfigMap", configMapKeys, from.path("configMapKeyRef").path("name").asText(),
+              checkRef(
+                  problems,
+                  w,
+                  "ConfigMap",
+                  configMapKeys,
+                  from.path("configMapKeyRef").path("name").asText(),
                   Set.of(from.path("configMapKeyRef").path("key").asText()));
             }
             if (from.has("secretKeyRef")) {
-              checkRef(problems, w, "Secret", secretKeys, from.path("secretKeyRef").path("name").asText(),
+              checkRef(
+                  problems,
+                  w,
+                  "Secret",
+                  secretKeys,
+                  from.path("secretKeyRef").path("name").asText(),
                   Set.of(from.path("secretKeyRef").path("key").asText()));
             }
           }
@@ -415,8 +571,10 @@ class KubernetesManifestsTest {
 
     void checkStrimziWiring(List<String> problems) {
       for (Resource r : all) {
-        if (r.kind().startsWith("Kafka") && !r.kind().equals("Kafka")
-            && !kafka.equals(r.tree().path("metadata").path("labels").path("strimzi.io/cluster").asText())) {
+        if (r.kind().startsWith("Kafka")
+            && !r.kind().equals("Kafka")
+            && !kafka.equals(
+                r.tree().path("metadata").path("labels").path("strimzi.io/cluster").asText())) {
           problems.add(r + ": label strimzi.io/cluster is not the Kafka '" + kafka + "'");
         }
       }
@@ -431,20 +589,36 @@ class KubernetesManifestsTest {
       }
       if (listener == null) {
         problems.add("MOCOSTREAM_BOOTSTRAP " + bootstrap + " is no listener of Kafka " + kafka);
-      } else if (!listener.path("tls").asBoolean() || !listener.path("authentication").path("type").asText()
-          .equals("scram-sha-512")) {
-        problems.add("listener " + listener + " is not TLS with SCRAM-SHA-512, as the client properties say");
+      } else if (!listener.path("tls").asBoolean()
+          || !listener.path("authentication").path("type").asText().equals("scram-sha-512")) {
+        problems.add(
+            "listener "
+                + listener
+                + " is not TLS with SCRAM-SHA-512, as the client properties say");
       }
       if (!k.path("authorization").path("type").asText().equals("simple")) {
-        problems.add("Kafka " + kafka + " has no ACL authorizer: the KafkaUsers' ACLs would mean nothing");
+        problems.add(
+            "Kafka " + kafka + " has no ACL authorizer: the KafkaUsers' ACLs would mean nothing");
       }
       String registry = config.path("MOCOSTREAM_REGISTRY").asText();
       Matcher m = Pattern.compile("http://([^:/]+):(\\d+)").matcher(registry);
-      if (!m.matches() || all.stream().noneMatch(r -> r.kind().equals("Service") && r.name().equals(m.group(1))
-          && r.tree().path("spec").path("ports").toString().contains("\"port\":" + m.group(2)))) {
+      if (!m.matches()
+          || all.stream()
+              .noneMatch(
+                  r ->
+                      r.kind().equals("Service")
+                          && r.name().equals(m.group(1))
+                          && r.tree()
+                              .path("spec")
+                              .path("ports")
+                              .toString()
+                              .contains("\"port\":" + m.group(2)))) {
         problems.add("MOCOSTREAM_REGISTRY " + registry + " is no Service here");
       }
-      if (!config.path("MOCOSTREAM_CLIENT_CONFIG").asText().equals("/etc/mocostream/client/client.properties")) {
+      if (!config
+          .path("MOCOSTREAM_CLIENT_CONFIG")
+          .asText()
+          .equals("/etc/mocostream/client/client.properties")) {
         problems.add("MOCOSTREAM_CLIENT_CONFIG is not where the client ConfigMap is mounted");
       }
     }
@@ -454,7 +628,8 @@ class KubernetesManifestsTest {
         for (JsonNode c : pod(w).path("containers")) {
           String user = principal(w, c);
           if (user == null) {
-            problems.add(w + ": container " + c.path("name").asText() + " talks to Kafka as no KafkaUser");
+            problems.add(
+                w + ": container " + c.path("name").asText() + " talks to Kafka as no KafkaUser");
             continue;
           }
           for (Need n : needs(w, c)) {
@@ -472,7 +647,8 @@ class KubernetesManifestsTest {
       for (String own : List.of(t.versionsTopic(), t.stateTopic(), t.stepsTopic())) {
         for (String user : aclsByUser.keySet()) {
           if (!user.equals("mocostream-trainer")
-              && Stream.of("Write", "Create", "Delete", "Alter", "AlterConfigs").anyMatch(op -> allowed(user, "topic", own, op))) {
+              && Stream.of("Write", "Create", "Delete", "Alter", "AlterConfigs")
+                  .anyMatch(op -> allowed(user, "topic", own, op))) {
             problems.add(user + " may change " + own + ": only the trainer may");
           }
         }
@@ -489,7 +665,8 @@ class KubernetesManifestsTest {
           for (String probe : List.of("livenessProbe", "readinessProbe", "startupProbe")) {
             JsonNode http = c.path(probe).path("httpGet");
             if (!http.isMissingNode() && !hasPort(pod(w), http.path("port"))) {
-              problems.add(where + ": " + probe + " port " + http.path("port") + " is no container port");
+              problems.add(
+                  where + ": " + probe + " port " + http.path("port") + " is no container port");
             }
           }
           String image = c.path("image").asText();
@@ -503,13 +680,20 @@ class KubernetesManifestsTest {
                 threads = e;
               }
             }
-            if (threads == null || !threads.path("valueFrom").path("resourceFieldRef").path("resource").asText()
-                .equals("limits.cpu") || !c.path("resources").path("limits").has("cpu")) {
+            if (threads == null
+                || !threads
+                    .path("valueFrom")
+                    .path("resourceFieldRef")
+                    .path("resource")
+                    .asText()
+                    .equals("limits.cpu")
+                || !c.path("resources").path("limits").has("cpu")) {
               problems.add(where + ": MOCOSTREAM_THREADS must come from the container's CPU limit");
             }
           }
         }
-        if (!pod(w).path("securityContext").path("runAsNonRoot").asBoolean(false) && w.name().startsWith("mocostream")) {
+        if (!pod(w).path("securityContext").path("runAsNonRoot").asBoolean(false)
+            && w.name().startsWith("mocostream")) {
           problems.add(w + ": must run as non-root");
         }
       }
@@ -536,7 +720,8 @@ class KubernetesManifestsTest {
           } else {
             Set<String> keys = keysOf(v.path("secret").path("items"));
             if (keys.isEmpty() || !keys.stream().allMatch(k -> k.endsWith(".pub"))) {
-              problems.add(w + ": may see the private signing key (project only model-signing.pub)");
+              problems.add(
+                  w + ": may see the private signing key (project only model-signing.pub)");
             }
             if (a.contains("--trust") && !a.get(a.indexOf("--trust") + 1).startsWith(mount + "/")) {
               problems.add(w + ": --trust is not under the mounted public key " + mount);
@@ -546,7 +731,10 @@ class KubernetesManifestsTest {
       }
     }
 
-    /** The KafkaUser whose Secret the container uses (mounted for the client properties, or as SASL env). */
+    /**
+     * The KafkaUser whose Secret the container uses (mounted for the client properties, or as SASL
+     * env).
+     */
     String principal(Resource w, JsonNode c) {
       for (JsonNode m : c.path("volumeMounts")) {
         if (m.path("mountPath").asText().equals(KAFKA_USER_MOUNT)) {
@@ -560,7 +748,8 @@ class KubernetesManifestsTest {
       }
       for (JsonNode e : c.path("env")) {
         JsonNode ref = e.path("valueFrom").path("secretKeyRef");
-        if (e.path("name").asText().endsWith("SASL_JAAS_CONFIG") && aclsByUser.containsKey(ref.path("name").asText())) {
+        if (e.path("name").asText().endsWith("SASL_JAAS_CONFIG")
+            && aclsByUser.containsKey(ref.path("name").asText())) {
           return ref.path("name").asText();
         }
       }
@@ -569,15 +758,22 @@ class KubernetesManifestsTest {
 
     record Need(String type, String name, String op) {}
 
-    /** What a container's command reads and writes, from its arguments and the programs' own defaults. */
+    /**
+     * What a container's command reads and writes, from its arguments and the programs' own
+     * defaults.
+     */
     List<Need> needs(Resource w, JsonNode c) {
       List<Need> n = new ArrayList<>();
       if (!isMocostream(c)) { // the registry
         Map<String, String> env = new HashMap<>();
         c.path("env").forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
         String topic = env.getOrDefault("SCHEMA_REGISTRY_KAFKASTORE_TOPIC", "_schemas");
-        Stream.of("Read", "Write", "Describe", "DescribeConfigs").forEach(op -> n.add(new Need("topic", topic, op)));
-        for (String g : List.of("SCHEMA_REGISTRY_KAFKASTORE_GROUP_ID", "SCHEMA_REGISTRY_SCHEMA_REGISTRY_GROUP_ID")) {
+        Stream.of("Read", "Write", "Describe", "DescribeConfigs")
+            .forEach(op -> n.add(new Need("topic", topic, op)));
+        for (String g :
+            List.of(
+                "SCHEMA_REGISTRY_KAFKASTORE_GROUP_ID",
+                "SCHEMA_REGISTRY_SCHEMA_REGISTRY_GROUP_ID")) {
           if (!env.containsKey(g)) {
             throw new AssertionError(w + ": set " + g + " so that its group ACL can be checked");
           }
@@ -629,12 +825,15 @@ class KubernetesManifestsTest {
     boolean allowed(String user, String type, String name, String op) {
       for (JsonNode acl : aclsByUser.getOrDefault(user, List.of())) {
         JsonNode r = acl.path("resource");
-        if (!acl.path("type").asText("allow").equals("allow") || !r.path("type").asText().equals(type)) {
+        if (!acl.path("type").asText("allow").equals("allow")
+            || !r.path("type").asText().equals(type)) {
           continue;
         }
         String pattern = r.path("name").asText();
-        boolean match = r.path("patternType").asText("literal").equals("prefix") ? name.startsWith(pattern)
-            : pattern.equals(name) || pattern.equals("*");
+        boolean match =
+            r.path("patternType").asText("literal").equals("prefix")
+                ? name.startsWith(pattern)
+                : pattern.equals(name) || pattern.equals("*");
         Set<String> ops = new HashSet<>();
         acl.path("operations").forEach(o -> ops.add(o.asText()));
         if (match && (ops.contains(op) || ops.contains("All"))) {
@@ -647,19 +846,45 @@ class KubernetesManifestsTest {
     private static String option(Resource w, List<String> a, String name) {
       int i = a.indexOf(name);
       if (i < 0 || i == a.size() - 1) {
-        throw new AssertionError(w + ": name " + name + " explicitly in the arguments " + a
-            + " (the check does not guess defaults)");
+        throw new AssertionError(
+            w
+                + ": name "
+                + name
+                + " explicitly in the arguments "
+                + a
+                + " (the check does not guess defaults)");
       }
       return a.get(i + 1);
     }
 
-    private static void checkRef(List<String> problems, Resource w, String kind, Map<String, Set<String>> known,
-        String name, Set<String> keys) {
+    private static void checkRef(
+        List<String> problems,
+        Resource w,
+        String kind,
+        Map<String, Set<String>> known,
+        String name,
+        Set<String> keys) {
       if (!known.containsKey(name)) {
-        problems.add(w + ": " + kind + " " + name + " is neither in the manifests, made by Strimzi, nor created by a "
-            + "command in k8s/README.md");
+        problems.add(
+            w
+                + ": "
+                + kind
+                + " "
+                + name
+                + " is neither in the manifests, made by Strimzi, nor created by a "
+                + "command in k8s/README.md");
       } else if (!known.get(name).containsAll(keys)) {
-        problems.add(w + ": " + kind + " " + name + " has no key(s) " + keys + " (it has " + known.get(name) + ")");
+        problems.add(
+            w
+                + ": "
+                + kind
+                + " "
+                + name
+                + " has no key(s) "
+                + keys
+                + " (it has "
+                + known.get(name)
+                + ")");
       }
     }
   }
@@ -667,7 +892,9 @@ class KubernetesManifestsTest {
   // ---- helpers ----
 
   static Resource find(List<Resource> all, String kind, String name) {
-    return all.stream().filter(r -> r.kind().equals(kind) && r.name().equals(name)).findFirst()
+    return all.stream()
+        .filter(r -> r.kind().equals(kind) && r.name().equals(name))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no " + kind + "/" + name));
   }
 
@@ -695,7 +922,9 @@ class KubernetesManifestsTest {
   static boolean hasPort(JsonNode pod, JsonNode port) {
     for (JsonNode c : pod.path("containers")) {
       for (JsonNode p : c.path("ports")) {
-        if (port.isInt() ? p.path("containerPort").asInt() == port.asInt() : p.path("name").asText().equals(port.asText())) {
+        if (port.isInt()
+            ? p.path("containerPort").asInt() == port.asInt()
+            : p.path("name").asText().equals(port.asText())) {
           return true;
         }
       }
@@ -725,7 +954,10 @@ class KubernetesManifestsTest {
     return s;
   }
 
-  /** Shell commands in k8s/README.md's code blocks that start with {@code prefix}, continuation lines joined. */
+  /**
+   * Shell commands in k8s/README.md's code blocks that start with {@code prefix}, continuation
+   * lines joined.
+   */
   static List<String> documentedCommands(String prefix) throws IOException {
     String readme = Files.readString(Manifests.K8S.resolve("README.md")).replace("\\\n", " ");
     List<String> out = new ArrayList<>();

@@ -20,17 +20,35 @@ public final class Drafts {
         .setModelName(model)
         .setVersion(version)
         .setParentVersion(version > 1 ? version - 1 : null)
-        .setArchitecture(ArchitectureSpec.newBuilder().setBackbone("resnet18-cifar").setHead("mlp")
-            .setEmbeddingDim(128).setFeatureDim(512).setChannels(3).setInputSize(32)
-            .setParams(Map.of("width", "1.0", "blocks", "2,2,2,2", "zero_init_residual", "false")).build())
+        .setArchitecture(
+            ArchitectureSpec.newBuilder()
+                .setBackbone("resnet18-cifar")
+                .setHead("mlp")
+                .setEmbeddingDim(128)
+                .setFeatureDim(512)
+                .setChannels(3)
+                .setInputSize(32)
+                .setParams(
+                    Map.of("width", "1.0", "blocks", "2,2,2,2", "zero_init_residual", "false"))
+                .build())
         .setStep(version * 100)
         .setCreatedAt(Instant.ofEpochMilli(1_700_000_000_000L + version))
-        .setLineage(Lineage.newBuilder()
-            .setRanges(List.of(new OffsetRange("frames.train", 0, 0L, version * 100),
-                new OffsetRange("frames.train", 1, 0L, version * 90)))
-            .setStepLogTopic("trainer.steps").setFirstStep(0).setLastStep(version * 100).build())
-        .setMetrics(Metrics.newBuilder().setLoss(4.5 - version * 0.1).setKnnTop1(0.5 + version * 0.01)
-            .setImagesPerSecond(47.0).build())
+        .setLineage(
+            Lineage.newBuilder()
+                .setRanges(
+                    List.of(
+                        new OffsetRange("frames.train", 0, 0L, version * 100),
+                        new OffsetRange("frames.train", 1, 0L, version * 90)))
+                .setStepLogTopic("trainer.steps")
+                .setFirstStep(0)
+                .setLastStep(version * 100)
+                .build())
+        .setMetrics(
+            Metrics.newBuilder()
+                .setLoss(4.5 - version * 0.1)
+                .setKnnTop1(0.5 + version * 0.01)
+                .setImagesPerSecond(47.0)
+                .build())
         .setConfigFingerprint("ab".repeat(32));
   }
 

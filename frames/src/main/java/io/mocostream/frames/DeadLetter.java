@@ -9,22 +9,24 @@ import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
- * The dead-letter record format every stage writes: the original key and value byte for byte, the original headers,
- * and four headers saying why, what, where from and which stage:
+ * The dead-letter record format every stage writes: the original key and value byte for byte, the
+ * original headers, and four headers saying why, what, where from and which stage:
+ *
  * <ul>
  *   <li>{@value #REASON_HEADER}: a {@link Reason} name ({@code TOO_MANY_PIXELS});
- *   <li>{@value #MESSAGE_HEADER}: what was wrong, naming the frame, control characters escaped, at most
- *       {@value #MAX_MESSAGE_CHARS} characters;
+ *   <li>{@value #MESSAGE_HEADER}: what was wrong, naming the frame, control characters escaped, at
+ *       most {@value #MAX_MESSAGE_CHARS} characters;
  *   <li>{@value #ORIGIN_HEADER}: {@code topic-partition@offset} of the original record;
  *   <li>{@value #STAGE_HEADER}: {@code ingest}, {@code trainer} or {@code embed-stream}.
  * </ul>
- * Headers of these names already on the original (a dead letter fed back in, or a writer forging them) are replaced,
- * so each dead letter carries exactly one of each. All UTF-8.
  *
- * @param reason  why
+ * Headers of these names already on the original (a dead letter fed back in, or a writer forging
+ * them) are replaced, so each dead letter carries exactly one of each. All UTF-8.
+ *
+ * @param reason why
  * @param message what was wrong (made printable and bounded here)
- * @param origin  where the record was read
- * @param stage   which stage refused it
+ * @param origin where the record was read
+ * @param stage which stage refused it
  */
 public record DeadLetter(Reason reason, String message, String origin, String stage) {
   public static final String REASON_HEADER = "mocostream.dlq.reason";
@@ -35,6 +37,7 @@ public record DeadLetter(Reason reason, String message, String origin, String st
 
   /** Stage names. */
   public static final String INGEST = "ingest";
+
   public static final String TRAINER = "trainer";
   public static final String EMBED_STREAM = "embed-stream";
 
@@ -50,12 +53,18 @@ public record DeadLetter(Reason reason, String message, String origin, String st
     return new DeadLetter(e.reason(), e.getMessage(), origin, stage);
   }
 
-  /** {@code topic-partition@offset}, as {@value #ORIGIN_HEADER} and rejection messages name a record. */
+  /**
+   * {@code topic-partition@offset}, as {@value #ORIGIN_HEADER} and rejection messages name a
+   * record.
+   */
   public static String origin(String topic, int partition, long offset) {
     return topic + "-" + partition + "@" + offset;
   }
 
-  /** A copy of {@code original} (may be null) with this dead letter's headers in place of any of the same names. */
+  /**
+   * A copy of {@code original} (may be null) with this dead letter's headers in place of any of the
+   * same names.
+   */
   public Headers headersOn(Headers original) {
     RecordHeaders headers = new RecordHeaders();
     if (original != null) {
@@ -72,9 +81,12 @@ public record DeadLetter(Reason reason, String message, String origin, String st
     return headers;
   }
 
-  /** The record to send to {@code dlqTopic}: key and value untouched, the original timestamp, these headers. */
-  public ProducerRecord<byte[], byte[]> toRecord(String dlqTopic, byte[] key, byte[] value, Long timestamp,
-      Headers original) {
+  /**
+   * The record to send to {@code dlqTopic}: key and value untouched, the original timestamp, these
+   * headers.
+   */
+  public ProducerRecord<byte[], byte[]> toRecord(
+      String dlqTopic, byte[] key, byte[] value, Long timestamp, Headers original) {
     return new ProducerRecord<>(dlqTopic, null, timestamp, key, value, headersOn(original));
   }
 
@@ -84,8 +96,12 @@ public record DeadLetter(Reason reason, String message, String origin, String st
     if (reason == null) {
       return Optional.empty();
     }
-    return Optional.of(new DeadLetter(Reason.fromHeader(utf8(reason)), utf8(headers.lastHeader(MESSAGE_HEADER)),
-        utf8(headers.lastHeader(ORIGIN_HEADER)), utf8(headers.lastHeader(STAGE_HEADER))));
+    return Optional.of(
+        new DeadLetter(
+            Reason.fromHeader(utf8(reason)),
+            utf8(headers.lastHeader(MESSAGE_HEADER)),
+            utf8(headers.lastHeader(ORIGIN_HEADER)),
+            utf8(headers.lastHeader(STAGE_HEADER))));
   }
 
   private static String utf8(Header h) {

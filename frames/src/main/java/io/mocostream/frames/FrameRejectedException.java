@@ -3,8 +3,8 @@ package io.mocostream.frames;
 import java.util.Objects;
 
 /**
- * A frame that cannot become a training or embedding image. {@link #reason()} is machine-readable (it goes into the
- * dead-letter header); the message names the input and what was wrong with it.
+ * A frame that cannot become a training or embedding image. {@link #reason()} is machine-readable
+ * (it goes into the dead-letter header); the message names the input and what was wrong with it.
  */
 public final class FrameRejectedException extends RuntimeException {
   private final Reason reason;
@@ -27,7 +27,10 @@ public final class FrameRejectedException extends RuntimeException {
     return reason;
   }
 
-  /** The rejected input as the caller named it (source id and sequence, topic-partition@offset, or file). */
+  /**
+   * The rejected input as the caller named it (source id and sequence, topic-partition@offset, or
+   * file).
+   */
   public String input() {
     return input;
   }

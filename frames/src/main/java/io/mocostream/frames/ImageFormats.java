@@ -5,15 +5,18 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
 
-/** Format sniffing and the names each stage uses for a content type: magic bytes, MIME types, ImageIO formats. */
+/**
+ * Format sniffing and the names each stage uses for a content type: magic bytes, MIME types,
+ * ImageIO formats.
+ */
 public final class ImageFormats {
   private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 
   private ImageFormats() {}
 
   /**
-   * The compressed format {@code data} starts like, from its magic bytes; empty for anything else. "BM" alone is a
-   * weak magic; the BMP header checks that follow decide.
+   * The compressed format {@code data} starts like, from its magic bytes; empty for anything else.
+   * "BM" alone is a weak magic; the BMP header checks that follow decide.
    */
   public static Optional<ContentType> sniff(byte[] d) {
     if (d == null) {
@@ -25,7 +28,12 @@ public final class ImageFormats {
     if (startsWith(d, PNG_MAGIC)) {
       return Optional.of(ContentType.PNG);
     }
-    if (d.length >= 6 && d[0] == 'G' && d[1] == 'I' && d[2] == 'F' && d[3] == '8' && (d[4] == '7' || d[4] == '9')
+    if (d.length >= 6
+        && d[0] == 'G'
+        && d[1] == 'I'
+        && d[2] == 'F'
+        && d[3] == '8'
+        && (d[4] == '7' || d[4] == '9')
         && d[5] == 'a') {
       return Optional.of(ContentType.GIF);
     }
@@ -35,9 +43,15 @@ public final class ImageFormats {
     return Optional.empty();
   }
 
-  /** Whether the type is a compressed image format (not raw pixels, not a symbol this version does not know). */
+  /**
+   * Whether the type is a compressed image format (not raw pixels, not a symbol this version does
+   * not know).
+   */
   public static boolean isEncoded(ContentType type) {
-    return type == ContentType.JPEG || type == ContentType.PNG || type == ContentType.GIF || type == ContentType.BMP;
+    return type == ContentType.JPEG
+        || type == ContentType.PNG
+        || type == ContentType.GIF
+        || type == ContentType.BMP;
   }
 
   /** The ImageIO format name of an encoded content type. */
@@ -62,7 +76,10 @@ public final class ImageFormats {
     };
   }
 
-  /** The content type of a MIME type (image/jpeg, image/png, image/gif, image/bmp and their aliases), or null. */
+  /**
+   * The content type of a MIME type (image/jpeg, image/png, image/gif, image/bmp and their
+   * aliases), or null.
+   */
   public static ContentType fromMimeType(String mime) {
     if (mime == null) {
       return null;
@@ -77,7 +94,10 @@ public final class ImageFormats {
     };
   }
 
-  /** The first {@code n} bytes as {@code 0x…} hex, for messages about bytes that are not what they claim. */
+  /**
+   * The first {@code n} bytes as {@code 0x…} hex, for messages about bytes that are not what they
+   * claim.
+   */
   public static String hexPrefix(byte[] d, int n) {
     int k = Math.min(n, d.length);
     return "0x" + HexFormat.of().formatHex(d, 0, k) + (d.length > k ? "…" : "");

@@ -1,12 +1,16 @@
 package io.mocostream.frames;
 
-/** Untrusted strings made safe to print or put in a header: control characters escaped, length bounded. */
+/**
+ * Untrusted strings made safe to print or put in a header: control characters escaped, length
+ * bounded.
+ */
 public final class Text {
   private Text() {}
 
   /**
-   * {@code s} with every control character (newlines included, so no forged log or output line) written as
-   * {@code \n}, {@code \r}, {@code \t} or {@code \\u} and four hex digits, cut at {@code maxChars} with an ellipsis.
+   * {@code s} with every control character (newlines included, so no forged log or output line)
+   * written as {@code \n}, {@code \r}, {@code \t} or {@code \\u} and four hex digits, cut at {@code
+   * maxChars} with an ellipsis.
    */
   public static String printable(String s, int maxChars) {
     if (s == null) {

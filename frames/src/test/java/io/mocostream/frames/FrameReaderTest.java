@@ -21,28 +21,44 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The shared record reader against a real registry: what is the record's fault, and what is the registry's. */
+/**
+ * The shared record reader against a real registry: what is the record's fault, and what is the
+ * registry's.
+ */
 @ExtendWith(KafkaClusterExtension.class)
 class FrameReaderTest {
   private static final String TOPIC = "frame-reader-test";
 
   private static byte[] serialize(KafkaCluster cluster, Object value) {
     try (KafkaAvroSerializer s = new KafkaAvroSerializer()) {
-      s.configure(Map.of(KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, cluster.registryUrl(),
-          KafkaAvroSerDeConfig.VALUE_SUBJECT_NAME_STRATEGY, "TopicRecordNameStrategy"),
+      s.configure(
+          Map.of(
+              KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG,
+              cluster.registryUrl(),
+              KafkaAvroSerDeConfig.VALUE_SUBJECT_NAME_STRATEGY,
+              "TopicRecordNameStrategy"),
           false);
       return s.serialize(TOPIC, value);
     }
   }
 
   private static ImageFrame frame() {
-    return ImageFrame.newBuilder().setSourceId("cam-1").setSequence(3).setCaptureTime(Instant.ofEpochMilli(1))
-        .setContentType(ContentType.RAW_GREY).setData(ByteBuffer.wrap(new byte[4])).setWidth(2).setHeight(2).build();
+    return ImageFrame.newBuilder()
+        .setSourceId("cam-1")
+        .setSequence(3)
+        .setCaptureTime(Instant.ofEpochMilli(1))
+        .setContentType(ContentType.RAW_GREY)
+        .setData(ByteBuffer.wrap(new byte[4]))
+        .setWidth(2)
+        .setHeight(2)
+        .build();
   }
 
   private static Reason reasonOf(FrameReader reader, byte[] value) {
-    return assertThrows(FrameRejectedException.class,
-        () -> reader.read(TOPIC, new RecordHeaders(), value, "t-0@0")).reason();
+    return assertThrows(
+            FrameRejectedException.class,
+            () -> reader.read(TOPIC, new RecordHeaders(), value, "t-0@0"))
+        .reason();
   }
 
   @Test
@@ -70,8 +86,10 @@ class FrameReaderTest {
       closedPort = s.getLocalPort();
     }
     try (FrameReader reader = FrameReader.forRegistry("http://127.0.0.1:" + closedPort)) {
-      RegistryUnavailableException e = assertThrows(RegistryUnavailableException.class,
-          () -> reader.read(TOPIC, new RecordHeaders(), good, "t-0@7"));
+      RegistryUnavailableException e =
+          assertThrows(
+              RegistryUnavailableException.class,
+              () -> reader.read(TOPIC, new RecordHeaders(), good, "t-0@7"));
       assertTrue(e.getMessage().contains("t-0@7"), e.getMessage());
     }
   }
@@ -81,9 +99,14 @@ class FrameReaderTest {
     RecordHeaders original = new RecordHeaders();
     original.add("trace", new byte[] {1});
     original.add(DeadLetter.REASON_HEADER, "FORGED".getBytes(StandardCharsets.UTF_8));
-    DeadLetter letter = new DeadLetter(Reason.UNDECODABLE, "line 1\naccepted version 99", "t-0@5", DeadLetter.INGEST);
+    DeadLetter letter =
+        new DeadLetter(
+            Reason.UNDECODABLE, "line 1\naccepted version 99", "t-0@5", DeadLetter.INGEST);
     var headers = letter.headersOn(original);
-    assertEquals(1, headers.toArray().length - 4, "the original's own header is kept, the forged one replaced");
+    assertEquals(
+        1,
+        headers.toArray().length - 4,
+        "the original's own header is kept, the forged one replaced");
     DeadLetter read = DeadLetter.from(headers).orElseThrow();
     assertEquals(Reason.UNDECODABLE, read.reason());
     assertEquals("line 1\\naccepted version 99", read.message());

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Every hostile case through the frame contract itself ({@link FrameReader} then {@link ImageDecoder}, as each stage
- * reads a record), against a real registry: the outcome each case promises, and the same list for the same seed.
+ * Every hostile case through the frame contract itself ({@link FrameReader} then {@link
+ * ImageDecoder}, as each stage reads a record), against a real registry: the outcome each case
+ * promises, and the same list for the same seed.
  */
 @ExtendWith(KafkaClusterExtension.class)
 class HostileFramesTest {
@@ -30,7 +31,8 @@ class HostileFramesTest {
   @Test
   void everyCaseHasItsPromisedOutcome(KafkaCluster cluster) {
     HostileFrames.SchemaIds ids;
-    try (SchemaRegistryClient client = new SchemaRegistryClient(RegistryClientConfig.of(cluster.registryUrl()))) {
+    try (SchemaRegistryClient client =
+        new SchemaRegistryClient(RegistryClientConfig.of(cluster.registryUrl()))) {
       ids = HostileFrames.SchemaIds.register(client, TOPIC, "hostile.other-value");
     }
     List<Case> cases = HostileFrames.cases(ids, HostileFrames.DEFAULT_SEED);
@@ -45,7 +47,8 @@ class HostileFramesTest {
         try {
           ImageFrame frame = reader.read(TOPIC, new RecordHeaders(), c.value(), c.name());
           DecodedImage image = decoder.decode(frame, c.name());
-          assertTrue(image.pixelCount() <= decoder.decodePixels(), c.name() + " decoded over the budget");
+          assertTrue(
+              image.pixelCount() <= decoder.decodePixels(), c.name() + " decoded over the budget");
           outcome = HostileFrames.ACCEPTED;
         } catch (FrameRejectedException e) {
           outcome = e.reason().name();
@@ -59,13 +62,17 @@ class HostileFramesTest {
         counts.computeIfAbsent(c.category(), k -> new int[2])[c.accepted() ? 0 : 1]++;
       }
     }
-    counts.forEach((k, v) -> System.out.printf("hostile cases %-9s accepted=%d rejected=%d%n", k, v[0], v[1]));
-    assertEquals(List.of(), wrong, wrong.size() + " of " + cases.size() + " cases had another outcome");
+    counts.forEach(
+        (k, v) -> System.out.printf("hostile cases %-9s accepted=%d rejected=%d%n", k, v[0], v[1]));
+    assertEquals(
+        List.of(), wrong, wrong.size() + " of " + cases.size() + " cases had another outcome");
 
     List<Case> again = HostileFrames.cases(ids, HostileFrames.DEFAULT_SEED);
     for (int i = 0; i < cases.size(); i++) {
       assertEquals(cases.get(i).name(), again.get(i).name());
-      assertTrue(Arrays.equals(cases.get(i).value(), again.get(i).value()), cases.get(i).name() + " not deterministic");
+      assertTrue(
+          Arrays.equals(cases.get(i).value(), again.get(i).value()),
+          cases.get(i).name() + " not deterministic");
     }
   }
 }

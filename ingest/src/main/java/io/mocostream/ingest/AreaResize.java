@@ -3,26 +3,29 @@ package io.mocostream.ingest;
 import io.mocostream.frames.DecodedImage;
 
 /**
- * Resizing by area averaging (a box filter with exact fractional coverage), the filter of
- * {@link java.awt.image.AreaAveragingScaleFilter}: every output pixel is the mean of the source area it covers, so a
- * large reduction does not alias the way bilinear or nearest-neighbour sampling does.
+ * Resizing by area averaging (a box filter with exact fractional coverage), the filter of {@link
+ * java.awt.image.AreaAveragingScaleFilter}: every output pixel is the mean of the source area it
+ * covers, so a large reduction does not alias the way bilinear or nearest-neighbour sampling does.
  *
- * <p>Hand-written rather than through {@code AreaAveragingScaleFilter} because that filter only runs inside the
- * AWT producer/consumer pipeline on packed ARGB ints (a grey frame would become four bytes a pixel and back) and in
- * float; this one reads the decoder's interleaved bytes, keeps grey as one channel, and computes in integers, so the
- * same frame gives the same bytes on every machine. A test compares it with the JDK's filter.
+ * <p>Hand-written rather than through {@code AreaAveragingScaleFilter} because that filter only
+ * runs inside the AWT producer/consumer pipeline on packed ARGB ints (a grey frame would become
+ * four bytes a pixel and back) and in float; this one reads the decoder's interleaved bytes, keeps
+ * grey as one channel, and computes in integers, so the same frame gives the same bytes on every
+ * machine. A test compares it with the JDK's filter.
  */
 public final class AreaResize {
   private AreaResize() {}
 
-  /** Longest output side, in multiples of the shorter side asked for: a panorama or a hostile 1×4,000,000 strip
-   * comes out thinner instead of as megabytes. */
+  /**
+   * Longest output side, in multiples of the shorter side asked for: a panorama or a hostile
+   * 1×4,000,000 strip comes out thinner instead of as megabytes.
+   */
   public static final int MAX_ASPECT = 4;
 
   /**
-   * The size whose shorter side is {@code shorterSide} and whose aspect ratio is the image's (sides rounded, at
-   * least 1), further reduced when the longer side would exceed {@value #MAX_ASPECT}·{@code shorterSide}; the
-   * image's own size when it already fits: never an upscale.
+   * The size whose shorter side is {@code shorterSide} and whose aspect ratio is the image's (sides
+   * rounded, at least 1), further reduced when the longer side would exceed {@value
+   * #MAX_ASPECT}·{@code shorterSide}; the image's own size when it already fits: never an upscale.
    */
   public static int[] targetSize(int width, int height, int shorterSide) {
     if (shorterSide < 1) {
@@ -35,7 +38,9 @@ public final class AreaResize {
     if (scale >= 1.0) {
       return new int[] {width, height};
     }
-    return new int[] {(int) Math.max(1, Math.round(width * scale)), (int) Math.max(1, Math.round(height * scale))};
+    return new int[] {
+      (int) Math.max(1, Math.round(width * scale)), (int) Math.max(1, Math.round(height * scale))
+    };
   }
 
   /** The image brought down to {@link #targetSize}; the same image when it already fits. */
@@ -48,13 +53,15 @@ public final class AreaResize {
   }
 
   /**
-   * The image resized to {@code w × h} by area averaging (up or down; upscaling replicates with weights).
+   * The image resized to {@code w × h} by area averaging (up or down; upscaling replicates with
+   * weights).
    *
-   * <p>In units where a source pixel is {@code w} wide and an output pixel {@code W} wide, source column {@code i}
-   * spans {@code [i·w, (i+1)·w)} and output column {@code x} spans {@code [x·W, (x+1)·W)}: their overlap is an
-   * integer weight, and the weights of one output pixel sum to {@code W} (rows likewise, to {@code H}). The
-   * overlaps of each axis are listed once ({@link Overlaps}), so the per-pixel work is one multiply-add per
-   * overlap: a 28×28 frame's 9×8 hash input costs about 1,400 of them.
+   * <p>In units where a source pixel is {@code w} wide and an output pixel {@code W} wide, source
+   * column {@code i} spans {@code [i·w, (i+1)·w)} and output column {@code x} spans {@code [x·W,
+   * (x+1)·W)}: their overlap is an integer weight, and the weights of one output pixel sum to
+   * {@code W} (rows likewise, to {@code H}). The overlaps of each axis are listed once ({@link
+   * Overlaps}), so the per-pixel work is one multiply-add per overlap: a 28×28 frame's 9×8 hash
+   * input costs about 1,400 of them.
    */
   public static DecodedImage resize(DecodedImage image, int w, int h) {
     if (w < 1 || h < 1) {
@@ -67,7 +74,8 @@ public final class AreaResize {
     Overlaps cols = Overlaps.of(sw, w);
     Overlaps rows = Overlaps.of(sh, h);
     int rowLength = w * c;
-    // acc: h×w×c sums of (row sum × row weight); a row sum is at most 255·sw, the total 255·sw·sh: a long.
+    // acc: h×w×c sums of (row sum × row weight); a row sum is at most 255·sw, the total 255·sw·sh:
+    // a long.
     long[] acc = new long[h * rowLength];
     int[] rowSum = new int[rowLength];
     int t = 0; // the next row overlap; rows.src is ascending
@@ -86,8 +94,10 @@ public final class AreaResize {
     double inverse = 1.0 / total;
     byte[] out = new byte[h * rowLength];
     for (int k = 0; k < out.length; k++) {
-      // The rounded mean (acc + total/2) / total, by a multiplication (a long division per pixel cost as much as
-      // the rest of a small resize): the estimate is off by at most one, and corrected to the exact quotient.
+      // The rounded mean (acc + total/2) / total, by a multiplication (a long division per pixel
+      // cost as much as
+      // the rest of a small resize): the estimate is off by at most one, and corrected to the exact
+      // quotient.
       long n = acc[k] + half;
       long q = (long) (n * inverse);
       if (q * total > n) {
@@ -100,7 +110,10 @@ public final class AreaResize {
     return new DecodedImage(w, h, c, out);
   }
 
-  /** One source row resized to the output's columns, as sums weighted by overlap (each column's weights sum to sw). */
+  /**
+   * One source row resized to the output's columns, as sums weighted by overlap (each column's
+   * weights sum to sw).
+   */
   private static void horizontal(byte[] src, int rowStart, int c, Overlaps cols, int[] out) {
     java.util.Arrays.fill(out, 0);
     if (c == 1) {
@@ -120,9 +133,10 @@ public final class AreaResize {
   }
 
   /**
-   * Where the cells of one axis overlap: {@code n} source cells (each {@code d} units) against {@code d} output
-   * cells (each {@code n} units); entry {@code t} says source cell {@code src[t]} covers {@code weight[t]} units of
-   * output cell {@code out[t]}. Sorted by source cell, then output cell; at most {@code n + d - 1} entries.
+   * Where the cells of one axis overlap: {@code n} source cells (each {@code d} units) against
+   * {@code d} output cells (each {@code n} units); entry {@code t} says source cell {@code src[t]}
+   * covers {@code weight[t]} units of output cell {@code out[t]}. Sorted by source cell, then
+   * output cell; at most {@code n + d - 1} entries.
    */
   static final class Overlaps {
     final int[] src;
@@ -137,9 +151,13 @@ public final class AreaResize {
       this.count = count;
     }
 
-    /** Recently used axes (a frame size repeats from frame to frame): immutable, so shared across threads. */
+    /**
+     * Recently used axes (a frame size repeats from frame to frame): immutable, so shared across
+     * threads.
+     */
     private static final java.util.concurrent.ConcurrentHashMap<Long, Overlaps> RECENT =
         new java.util.concurrent.ConcurrentHashMap<>();
+
     private static final int RECENT_MAX = 256;
 
     static Overlaps of(int n, int d) {
@@ -164,7 +182,9 @@ public final class AreaResize {
       int count = 0;
       int i = 0;
       int x = 0;
-      while (i < n && x < d) { // two pointers: source cell i = [i·d, (i+1)·d), output cell x = [x·n, (x+1)·n)
+      while (i < n
+          && x
+              < d) { // two pointers: source cell i = [i·d, (i+1)·d), output cell x = [x·n, (x+1)·n)
         long srcHi = (long) (i + 1) * d;
         long outHi = (long) (x + 1) * n;
         src[count] = i;

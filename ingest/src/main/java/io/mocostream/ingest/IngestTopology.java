@@ -41,8 +41,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ingest topology: every record of the raw topic becomes a training frame, a counted near-duplicate drop, or a
- * dead letter with its reason. Nothing vanishes.
+ * The ingest topology: every record of the raw topic becomes a training frame, a counted
+ * near-duplicate drop, or a dead letter with its reason. Nothing vanishes.
  *
  * <pre>
  *   in (bytes) ──► ingest ──► sink ─┬─► out (a training frame: ImageFrame, Avro, same key, timestamp and headers)
@@ -50,30 +50,40 @@ import org.slf4j.LoggerFactory;
  *                    └── dedup store (per source: the last kept hashes, kept/dropped counts; changelogged)
  * </pre>
  *
- * <p>One sink picks the topic by outcome ({@link OutcomeSerializer} writes each kind): three nodes per record
- * instead of a split into two branches, each with its own value mapping and sink.
+ * <p>One sink picks the topic by outcome ({@link OutcomeSerializer} writes each kind): three nodes
+ * per record instead of a split into two branches, each with its own value mapping and sink.
  *
- * <p>Per record, in the {@code ingest} processor: {@link FrameReader} (wire format, writer schema, type), then
- * {@link Normalizer} (the frame contract's checks before allocation, a decode within the pixel budget, area-average
- * resize, re-encode, dHash), then the near-duplicate check against the source's window of kept hashes. A refused
- * frame is dead-lettered by {@link DeadLetter} with stage {@value DeadLetter#INGEST}; any other Throwable while
- * handling the record is that record's dead letter ({@link Reason#INTERNAL}), never the application's end. A registry
- * that cannot be asked is not the frame's fault: that is thrown, the transaction aborts, and the frame is read again
- * once the thread is replaced. Writing the outputs and the store stays outside the per-record catch: a broker failure
- * there is the application's, to abort and retry, not a frame's.
+ * <p>Per record, in the {@code ingest} processor: {@link FrameReader} (wire format, writer schema,
+ * type), then {@link Normalizer} (the frame contract's checks before allocation, a decode within
+ * the pixel budget, area-average resize, re-encode, dHash), then the near-duplicate check against
+ * the source's window of kept hashes. A refused frame is dead-lettered by {@link DeadLetter} with
+ * stage {@value DeadLetter#INGEST}; any other Throwable while handling the record is that record's
+ * dead letter ({@link Reason#INTERNAL}), never the application's end. A registry that cannot be
+ * asked is not the frame's fault: that is thrown, the transaction aborts, and the frame is read
+ * again once the thread is replaced. Writing the outputs and the store stays outside the per-record
+ * catch: a broker failure there is the application's, to abort and retry, not a frame's.
  *
- * <p>The dedup store's updates, the outputs and the input offsets commit in one transaction (exactly_once_v2), so
- * the per-source kept/dropped counts in the store are exact: after a crash or a task moving to another instance, no
- * frame is counted, written or dropped twice.
+ * <p>The dedup store's updates, the outputs and the input offsets commit in one transaction
+ * (exactly_once_v2), so the per-source kept/dropped counts in the store are exact: after a crash or
+ * a task moving to another instance, no frame is counted, written or dropped twice.
  */
 public final class IngestTopology {
-  /** Processor, node and store names: stable, so that a topology (and its changelog topic) survives upgrades. */
+  /**
+   * Processor, node and store names: stable, so that a topology (and its changelog topic) survives
+   * upgrades.
+   */
   static final String SOURCE = "raw-frames";
+
   static final String INGEST = "ingest";
   static final String SINK = "outcome-sink";
+
   /** The dedup store; its changelog topic is {@code <application.id>-dedup-changelog}. */
   public static final String DEDUP_STORE = "dedup";
-  /** Source ids longer than this are keyed in the store by their SHA-256 (the key must fit a changelog record). */
+
+  /**
+   * Source ids longer than this are keyed in the store by their SHA-256 (the key must fit a
+   * changelog record).
+   */
   static final int MAX_STORE_KEY_CHARS = 256;
 
   private static final Logger log = LoggerFactory.getLogger(IngestTopology.class);
@@ -81,8 +91,9 @@ public final class IngestTopology {
   private IngestTopology() {}
 
   /**
-   * What the topology did, per process (not per committed transaction: a task that aborts and processes a record
-   * again counts it again; the dedup store's counts are the exact ones). For progress lines and tests.
+   * What the topology did, per process (not per committed transaction: a task that aborts and
+   * processes a record again counts it again; the dedup store's counts are the exact ones). For
+   * progress lines and tests.
    */
   public static final class Counters {
     private final AtomicLong read = new AtomicLong();
@@ -144,8 +155,16 @@ public final class IngestTopology {
 
     @Override
     public String toString() {
-      return "read=" + read() + " trained=" + trained() + " dropped_duplicates=" + dropped() + " rejected="
-          + rejected() + " by_reason=" + new java.util.TreeMap<>(rejectedByReason());
+      return "read="
+          + read()
+          + " trained="
+          + trained()
+          + " dropped_duplicates="
+          + dropped()
+          + " rejected="
+          + rejected()
+          + " by_reason="
+          + new java.util.TreeMap<>(rejectedByReason());
     }
   }
 
@@ -155,10 +174,11 @@ public final class IngestTopology {
   }
 
   /**
-   * Adds the ingest nodes (and, with dedup on, the dedup store) to {@code builder} and builds its topology.
+   * Adds the ingest nodes (and, with dedup on, the dedup store) to {@code builder} and builds its
+   * topology.
    *
-   * @param options  topics, image settings, dedup and registry settings ({@code streamsConfig} entries configure the
-   *                 Avro serdes too)
+   * @param options topics, image settings, dedup and registry settings ({@code streamsConfig}
+   *     entries configure the Avro serdes too)
    * @param counters counts what the processor did
    */
   public static Topology build(StreamsBuilder builder, IngestOptions options, Counters counters) {
@@ -171,27 +191,42 @@ public final class IngestTopology {
 
     String[] stores = {};
     if (options.dedup().enabled()) {
-      // In memory, restored from its compacted changelog: a few hundred bytes per source. Caching folds a source's
+      // In memory, restored from its compacted changelog: a few hundred bytes per source. Caching
+      // folds a source's
       // updates within one commit interval into one changelog record.
-      StoreBuilder<KeyValueStore<String, byte[]>> store = Stores.keyValueStoreBuilder(
-          Stores.inMemoryKeyValueStore(DEDUP_STORE), Serdes.String(), Serdes.ByteArray()).withCachingEnabled();
+      StoreBuilder<KeyValueStore<String, byte[]>> store =
+          Stores.keyValueStoreBuilder(
+                  Stores.inMemoryKeyValueStore(DEDUP_STORE), Serdes.String(), Serdes.ByteArray())
+              .withCachingEnabled();
       builder.addStateStore(store);
       stores = new String[] {DEDUP_STORE};
     }
-    Normalizer normalizer = new Normalizer(new ImageDecoder(options.limits(), options.decodePixels()), options.size(),
-        options.format());
+    Normalizer normalizer =
+        new Normalizer(
+            new ImageDecoder(options.limits(), options.decodePixels()),
+            options.size(),
+            options.format());
     String out = options.outTopic();
     String dlq = options.dlqTopic();
-    builder.stream(options.inTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(SOURCE))
-        .process(() -> new IngestProcessor(normalizer, options.dedup(), serdeConfig, counters), Named.as(INGEST),
+    builder.stream(
+            options.inTopic(),
+            Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(SOURCE))
+        .process(
+            () -> new IngestProcessor(normalizer, options.dedup(), serdeConfig, counters),
+            Named.as(INGEST),
             stores)
-        .to((key, outcome, context) -> outcome instanceof Outcome.Train ? out : dlq,
-            Produced.with(Serdes.ByteArray(), new OutcomeSerializer(frameSerde.serializer()).asSerde())
+        .to(
+            (key, outcome, context) -> outcome instanceof Outcome.Train ? out : dlq,
+            Produced.with(
+                    Serdes.ByteArray(), new OutcomeSerializer(frameSerde.serializer()).asSerde())
                 .withName(SINK));
     return builder.build();
   }
 
-  /** Registry settings for the serdes: the URL, plus whatever client settings the options pass through. */
+  /**
+   * Registry settings for the serdes: the URL, plus whatever client settings the options pass
+   * through.
+   */
   static Map<String, Object> serdeConfig(IngestOptions options) {
     Map<String, Object> config = new HashMap<>(options.streamsConfig());
     config.put(KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, options.registryUrl());
@@ -206,7 +241,10 @@ public final class IngestTopology {
     record Rejected(byte[] original) implements Outcome {}
   }
 
-  /** Writes a training frame as Avro (registry, Confluent wire format) and a dead letter as the original bytes. */
+  /**
+   * Writes a training frame as Avro (registry, Confluent wire format) and a dead letter as the
+   * original bytes.
+   */
   static final class OutcomeSerializer implements Serializer<Outcome> {
     private final Serializer<ImageFrame> frames;
 
@@ -250,8 +288,9 @@ public final class IngestTopology {
   }
 
   /**
-   * A source's dedup state: its kept and dropped counts and its most recent kept hashes (oldest first), as the store
-   * holds them: {@code kept (8 bytes) | dropped (8) | hash (8) × n}, big-endian.
+   * A source's dedup state: its kept and dropped counts and its most recent kept hashes (oldest
+   * first), as the store holds them: {@code kept (8 bytes) | dropped (8) | hash (8) × n},
+   * big-endian.
    */
   record Window(long kept, long dropped, long[] hashes) {
     static final Window EMPTY = new Window(0, 0, new long[0]);
@@ -307,14 +346,20 @@ public final class IngestTopology {
       return sourceId;
     }
     try {
-      return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest(sourceId.getBytes(StandardCharsets.UTF_8)));
+      return "sha256:"
+          + HexFormat.of()
+              .formatHex(
+                  MessageDigest.getInstance("SHA-256")
+                      .digest(sourceId.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }
   }
 
-  /** Reads, normalises, dedups and forwards one {@link Outcome} per record. One instance per stream task. */
+  /**
+   * Reads, normalises, dedups and forwards one {@link Outcome} per record. One instance per stream
+   * task.
+   */
   static final class IngestProcessor implements Processor<byte[], byte[], byte[], Outcome> {
     private final Normalizer normalizer;
     private final IngestOptions.Dedup dedup;
@@ -324,7 +369,10 @@ public final class IngestTopology {
     private FrameReader reader;
     private KeyValueStore<String, byte[]> store;
 
-    IngestProcessor(Normalizer normalizer, IngestOptions.Dedup dedup, Map<String, Object> serdeConfig,
+    IngestProcessor(
+        Normalizer normalizer,
+        IngestOptions.Dedup dedup,
+        Map<String, Object> serdeConfig,
         Counters counters) {
       this.normalizer = normalizer;
       this.dedup = dedup;
@@ -343,8 +391,12 @@ public final class IngestTopology {
 
     @Override
     public void process(Record<byte[], byte[]> record) {
-      RecordMetadata md = context.recordMetadata()
-          .orElseThrow(() -> new IllegalStateException("ingest processor called without a source record"));
+      RecordMetadata md =
+          context
+              .recordMetadata()
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException("ingest processor called without a source record"));
       String where = DeadLetter.origin(md.topic(), md.partition(), md.offset());
       counters.read.incrementAndGet();
       Normalizer.Normalized n;
@@ -352,13 +404,17 @@ public final class IngestTopology {
         ImageFrame frame = reader.read(md.topic(), record.headers(), record.value(), where);
         n = normalizer.normalize(frame, where);
       } catch (RegistryUnavailableException unavailable) {
-        // Not the frame's fault: fail the task (the transaction aborts) instead of dead-lettering a good frame.
+        // Not the frame's fault: fail the task (the transaction aborts) instead of dead-lettering a
+        // good frame.
         counters.registryFailures.incrementAndGet();
         throw new StreamsException(unavailable.getMessage(), unavailable);
       } catch (FrameRejectedException rejected) {
         reject(record, DeadLetter.of(rejected, where, DeadLetter.INGEST));
         return;
-      } catch (Throwable t) { // NOPMD: one record's failure (a codec bug, memory for one hostile image) is that record's
+      } catch (
+          Throwable
+              t) { // NOPMD: one record's failure (a codec bug, memory for one hostile image) is
+        // that record's
         reject(record, new DeadLetter(Reason.INTERNAL, where + ": " + t, where, DeadLetter.INGEST));
         return;
       }
@@ -380,13 +436,19 @@ public final class IngestTopology {
 
     private void reject(Record<byte[], byte[]> record, DeadLetter letter) {
       long count = counters.rejected(letter.reason().name());
-      // A garbage flood is thousands of records: the first few of each reason, then one line per thousand.
+      // A garbage flood is thousands of records: the first few of each reason, then one line per
+      // thousand.
       if (count <= 10 || count % 1000 == 0) {
-        log.warn("frame rejected to the dead-letter topic ({}, {} so far): {}", letter.reason(), count,
+        log.warn(
+            "frame rejected to the dead-letter topic ({}, {} so far): {}",
+            letter.reason(),
+            count,
             letter.message());
       }
-      context.forward(record.withValue(new Outcome.Rejected(record.value())).withHeaders(
-          letter.headersOn(record.headers())));
+      context.forward(
+          record
+              .withValue(new Outcome.Rejected(record.value()))
+              .withHeaders(letter.headersOn(record.headers())));
     }
 
     @Override

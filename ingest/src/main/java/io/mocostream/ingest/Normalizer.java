@@ -20,17 +20,22 @@ import javax.imageio.stream.ImageOutputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
- * One frame made ready for training: the frame contract applied and the image decoded within the pixel budget
- * ({@link ImageDecoder}), resized by area averaging to the training resolution (shorter side {@code size}, aspect
- * kept, never upscaled), re-encoded ({@link OutputFormat}), with its dHash for the near-duplicate check. Source id,
- * sequence, capture time, label and attributes are kept; two attributes are added (and any a writer forged under
- * those names replaced): {@value #ORIGIN_ATTRIBUTE} and {@value #SOURCE_SIZE_ATTRIBUTE}.
+ * One frame made ready for training: the frame contract applied and the image decoded within the
+ * pixel budget ({@link ImageDecoder}), resized by area averaging to the training resolution
+ * (shorter side {@code size}, aspect kept, never upscaled), re-encoded ({@link OutputFormat}), with
+ * its dHash for the near-duplicate check. Source id, sequence, capture time, label and attributes
+ * are kept; two attributes are added (and any a writer forged under those names replaced): {@value
+ * #ORIGIN_ATTRIBUTE} and {@value #SOURCE_SIZE_ATTRIBUTE}.
  *
  * <p>Deterministic: the same frame gives the same bytes. Thread-safe.
  */
 public final class Normalizer {
-  /** {@code topic-partition@offset} of the raw frame, to trace a training frame back to what the camera sent. */
+  /**
+   * {@code topic-partition@offset} of the raw frame, to trace a training frame back to what the
+   * camera sent.
+   */
   public static final String ORIGIN_ATTRIBUTE = "mocostream.ingest.origin";
+
   /** The raw frame's {@code WIDTHxHEIGHT} before resizing. */
   public static final String SOURCE_SIZE_ATTRIBUTE = "mocostream.ingest.source_size";
 
@@ -38,7 +43,10 @@ public final class Normalizer {
   public enum OutputFormat {
     /** RAW_GREY / RAW_RGB: no codec on either side; 12 KiB for a 64×64 RGB frame. */
     RAW,
-    /** PNG: lossless, smaller on the wire for natural images, a deflate per frame here and an inflate in the trainer. */
+    /**
+     * PNG: lossless, smaller on the wire for natural images, a deflate per frame here and an
+     * inflate in the trainer.
+     */
     PNG
   }
 
@@ -51,8 +59,8 @@ public final class Normalizer {
 
   /**
    * @param decoder the frame contract (byte and pixel limits, decode budget)
-   * @param size    shorter side of the training resolution
-   * @param format  how the resized pixels are written
+   * @param size shorter side of the training resolution
+   * @param format how the resized pixels are written
    */
   public Normalizer(ImageDecoder decoder, int size, OutputFormat format) {
     this.decoder = Objects.requireNonNull(decoder, "decoder");
@@ -70,7 +78,8 @@ public final class Normalizer {
   public Normalized normalize(ImageFrame frame, String where) {
     String input = ImageDecoder.describe(frame) + " at " + where;
     DecodedImage decoded = decoder.decode(frame, input);
-    // The decode may have been subsampled by a whole step to fit the budget; the source size is the header's.
+    // The decode may have been subsampled by a whole step to fit the budget; the source size is the
+    // header's.
     int sourceWidth = frame.getWidth() != null ? frame.getWidth() : decoded.width();
     int sourceHeight = frame.getHeight() != null ? frame.getHeight() : decoded.height();
     DecodedImage resized = AreaResize.shorterSide(decoded, size);
@@ -87,17 +96,18 @@ public final class Normalizer {
     Map<String, String> attributes = new HashMap<>(frame.getAttributes());
     attributes.put(ORIGIN_ATTRIBUTE, where);
     attributes.put(SOURCE_SIZE_ATTRIBUTE, sourceWidth + "x" + sourceHeight);
-    ImageFrame out = ImageFrame.newBuilder()
-        .setSourceId(frame.getSourceId())
-        .setSequence(frame.getSequence())
-        .setCaptureTime(frame.getCaptureTime())
-        .setContentType(type)
-        .setData(ByteBuffer.wrap(data))
-        .setWidth(resized.width())
-        .setHeight(resized.height())
-        .setLabel(frame.getLabel())
-        .setAttributes(attributes)
-        .build();
+    ImageFrame out =
+        ImageFrame.newBuilder()
+            .setSourceId(frame.getSourceId())
+            .setSequence(frame.getSequence())
+            .setCaptureTime(frame.getCaptureTime())
+            .setContentType(type)
+            .setData(ByteBuffer.wrap(data))
+            .setWidth(resized.width())
+            .setHeight(resized.height())
+            .setLabel(frame.getLabel())
+            .setAttributes(attributes)
+            .build();
     return new Normalized(out, hash, sourceWidth, sourceHeight);
   }
 
@@ -105,8 +115,11 @@ public final class Normalizer {
   static byte[] png(DecodedImage image) {
     int w = image.width();
     int h = image.height();
-    BufferedImage bi = new BufferedImage(w, h,
-        image.channels() == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
+    BufferedImage bi =
+        new BufferedImage(
+            w,
+            h,
+            image.channels() == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
     byte[] dst = ((DataBufferByte) bi.getRaster().getDataBuffer()).getData();
     byte[] src = image.pixels();
     if (image.channels() == 1) {

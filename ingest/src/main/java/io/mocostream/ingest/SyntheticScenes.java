@@ -18,9 +18,10 @@ import javax.imageio.stream.ImageOutputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
- * Seeded synthetic camera scenes for the ingest bench and tests: a gradient background, a dozen shapes and sensor
- * noise, so that JPEG compresses them like photos (not like flat test cards) and two seeds are two scenes (dHash
- * about 32 bits apart). {@link #jitter} makes the same scene a moment later: noise only, a near-duplicate.
+ * Seeded synthetic camera scenes for the ingest bench and tests: a gradient background, a dozen
+ * shapes and sensor noise, so that JPEG compresses them like photos (not like flat test cards) and
+ * two seeds are two scenes (dHash about 32 bits apart). {@link #jitter} makes the same scene a
+ * moment later: noise only, a near-duplicate.
  */
 public final class SyntheticScenes {
   private SyntheticScenes() {}
@@ -32,7 +33,9 @@ public final class SyntheticScenes {
     Graphics2D g = img.createGraphics();
     try {
       g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setPaint(new GradientPaint(0, 0, color(rnd), width * (float) rnd.nextDouble(), height, color(rnd)));
+      g.setPaint(
+          new GradientPaint(
+              0, 0, color(rnd), width * (float) rnd.nextDouble(), height, color(rnd)));
       g.fillRect(0, 0, width, height);
       for (int i = 0; i < 12; i++) {
         g.setColor(color(rnd));
@@ -52,11 +55,16 @@ public final class SyntheticScenes {
     return jitter(img, seed ^ 0x5DEECE66DL, 6);
   }
 
-  /** A copy of {@code image} with uniform noise of ±{@code amplitude} per sample: sensor noise, a moment later. */
+  /**
+   * A copy of {@code image} with uniform noise of ±{@code amplitude} per sample: sensor noise, a
+   * moment later.
+   */
   public static BufferedImage jitter(BufferedImage image, long seed, int amplitude) {
     SplittableRandom rnd = new SplittableRandom(seed);
-    BufferedImage out = new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_3BYTE_BGR);
-    byte[] src = ((java.awt.image.DataBufferByte) toBgr(image).getRaster().getDataBuffer()).getData();
+    BufferedImage out =
+        new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_3BYTE_BGR);
+    byte[] src =
+        ((java.awt.image.DataBufferByte) toBgr(image).getRaster().getDataBuffer()).getData();
     byte[] dst = ((java.awt.image.DataBufferByte) out.getRaster().getDataBuffer()).getData();
     for (int i = 0; i < src.length; i++) {
       int v = (src[i] & 0xFF) + rnd.nextInt(2 * amplitude + 1) - amplitude;
@@ -67,7 +75,8 @@ public final class SyntheticScenes {
 
   /** The image as 8-bit RGB pixels. */
   public static DecodedImage pixels(BufferedImage image) {
-    byte[] bgr = ((java.awt.image.DataBufferByte) toBgr(image).getRaster().getDataBuffer()).getData();
+    byte[] bgr =
+        ((java.awt.image.DataBufferByte) toBgr(image).getRaster().getDataBuffer()).getData();
     byte[] rgb = new byte[bgr.length];
     for (int i = 0; i < bgr.length; i += 3) {
       rgb[i] = bgr[i + 2];
@@ -104,7 +113,8 @@ public final class SyntheticScenes {
     if (image.getType() == BufferedImage.TYPE_3BYTE_BGR) {
       return image;
     }
-    BufferedImage out = new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_3BYTE_BGR);
+    BufferedImage out =
+        new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_3BYTE_BGR);
     Graphics2D g = out.createGraphics();
     g.drawImage(image, 0, 0, null);
     g.dispose();

@@ -18,9 +18,12 @@ class AreaResizeTest {
   void matchesTheJdkAreaAveragingFilterWithinOneLevel() throws Exception {
     BufferedImage scene = SyntheticScenes.scene(640, 480, 7);
     DecodedImage ours = AreaResize.resize(SyntheticScenes.pixels(scene), 85, 64);
-    // The JDK's AreaAveragingScaleFilter, through its producer/consumer pipeline (float arithmetic).
-    Image scaled = java.awt.Toolkit.getDefaultToolkit().createImage(
-        new FilteredImageSource(scene.getSource(), new AreaAveragingScaleFilter(85, 64)));
+    // The JDK's AreaAveragingScaleFilter, through its producer/consumer pipeline (float
+    // arithmetic).
+    Image scaled =
+        java.awt.Toolkit.getDefaultToolkit()
+            .createImage(
+                new FilteredImageSource(scene.getSource(), new AreaAveragingScaleFilter(85, 64)));
     int[] argb = new int[85 * 64];
     PixelGrabber grabber = new PixelGrabber(scaled, 0, 0, 85, 64, argb, 0, 85);
     assertTrue(grabber.grabPixels(10_000));
@@ -37,10 +40,12 @@ class AreaResizeTest {
   @Test
   void averagesExactlyAndKeepsGreyOneChannel() {
     // 4×2 grey → 2×1: each output pixel is the mean of a 2×2 block, rounded.
-    DecodedImage img = new DecodedImage(4, 2, 1, new byte[] {0, 10, 100, (byte) 200, 20, 30, 100, (byte) 201});
+    DecodedImage img =
+        new DecodedImage(4, 2, 1, new byte[] {0, 10, 100, (byte) 200, 20, 30, 100, (byte) 201});
     DecodedImage out = AreaResize.resize(img, 2, 1);
     assertEquals(1, out.channels());
-    assertArrayEquals(new byte[] {15, (byte) 150}, out.pixels()); // (0+10+20+30)/4, (100+200+100+201)/4 = 150.25
+    assertArrayEquals(
+        new byte[] {15, (byte) 150}, out.pixels()); // (0+10+20+30)/4, (100+200+100+201)/4 = 150.25
     // 3 → 2 columns: fractional coverage, weights 2:1 and 1:2.
     DecodedImage row = new DecodedImage(3, 1, 1, new byte[] {0, 90, (byte) 180});
     assertArrayEquals(new byte[] {30, (byte) 150}, AreaResize.resize(row, 2, 1).pixels());
@@ -48,7 +53,8 @@ class AreaResizeTest {
 
   @Test
   void equalsTheDefinitionPixelForPixelDownAndUp() {
-    // Every output pixel is round(Σ pixel × column overlap × row overlap / (sw·sh)): checked term by term on random
+    // Every output pixel is round(Σ pixel × column overlap × row overlap / (sw·sh)): checked term
+    // by term on random
     // images, sizes and channel counts, including upscaling and sizes that divide evenly.
     java.util.SplittableRandom rnd = new java.util.SplittableRandom(5);
     for (int run = 0; run < 300; run++) {
@@ -74,7 +80,9 @@ class AreaResizeTest {
               }
             }
             int expected = (int) ((sum + total / 2) / total);
-            assertEquals(expected, ours[(y * w + x) * c + k] & 0xFF,
+            assertEquals(
+                expected,
+                ours[(y * w + x) * c + k] & 0xFF,
                 sw + "x" + sh + "x" + c + " -> " + w + "x" + h + " at " + x + "," + y + "," + k);
           }
         }
@@ -82,9 +90,13 @@ class AreaResizeTest {
     }
   }
 
-  /** Overlap of source cell {@code i} (cells {@code d} units wide) and output cell {@code x} ({@code n} wide). */
+  /**
+   * Overlap of source cell {@code i} (cells {@code d} units wide) and output cell {@code x} ({@code
+   * n} wide).
+   */
   private static long overlap(int i, int d, int x, int n) {
-    return Math.max(0, Math.min((long) (i + 1) * d, (long) (x + 1) * n) - Math.max((long) i * d, (long) x * n));
+    return Math.max(
+        0, Math.min((long) (i + 1) * d, (long) (x + 1) * n) - Math.max((long) i * d, (long) x * n));
   }
 
   @Test
@@ -104,9 +116,14 @@ class AreaResizeTest {
   void hashesSeeAJitteredFrameAsNearAndAnotherSceneAsFar() {
     BufferedImage a = SyntheticScenes.scene(640, 480, 1);
     long ha = DHash.of(AreaResize.shorterSide(SyntheticScenes.pixels(a), 64));
-    long jittered = DHash.of(AreaResize.shorterSide(SyntheticScenes.pixels(SyntheticScenes.jitter(a, 99, 4)), 64));
-    long other = DHash.of(AreaResize.shorterSide(SyntheticScenes.pixels(SyntheticScenes.scene(640, 480, 2)), 64));
-    assertTrue(DHash.distance(ha, jittered) <= IngestOptions.Dedup.DEFAULT_MAX_DISTANCE,
+    long jittered =
+        DHash.of(
+            AreaResize.shorterSide(SyntheticScenes.pixels(SyntheticScenes.jitter(a, 99, 4)), 64));
+    long other =
+        DHash.of(
+            AreaResize.shorterSide(SyntheticScenes.pixels(SyntheticScenes.scene(640, 480, 2)), 64));
+    assertTrue(
+        DHash.distance(ha, jittered) <= IngestOptions.Dedup.DEFAULT_MAX_DISTANCE,
         "jittered: " + DHash.distance(ha, jittered));
     assertTrue(DHash.distance(ha, other) > 12, "other scene: " + DHash.distance(ha, other));
   }

@@ -38,32 +38,36 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole hostile suite ({@link HostileFrames}) through a running ingest application against the real broker and
- * registry: every bad case in the dead-letter topic exactly once with one of its promised reasons, no valid case
- * refused, and every raw offset in the training topic, in the dead-letter topic, or in the dedup stores' committed
- * drop counts, exactly once. Ingest is still running at the end.
+ * The whole hostile suite ({@link HostileFrames}) through a running ingest application against the
+ * real broker and registry: every bad case in the dead-letter topic exactly once with one of its
+ * promised reasons, no valid case refused, and every raw offset in the training topic, in the
+ * dead-letter topic, or in the dedup stores' committed drop counts, exactly once. Ingest is still
+ * running at the end.
  */
 @ExtendWith(KafkaClusterExtension.class)
 class IngestHostileIntegrationTest {
   private static final int PARTITIONS = 2;
 
   @Test
-  void everyHostileCaseIsTrainedOrDeadLetteredOnceWithItsReason(KafkaCluster cluster, @TempDir Path dir)
-      throws Exception {
+  void everyHostileCaseIsTrainedOrDeadLetteredOnceWithItsReason(
+      KafkaCluster cluster, @TempDir Path dir) throws Exception {
     String run = "hostile" + System.nanoTime();
     String in = run + ".raw";
     cluster.createTopic(in, PARTITIONS, Map.of("max.message.bytes", String.valueOf(17 << 20)));
     HostileFrames.SchemaIds ids;
-    try (SchemaRegistryClient client = new SchemaRegistryClient(RegistryClientConfig.of(cluster.registryUrl()))) {
+    try (SchemaRegistryClient client =
+        new SchemaRegistryClient(RegistryClientConfig.of(cluster.registryUrl()))) {
       ids = HostileFrames.SchemaIds.register(client, in, run + ".other-value");
     }
     List<Case> cases = HostileFrames.cases(ids, HostileFrames.DEFAULT_SEED);
     assertTrue(cases.size() >= 250, "at least 250 cases, got " + cases.size());
 
-    IngestOptions options = IngestOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl())
-        .withTopics(in, run + ".train", run + ".dlq").withApplication(run, dir, 1, 1);
-    try (IngestCommand.Running ingest = IngestCommand.start(options,
-        new PrintStream(OutputStream.nullOutputStream()))) {
+    IngestOptions options =
+        IngestOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl())
+            .withTopics(in, run + ".train", run + ".dlq")
+            .withApplication(run, dir, 1, 1);
+    try (IngestCommand.Running ingest =
+        IngestCommand.start(options, new PrintStream(OutputStream.nullOutputStream()))) {
       Map<String, Case> byOrigin = new HashMap<>();
       try (KafkaProducer<byte[], byte[]> producer = producer(cluster)) {
         for (Case c : cases) {
@@ -102,12 +106,21 @@ class IngestHostileIntegrationTest {
                 continue;
               }
               if (!c.expected().contains(reason)) {
-                wrong.add(c.name() + ": expected " + c.expected() + ", dead-lettered as " + reason + " ("
-                    + IngestScalingIntegrationTest.header(r, DeadLetter.MESSAGE_HEADER) + ")");
+                wrong.add(
+                    c.name()
+                        + ": expected "
+                        + c.expected()
+                        + ", dead-lettered as "
+                        + reason
+                        + " ("
+                        + IngestScalingIntegrationTest.header(r, DeadLetter.MESSAGE_HEADER)
+                        + ")");
               }
               assertArrayEquals(c.key(), r.key(), c.name() + ": the key byte for byte");
               assertArrayEquals(c.value(), r.value(), c.name() + ": the value byte for byte");
-              assertEquals(DeadLetter.INGEST, IngestScalingIntegrationTest.header(r, DeadLetter.STAGE_HEADER));
+              assertEquals(
+                  DeadLetter.INGEST,
+                  IngestScalingIntegrationTest.header(r, DeadLetter.STAGE_HEADER));
             } else {
               trained++;
               ImageFrame f = IngestTopologyTest.readFrame(cluster, r);
@@ -120,7 +133,9 @@ class IngestHostileIntegrationTest {
               if (!c.accepted()) {
                 wrong.add(c.name() + ": expected " + c.expected() + ", but trained");
               }
-              assertTrue(f.getWidth() <= 4 * IngestOptions.DEFAULT_SIZE && f.getHeight() <= 4 * IngestOptions.DEFAULT_SIZE,
+              assertTrue(
+                  f.getWidth() <= 4 * IngestOptions.DEFAULT_SIZE
+                      && f.getHeight() <= 4 * IngestOptions.DEFAULT_SIZE,
                   c.name() + ": " + f.getWidth() + "x" + f.getHeight());
             }
             seen.merge(origin, 1, Integer::sum);
@@ -137,23 +152,37 @@ class IngestHostileIntegrationTest {
             }
           }
           if (System.nanoTime() > deadline) {
-            fail("after 300 s: " + trained + " trained, " + dead + " dead letters, " + dropped + " dropped of "
-                + cases.size() + ": " + ingest.counters());
+            fail(
+                "after 300 s: "
+                    + trained
+                    + " trained, "
+                    + dead
+                    + " dead letters, "
+                    + dropped
+                    + " dropped of "
+                    + cases.size()
+                    + ": "
+                    + ingest.counters());
           }
         }
       }
-      seen.forEach((origin, n) -> {
-        if (n != 1) {
-          wrong.add(byOrigin.get(origin) + " written " + n + " times");
-        }
-      });
+      seen.forEach(
+          (origin, n) -> {
+            if (n != 1) {
+              wrong.add(byOrigin.get(origin) + " written " + n + " times");
+            }
+          });
       long bad = cases.stream().filter(c -> !c.accepted()).count();
-      System.out.printf("hostile suite through ingest: %d cases, %d trained, %d dropped near-duplicates, %d dead"
-          + " letters by reason %s%n", cases.size(), trained, dropped, dead, reasons);
+      System.out.printf(
+          "hostile suite through ingest: %d cases, %d trained, %d dropped near-duplicates, %d dead"
+              + " letters by reason %s%n",
+          cases.size(), trained, dropped, dead, reasons);
       assertEquals(List.of(), wrong, wrong.size() + " cases had another outcome");
       assertEquals(bad, dead, "every bad case dead-lettered exactly once");
-      assertEquals(cases.size() - bad, trained + dropped, "every valid case trained or counted as a drop");
-      assertEquals(cases.size(), seen.size() + dropped, "every raw offset accounted for exactly once");
+      assertEquals(
+          cases.size() - bad, trained + dropped, "every valid case trained or counted as a drop");
+      assertEquals(
+          cases.size(), seen.size() + dropped, "every raw offset accounted for exactly once");
       assertTrue(ingest.failure().isEmpty(), "ingest still running");
       assertEquals(org.apache.kafka.streams.KafkaStreams.State.RUNNING, ingest.streams().state());
     }

@@ -11,8 +11,8 @@ import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.ImageFrame;
 import io.mocostream.testkit.KafkaCluster;
 import io.mocostream.testkit.KafkaClusterExtension;
-import java.io.PrintStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,9 +39,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two ingest instances on a four-partition topic against the real broker and registry, the second joining while the
- * first is busy (a rebalance mid-stream): every raw offset ends up exactly once in frames.train, in frames.dlq, or
- * in the dedup stores' committed drop counts.
+ * Two ingest instances on a four-partition topic against the real broker and registry, the second
+ * joining while the first is busy (a rebalance mid-stream): every raw offset ends up exactly once
+ * in frames.train, in frames.dlq, or in the dedup stores' committed drop counts.
  */
 @ExtendWith(KafkaClusterExtension.class)
 class IngestScalingIntegrationTest {
@@ -49,24 +49,26 @@ class IngestScalingIntegrationTest {
   private static final int PER_SOURCE = 60;
 
   @Test
-  void twoInstancesOnFourPartitionsProcessEveryFrameExactlyOnce(KafkaCluster cluster, @TempDir Path dir)
-      throws Exception {
+  void twoInstancesOnFourPartitionsProcessEveryFrameExactlyOnce(
+      KafkaCluster cluster, @TempDir Path dir) throws Exception {
     String run = "scale" + System.nanoTime();
     String in = run + ".raw";
     cluster.createTopic(in, 4);
-    IngestOptions options = IngestOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl())
-        .withTopics(in, run + ".train", run + ".dlq")
-        .withApplication(run + "-ingest", dir.resolve("a"), 1, 1)
-        .withStreamsConfig(Map.of(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100"));
+    IngestOptions options =
+        IngestOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl())
+            .withTopics(in, run + ".train", run + ".dlq")
+            .withApplication(run + "-ingest", dir.resolve("a"), 1, 1)
+            .withStreamsConfig(Map.of(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100"));
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
 
     int expectedBad = 0;
     int expectedDuplicates = 0;
     int total = 0;
     try (KafkaProducer<byte[], byte[]> producer = producer(cluster);
-         KafkaAvroSerializer serializer = new KafkaAvroSerializer();
-         IngestCommand.Running first = IngestCommand.start(options, quiet)) {
-      serializer.configure(Map.of(KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, cluster.registryUrl()), false);
+        KafkaAvroSerializer serializer = new KafkaAvroSerializer();
+        IngestCommand.Running first = IngestCommand.start(options, quiet)) {
+      serializer.configure(
+          Map.of(KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, cluster.registryUrl()), false);
       SplittableRandom rnd = new SplittableRandom(42);
       IngestCommand.Running second = null;
       try {
@@ -75,12 +77,17 @@ class IngestScalingIntegrationTest {
           if (i == PER_SOURCE / 3) {
             producer.flush();
             // The second instance joins mid-stream: tasks move between instances while frames flow.
-            second = IngestCommand.start(options.withApplication(options.applicationId(), dir.resolve("b"), 1, 1),
-                quiet);
-            // The rest is produced once the second instance holds tasks, so both do part of the work.
+            second =
+                IngestCommand.start(
+                    options.withApplication(options.applicationId(), dir.resolve("b"), 1, 1),
+                    quiet);
+            // The rest is produced once the second instance holds tasks, so both do part of the
+            // work.
             long joined = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-            while (second.streams().metadataForLocalThreads().stream().allMatch(t -> t.activeTasks().isEmpty())) {
-              assertTrue(System.nanoTime() < joined, "the second instance got no task within 120 s");
+            while (second.streams().metadataForLocalThreads().stream()
+                .allMatch(t -> t.activeTasks().isEmpty())) {
+              assertTrue(
+                  System.nanoTime() < joined, "the second instance got no task within 120 s");
               Thread.sleep(100);
             }
           }
@@ -95,7 +102,8 @@ class IngestScalingIntegrationTest {
               for (int k = 0; k < px.length; k++) {
                 px[k] = (byte) rnd.nextInt(256);
               }
-              // Every seventh frame of a source repeats its previous frame exactly: a near-duplicate to drop.
+              // Every seventh frame of a source repeats its previous frame exactly: a
+              // near-duplicate to drop.
               if (i % 7 == 6 && s == 0 && previous != null) {
                 px = previous;
                 expectedDuplicates++;
@@ -103,8 +111,10 @@ class IngestScalingIntegrationTest {
               if (s == 0) {
                 previous = px;
               }
-              value = serializer.serialize(in, IngestTopologyTest.frame(source, i, ContentType.RAW_GREY, px, 28, 28,
-                  null));
+              value =
+                  serializer.serialize(
+                      in,
+                      IngestTopologyTest.frame(source, i, ContentType.RAW_GREY, px, 28, 28, null));
             }
             producer.send(new ProducerRecord<>(in, source.getBytes(StandardCharsets.UTF_8), value));
             total++;
@@ -147,23 +157,40 @@ class IngestScalingIntegrationTest {
               }
             }
             if (System.nanoTime() > deadline) {
-              fail("after 180 s: " + trained + " trained, " + dead + " dead letters, dropped " + dropped + " of "
-                  + total + "; first " + first.counters() + ", second " + second.counters());
+              fail(
+                  "after 180 s: "
+                      + trained
+                      + " trained, "
+                      + dead
+                      + " dead letters, dropped "
+                      + dropped
+                      + " of "
+                      + total
+                      + "; first "
+                      + first.counters()
+                      + ", second "
+                      + second.counters());
             }
           }
         }
         Set<String> duplicated = new HashSet<>();
-        seen.forEach((origin, n) -> {
-          if (n != 1) {
-            duplicated.add(origin + " x" + n);
-          }
-        });
+        seen.forEach(
+            (origin, n) -> {
+              if (n != 1) {
+                duplicated.add(origin + " x" + n);
+              }
+            });
         assertTrue(duplicated.isEmpty(), "raw offsets written twice: " + duplicated);
         assertEquals(expectedBad, dead, "every garbage record dead-lettered once");
-        assertEquals(expectedDuplicates, dropped, "every exact repeat dropped once (committed store counts)");
-        assertEquals(total - expectedBad - expectedDuplicates, trained, "every other frame trained once");
+        assertEquals(
+            expectedDuplicates,
+            dropped,
+            "every exact repeat dropped once (committed store counts)");
+        assertEquals(
+            total - expectedBad - expectedDuplicates, trained, "every other frame trained once");
         assertEquals(total, seen.size() + dropped, "no raw offset lost");
-        assertTrue(first.counters().done() > 0 && second.counters().done() > 0,
+        assertTrue(
+            first.counters().done() > 0 && second.counters().done() > 0,
             "both instances did part of the work: " + first.counters() + " / " + second.counters());
       } finally {
         if (second != null) {
@@ -176,7 +203,9 @@ class IngestScalingIntegrationTest {
   private static long droppedIn(IngestCommand.Running r) {
     try {
       return r.dedupCounts().values().stream().mapToLong(c -> c[1]).sum();
-    } catch (RuntimeException rebalancing) { // InvalidStateStoreException while tasks move: ask again later
+    } catch (
+        RuntimeException
+            rebalancing) { // InvalidStateStoreException while tasks move: ask again later
       return -1_000_000;
     }
   }

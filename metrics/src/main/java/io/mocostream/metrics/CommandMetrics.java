@@ -5,20 +5,24 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Optional;
 
 /**
- * A long-running command's metrics: a Prometheus registry with the {@link StandardMeters}, and, when the
- * {@link MetricsEndpoint} is enabled, a {@link MetricsServer} on it. The endpoint starts before the command connects
- * (live at once, not ready), and the command names what "ready" means with {@link #health(Health)} once it can.
+ * A long-running command's metrics: a Prometheus registry with the {@link StandardMeters}, and,
+ * when the {@link MetricsEndpoint} is enabled, a {@link MetricsServer} on it. The endpoint starts
+ * before the command connects (live at once, not ready), and the command names what "ready" means
+ * with {@link #health(Health)} once it can.
  */
 public final class CommandMetrics implements AutoCloseable {
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final StandardMeters standard = StandardMeters.bindTo(registry);
   private final MetricsServer server;
   private volatile Health health;
 
   private CommandMetrics(MetricsEndpoint endpoint, String starting) {
     this.health = () -> Health.Status.notReady(starting);
-    this.server = endpoint.enabled()
-        ? MetricsServer.start(endpoint.host(), endpoint.port(), registry, () -> health.ready()) : null;
+    this.server =
+        endpoint.enabled()
+            ? MetricsServer.start(endpoint.host(), endpoint.port(), registry, () -> health.ready())
+            : null;
   }
 
   /**

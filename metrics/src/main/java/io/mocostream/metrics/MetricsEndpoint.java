@@ -1,10 +1,11 @@
 package io.mocostream.metrics;
 
 /**
- * Where a command serves its metrics and health probes ({@code --metrics-port}, {@code --metrics-host}).
+ * Where a command serves its metrics and health probes ({@code --metrics-port}, {@code
+ * --metrics-host}).
  *
- * @param host address to bind; null means {@value MetricsServer#DEFAULT_HOST} (loopback: pass {@code 0.0.0.0} in a
- *             container so that Prometheus can reach it)
+ * @param host address to bind; null means {@value MetricsServer#DEFAULT_HOST} (loopback: pass
+ *     {@code 0.0.0.0} in a container so that Prometheus can reach it)
  * @param port port to bind, 0 for any free one; null for no endpoint
  */
 public record MetricsEndpoint(String host, Integer port) {

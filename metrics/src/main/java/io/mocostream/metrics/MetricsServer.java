@@ -19,24 +19,29 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code --metrics-port} endpoint of a long-running command:
+ *
  * <ul>
- *   <li>{@code GET /metrics}: Prometheus text format of {@code registry};</li>
- *   <li>{@code GET /health/live}: 200 while the process serves HTTP;</li>
- *   <li>{@code GET /health/ready}: 200 when {@link Health#ready()} says so, else 503, with {@code {"status","detail"}}
- *       (the same meaning as {@code serve}'s: connected and doing its job).</li>
+ *   <li>{@code GET /metrics}: Prometheus text format of {@code registry};
+ *   <li>{@code GET /health/live}: 200 while the process serves HTTP;
+ *   <li>{@code GET /health/ready}: 200 when {@link Health#ready()} says so, else 503, with {@code
+ *       {"status","detail"}} (the same meaning as {@code serve}'s: connected and doing its job).
  * </ul>
- * The same answer is the gauge {@code mocostream_ready} (1 or 0).
- * Nothing else: other paths are 404, other methods 405; requests carry no body worth reading. The JDK's
- * {@code com.sun.net.httpserver}, as the other servers of the project, with {@link HttpDefences}' deadlines and a
- * two-worker pool that sheds with 503 when full, so a flood of scrapes cannot grow threads or memory. Open like
- * serve's probes and metrics (no token): bind it to loopback (the default) unless a scraper elsewhere needs it.
+ *
+ * The same answer is the gauge {@code mocostream_ready} (1 or 0). Nothing else: other paths are
+ * 404, other methods 405; requests carry no body worth reading. The JDK's {@code
+ * com.sun.net.httpserver}, as the other servers of the project, with {@link HttpDefences}'
+ * deadlines and a two-worker pool that sheds with 503 when full, so a flood of scrapes cannot grow
+ * threads or memory. Open like serve's probes and metrics (no token): bind it to loopback (the
+ * default) unless a scraper elsewhere needs it.
  */
 public final class MetricsServer implements AutoCloseable {
   public static final String METRICS_PATH = "/metrics";
   public static final String LIVE_PATH = "/health/live";
   public static final String READY_PATH = "/health/ready";
+
   /** Prometheus' text exposition format, version 0.0.4. */
   public static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
   public static final String DEFAULT_HOST = "127.0.0.1";
 
   private static final Logger log = LoggerFactory.getLogger(MetricsServer.class);
@@ -62,23 +67,29 @@ public final class MetricsServer implements AutoCloseable {
    *
    * @throws UncheckedIOException naming the address when it cannot be bound
    */
-  public static MetricsServer start(String host, int port, PrometheusMeterRegistry registry, Health health) {
+  public static MetricsServer start(
+      String host, int port, PrometheusMeterRegistry registry, Health health) {
     Objects.requireNonNull(registry, "registry");
     Objects.requireNonNull(health, "health");
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("metrics port must be 0..65535, got " + port);
     }
     try {
-      MetricsServer s = new MetricsServer(new InetSocketAddress(host == null ? DEFAULT_HOST : host, port), registry,
-          health);
+      MetricsServer s =
+          new MetricsServer(
+              new InetSocketAddress(host == null ? DEFAULT_HOST : host, port), registry, health);
       // The readiness as a series too, so a dashboard can show when each process was doing its job.
-      io.micrometer.core.instrument.Gauge.builder("mocostream.ready", health, h -> h.ready().ready() ? 1 : 0)
-          .description("1 while /health/ready answers 200").strongReference(true).register(registry);
+      io.micrometer.core.instrument.Gauge.builder(
+              "mocostream.ready", health, h -> h.ready().ready() ? 1 : 0)
+          .description("1 while /health/ready answers 200")
+          .strongReference(true)
+          .register(registry);
       s.server.start();
       log.info("metrics on {}{} (health: {}, {})", s.uri(), METRICS_PATH, LIVE_PATH, READY_PATH);
       return s;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot listen for metrics on " + host + ":" + port + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot listen for metrics on " + host + ":" + port + ": " + e.getMessage(), e);
     }
   }
 
@@ -89,8 +100,10 @@ public final class MetricsServer implements AutoCloseable {
   /** {@code http://host:port} as bound (loopback when bound to the wildcard address). */
   public URI uri() {
     InetSocketAddress a = server.getAddress();
-    String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
-    return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort());
+    String host =
+        a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
+    return URI.create(
+        "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort());
   }
 
   public PrometheusMeterRegistry registry() {
@@ -100,19 +113,37 @@ public final class MetricsServer implements AutoCloseable {
   private void handle(HttpExchange ex) {
     try (ex) {
       if (HttpDefences.Workers.shedding()) {
-        ex.getResponseHeaders().set("Retry-After", Integer.toString(HttpDefences.RETRY_AFTER_SECONDS));
+        ex.getResponseHeaders()
+            .set("Retry-After", Integer.toString(HttpDefences.RETRY_AFTER_SECONDS));
         json(ex, 503, Map.of("status", "overloaded", "detail", workers.overloadedMessage()));
         return;
       }
       String path = ex.getRequestURI().getPath();
       String method = ex.getRequestMethod();
-      boolean known = path.equals(METRICS_PATH) || path.equals(LIVE_PATH) || path.equals(READY_PATH);
+      boolean known =
+          path.equals(METRICS_PATH) || path.equals(LIVE_PATH) || path.equals(READY_PATH);
       if (!known) {
-        json(ex, 404, Map.of("status", "not_found", "detail", "no route " + path + "; try " + METRICS_PATH + ", "
-            + LIVE_PATH + " or " + READY_PATH));
+        json(
+            ex,
+            404,
+            Map.of(
+                "status",
+                "not_found",
+                "detail",
+                "no route "
+                    + path
+                    + "; try "
+                    + METRICS_PATH
+                    + ", "
+                    + LIVE_PATH
+                    + " or "
+                    + READY_PATH));
       } else if (!method.equals("GET") && !method.equals("HEAD")) {
         ex.getResponseHeaders().set("Allow", "GET, HEAD");
-        json(ex, 405, Map.of("status", "method_not_allowed", "detail", method + " is not allowed; use GET"));
+        json(
+            ex,
+            405,
+            Map.of("status", "method_not_allowed", "detail", method + " is not allowed; use GET"));
       } else if (path.equals(METRICS_PATH)) {
         ex.getResponseHeaders().set("Content-Type", PROMETHEUS_CONTENT_TYPE);
         send(ex, 200, registry.scrape().getBytes(StandardCharsets.UTF_8));
@@ -128,7 +159,8 @@ public final class MetricsServer implements AutoCloseable {
     } catch (IOException e) {
       log.debug("metrics client went away: {}", e.toString());
     } catch (RuntimeException e) {
-      // A failing gauge must not take the endpoint down: this scrape fails, the next one is asked again.
+      // A failing gauge must not take the endpoint down: this scrape fails, the next one is asked
+      // again.
       log.warn("metrics request {} failed", ex.getRequestURI(), e);
     }
   }

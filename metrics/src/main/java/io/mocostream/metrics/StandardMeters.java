@@ -9,8 +9,9 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 
 /**
- * The meters every command exposes: Micrometer's JVM binders (memory pools, GC, threads, class loading), CPU and
- * uptime, and {@link ProcessMemory} (resident and native memory). Close the handle to stop the GC listener.
+ * The meters every command exposes: Micrometer's JVM binders (memory pools, GC, threads, class
+ * loading), CPU and uptime, and {@link ProcessMemory} (resident and native memory). Close the
+ * handle to stop the GC listener.
  */
 public final class StandardMeters implements AutoCloseable {
   private final JvmGcMetrics gc = new JvmGcMetrics();

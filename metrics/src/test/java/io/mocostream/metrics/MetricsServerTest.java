@@ -16,11 +16,17 @@ class MetricsServerTest {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   static HttpResponse<String> get(URI base, String path, String method) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(base.resolve(path)).method(method, HttpRequest.BodyPublishers.noBody())
-        .build(), HttpResponse.BodyHandlers.ofString());
+    return HTTP.send(
+        HttpRequest.newBuilder(base.resolve(path))
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
-  /** The value of the first sample of {@code series} (name with labels as scraped), or NaN when absent. */
+  /**
+   * The value of the first sample of {@code series} (name with labels as scraped), or NaN when
+   * absent.
+   */
   static double sample(String text, String series) {
     for (String line : text.split("\n")) {
       if (line.startsWith(series + " ") || line.startsWith(series + "{")) {
@@ -35,11 +41,20 @@ class MetricsServerTest {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AtomicBoolean ready = new AtomicBoolean();
     try (StandardMeters meters = StandardMeters.bindTo(registry);
-        MetricsServer server = MetricsServer.start("127.0.0.1", 0, registry,
-            () -> ready.get() ? Health.Status.ready("working") : Health.Status.notReady("waiting for the broker"))) {
+        MetricsServer server =
+            MetricsServer.start(
+                "127.0.0.1",
+                0,
+                registry,
+                () ->
+                    ready.get()
+                        ? Health.Status.ready("working")
+                        : Health.Status.notReady("waiting for the broker"))) {
       HttpResponse<String> m = get(server.uri(), "/metrics", "GET");
       assertEquals(200, m.statusCode());
-      assertEquals(MetricsServer.PROMETHEUS_CONTENT_TYPE, m.headers().firstValue("Content-Type").orElseThrow());
+      assertEquals(
+          MetricsServer.PROMETHEUS_CONTENT_TYPE,
+          m.headers().firstValue("Content-Type").orElseThrow());
       assertTrue(sample(m.body(), "jvm_memory_used_bytes") > 0, m.body());
       assertTrue(sample(m.body(), "jvm_gc_max_data_size_bytes") > 0, "GC binder");
       assertTrue(sample(m.body(), "jvm_threads_live_threads") > 0, "thread binder");

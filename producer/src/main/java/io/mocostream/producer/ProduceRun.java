@@ -1,5 +1,6 @@
 package io.mocostream.producer;
 
+import io.mocostream.frames.Reason;
 import io.mocostream.producer.http.FrameEndpoint;
 import io.mocostream.producer.publish.FramePublisher;
 import io.mocostream.producer.publish.PublishException;
@@ -9,7 +10,6 @@ import io.mocostream.producer.source.SourceEntry;
 import io.mocostream.producer.source.SourceItem;
 import io.mocostream.producer.validate.FrameValidator;
 import io.mocostream.producer.validate.Refusal;
-import io.mocostream.frames.Reason;
 import io.mocostream.producer.validate.Verdict;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -27,16 +27,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One produce run: frames are validated, published, counted; refusals are logged and counted per reason.
+ * One produce run: frames are validated, published, counted; refusals are logged and counted per
+ * reason.
  *
- * <p>Two ways to feed it: {@link #pull(FrameSource)} drains a source (with {@code --rate}, {@code --max},
- * {@code --loop}); an upload endpoint pushes through {@link #publish} and {@link #refuse} and waits in
- * {@link #awaitStop()}. Either way the first send error stops the run (fail fast: a broker or registry that is gone
- * does not come back by retrying faster than the producer already does) and surfaces as a {@link ProduceException}
- * carrying the partial summary.
+ * <p>Two ways to feed it: {@link #pull(FrameSource)} drains a source (with {@code --rate}, {@code
+ * --max}, {@code --loop}); an upload endpoint pushes through {@link #publish} and {@link #refuse}
+ * and waits in {@link #awaitStop()}. Either way the first send error stops the run (fail fast: a
+ * broker or registry that is gone does not come back by retrying faster than the producer already
+ * does) and surfaces as a {@link ProduceException} carrying the partial summary.
  */
 public final class ProduceRun implements FrameEndpoint.Sink {
   private static final Logger log = LoggerFactory.getLogger(ProduceRun.class);
+
   /** How long draining may wait for acknowledgements beyond the producer's own delivery timeout. */
   private static final long DRAIN_MARGIN_MS = 10_000;
 
@@ -62,10 +64,15 @@ public final class ProduceRun implements FrameEndpoint.Sink {
   private final AtomicReference<PublishException> failure = new AtomicReference<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile FrameSource pulling;
-  /** Told each acknowledged send's latency, send to acknowledgement, in nanoseconds (metrics). */
-  private volatile java.util.function.LongConsumer ackLatency = n -> { };
 
-  ProduceRun(String sourceDescription, FrameValidator validator, FramePublisher publisher, Settings settings,
+  /** Told each acknowledged send's latency, send to acknowledgement, in nanoseconds (metrics). */
+  private volatile java.util.function.LongConsumer ackLatency = n -> {};
+
+  ProduceRun(
+      String sourceDescription,
+      FrameValidator validator,
+      FramePublisher publisher,
+      Settings settings,
       Progress progress) {
     this.sourceDescription = sourceDescription;
     this.validator = validator;
@@ -78,8 +85,8 @@ public final class ProduceRun implements FrameEndpoint.Sink {
   }
 
   /**
-   * Drains {@code source} until it is exhausted (or, with loop, forever), {@code max} frames are sent, or
-   * {@link #stop()}; then waits for every acknowledgement.
+   * Drains {@code source} until it is exhausted (or, with loop, forever), {@code max} frames are
+   * sent, or {@link #stop()}; then waits for every acknowledgement.
    */
   public ProduceSummary pull(FrameSource source) {
     pulling = source;
@@ -104,7 +111,9 @@ public final class ProduceRun implements FrameEndpoint.Sink {
         if (entry instanceof SourceEntry.Refused r) {
           refuse(r.refusal());
         } else if (entry instanceof SourceItem item) {
-          Verdict v = validator.validate(item.origin(), item.data(), item.contentType(), item.width(), item.height());
+          Verdict v =
+              validator.validate(
+                  item.origin(), item.data(), item.contentType(), item.width(), item.height());
           if (v instanceof Refusal r) {
             refuse(r);
           } else if (v instanceof Verdict.Accepted a) {
@@ -136,7 +145,10 @@ public final class ProduceRun implements FrameEndpoint.Sink {
     return summary();
   }
 
-  /** Publishes one validated frame (push mode); counts it when acknowledged. Fails once the run stopped or hit max. */
+  /**
+   * Publishes one validated frame (push mode); counts it when acknowledged. Fails once the run
+   * stopped or hit max.
+   */
   @Override
   public CompletableFuture<PublishedFrame> publish(SourceItem item, Verdict.Accepted accepted) {
     PublishException f = failure.get();
@@ -146,27 +158,32 @@ public final class ProduceRun implements FrameEndpoint.Sink {
     if (stopped.getCount() == 0) {
       return CompletableFuture.failedFuture(new IllegalStateException("the producer is stopping"));
     }
-    // Concurrent uploads: reserve a place under --max before sending, so that no more than max are ever sent.
+    // Concurrent uploads: reserve a place under --max before sending, so that no more than max are
+    // ever sent.
     for (long n = sent.get(); ; n = sent.get()) {
       if (settings.max() > 0 && n >= settings.max()) {
-        return CompletableFuture.failedFuture(new IllegalStateException("the producer reached --max " + settings.max()));
+        return CompletableFuture.failedFuture(
+            new IllegalStateException("the producer reached --max " + settings.max()));
       }
       if (sent.compareAndSet(n, n + 1)) {
         break;
       }
     }
     CompletableFuture<PublishedFrame> result = new CompletableFuture<>();
-    send(item, accepted, (p, error) -> {
-      progress.update(published.get(), refusedTotal());
-      if (settings.max() > 0 && published.get() >= settings.max()) {
-        stop();
-      }
-      if (error == null) {
-        result.complete(p);
-      } else {
-        result.completeExceptionally(error);
-      }
-    });
+    send(
+        item,
+        accepted,
+        (p, error) -> {
+          progress.update(published.get(), refusedTotal());
+          if (settings.max() > 0 && published.get() >= settings.max()) {
+            stop();
+          }
+          if (error == null) {
+            result.complete(p);
+          } else {
+            result.completeExceptionally(error);
+          }
+        });
     return result;
   }
 
@@ -177,25 +194,28 @@ public final class ProduceRun implements FrameEndpoint.Sink {
       firstSendNanos.compareAndSet(0, System.nanoTime());
     }
     long sentNanos = System.nanoTime();
-    publisher.publish(item, accepted, (p, error) -> {
-      if (error == null) {
-        lastAckNanos = System.nanoTime();
-        ackLatency.accept(lastAckNanos - sentNanos);
-        published.incrementAndGet();
-        bytes.addAndGet(p.bytes());
-      } else if (failure.compareAndSet(null, error)) {
-        log.error("{}", error.getMessage());
-        stop();
-      }
-      if (then != null) {
-        then.done(p, error);
-      }
-      if (inFlight.decrementAndGet() == 0) {
-        synchronized (inFlight) {
-          inFlight.notifyAll();
-        }
-      }
-    });
+    publisher.publish(
+        item,
+        accepted,
+        (p, error) -> {
+          if (error == null) {
+            lastAckNanos = System.nanoTime();
+            ackLatency.accept(lastAckNanos - sentNanos);
+            published.incrementAndGet();
+            bytes.addAndGet(p.bytes());
+          } else if (failure.compareAndSet(null, error)) {
+            log.error("{}", error.getMessage());
+            stop();
+          }
+          if (then != null) {
+            then.done(p, error);
+          }
+          if (inFlight.decrementAndGet() == 0) {
+            synchronized (inFlight) {
+              inFlight.notifyAll();
+            }
+          }
+        });
   }
 
   /** Counts and logs a refused input (file and reason). */
@@ -220,7 +240,10 @@ public final class ProduceRun implements FrameEndpoint.Sink {
     }
   }
 
-  /** Push mode: blocks until {@link #stop()}, max reached, or a send error; then drains and summarises. */
+  /**
+   * Push mode: blocks until {@link #stop()}, max reached, or a send error; then drains and
+   * summarises.
+   */
   public ProduceSummary awaitStop() {
     try {
       stopped.await();
@@ -233,7 +256,8 @@ public final class ProduceRun implements FrameEndpoint.Sink {
 
   /** Flushes and waits for every outstanding acknowledgement, then throws if any send failed. */
   private void drain() {
-    // An interrupted caller still gets its frames acknowledged (or failed) and counted: flush and wait would
+    // An interrupted caller still gets its frames acknowledged (or failed) and counted: flush and
+    // wait would
     // otherwise give up at once. The interrupt is restored afterwards.
     boolean interrupted = Thread.interrupted();
     try {
@@ -247,8 +271,9 @@ public final class ProduceRun implements FrameEndpoint.Sink {
 
   private void awaitAcks() {
     publisher.flush();
-    long deadline = System.nanoTime()
-        + TimeUnit.MILLISECONDS.toNanos(publisher.deliveryTimeoutMs() + DRAIN_MARGIN_MS);
+    long deadline =
+        System.nanoTime()
+            + TimeUnit.MILLISECONDS.toNanos(publisher.deliveryTimeoutMs() + DRAIN_MARGIN_MS);
     synchronized (inFlight) {
       while (inFlight.get() > 0 && System.nanoTime() < deadline) {
         try {
@@ -262,8 +287,10 @@ public final class ProduceRun implements FrameEndpoint.Sink {
     progress.update(published.get(), refusedTotal());
     throwIfFailed();
     if (inFlight.get() > 0) {
-      throw new ProduceException(inFlight.get() + " frames still unacknowledged after the delivery timeout",
-          null, summary());
+      throw new ProduceException(
+          inFlight.get() + " frames still unacknowledged after the delivery timeout",
+          null,
+          summary());
     }
   }
 
@@ -286,7 +313,8 @@ public final class ProduceRun implements FrameEndpoint.Sink {
     return refusedTotal.get();
   }
 
-  // ---- for metrics (ProducerMetrics): any thread ----------------------------------------------------------------
+  // ---- for metrics (ProducerMetrics): any thread
+  // ----------------------------------------------------------------
 
   /** Frames acknowledged by the broker. */
   public long published() {
@@ -315,7 +343,7 @@ public final class ProduceRun implements FrameEndpoint.Sink {
 
   /** Where each acknowledged send's latency (nanoseconds) goes. */
   public void onAckLatency(java.util.function.LongConsumer sink) {
-    ackLatency = sink == null ? n -> { } : sink;
+    ackLatency = sink == null ? n -> {} : sink;
   }
 
   public ProduceSummary summary() {
@@ -328,14 +356,22 @@ public final class ProduceRun implements FrameEndpoint.Sink {
     long end = published.get() > 0 ? lastAckNanos : System.nanoTime();
     long first = firstSendNanos.get();
     double span = first == 0 || published.get() == 0 ? 0 : (end - first) / 1e9;
-    return new ProduceSummary(sourceDescription, publisher.topic(), published.get(), bytes.get(), counts, listed,
-        (System.nanoTime() - startNanos) / 1e9, span);
+    return new ProduceSummary(
+        sourceDescription,
+        publisher.topic(),
+        published.get(),
+        bytes.get(),
+        counts,
+        listed,
+        (System.nanoTime() - startNanos) / 1e9,
+        span);
   }
 
   /**
-   * Spaces sends {@code 1/rate} apart by parking the thread (no busy wait). A pacer that fell behind (slow
-   * source, broker back-pressure) restarts from now instead of bursting to catch up. Hand-written: Guava's
-   * RateLimiter is not a dependency, and Kafka's ThroughputThrottler is an internal class.
+   * Spaces sends {@code 1/rate} apart by parking the thread (no busy wait). A pacer that fell
+   * behind (slow source, broker back-pressure) restarts from now instead of bursting to catch up.
+   * Hand-written: Guava's RateLimiter is not a dependency, and Kafka's ThroughputThrottler is an
+   * internal class.
    */
   static final class Pacer {
     private final long intervalNanos;

@@ -1,7 +1,7 @@
 package io.mocostream.producer;
 
-import io.mocostream.producer.validate.Refusal;
 import io.mocostream.frames.Reason;
+import io.mocostream.producer.validate.Refusal;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -11,14 +11,16 @@ import java.util.stream.Collectors;
 /**
  * What a produce run did.
  *
- * @param source           the source, as described by it
- * @param topic            target topic
- * @param published        frames acknowledged by the broker
- * @param bytes            image bytes in those frames
- * @param refusedByReason  refused inputs per reason (every reason present, zeros included)
- * @param firstRefusals    the first refusals, with input and reason (at most {@link #MAX_LISTED_REFUSALS})
- * @param seconds          wall time of the run, from start to the last acknowledgement
- * @param ackSpanSeconds   first send to last acknowledgement: the span a throughput comparison should use
+ * @param source the source, as described by it
+ * @param topic target topic
+ * @param published frames acknowledged by the broker
+ * @param bytes image bytes in those frames
+ * @param refusedByReason refused inputs per reason (every reason present, zeros included)
+ * @param firstRefusals the first refusals, with input and reason (at most {@link
+ *     #MAX_LISTED_REFUSALS})
+ * @param seconds wall time of the run, from start to the last acknowledgement
+ * @param ackSpanSeconds first send to last acknowledgement: the span a throughput comparison should
+ *     use
  */
 public record ProduceSummary(
     String source,
@@ -62,20 +64,34 @@ public record ProduceSummary(
   /** Human-readable lines, as printed at the end of a run. */
   public String format() {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "published %d frames (%.1f MB) from %s to %s in %.1f s: %.1f images/s%n",
-        published, bytes / 1e6, source, topic, seconds, rate()));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "published %d frames (%.1f MB) from %s to %s in %.1f s: %.1f images/s%n",
+            published,
+            bytes / 1e6,
+            source,
+            topic,
+            seconds,
+            rate()));
     long refused = refused();
     sb.append("refused ").append(refused);
     if (refused > 0) {
-      sb.append(": ").append(refusedByReason.entrySet().stream().filter(e -> e.getValue() > 0)
-          .map(e -> e.getKey().code() + " " + e.getValue()).collect(Collectors.joining(", ")));
+      sb.append(": ")
+          .append(
+              refusedByReason.entrySet().stream()
+                  .filter(e -> e.getValue() > 0)
+                  .map(e -> e.getKey().code() + " " + e.getValue())
+                  .collect(Collectors.joining(", ")));
     }
     sb.append(System.lineSeparator());
     for (Refusal r : firstRefusals) {
       sb.append("  ").append(r).append(System.lineSeparator());
     }
     if (refused > firstRefusals.size()) {
-      sb.append("  … and ").append(refused - firstRefusals.size()).append(" more (see the log)")
+      sb.append("  … and ")
+          .append(refused - firstRefusals.size())
+          .append(" more (see the log)")
           .append(System.lineSeparator());
     }
     return sb.toString();

@@ -20,29 +20,43 @@ interface Progress extends AutoCloseable {
   static Progress create(ProduceOptions.ProgressMode mode, String task, long max) {
     ProduceOptions.ProgressMode m = mode;
     if (m == ProduceOptions.ProgressMode.AUTO) {
-      m = System.console() != null ? ProduceOptions.ProgressMode.BAR : ProduceOptions.ProgressMode.LOG;
+      m =
+          System.console() != null
+              ? ProduceOptions.ProgressMode.BAR
+              : ProduceOptions.ProgressMode.LOG;
     }
     return switch (m) {
       case BAR -> new Bar(task, max);
       case LOG -> new LogLines(task);
-      case QUIET, AUTO -> new Progress() {
-        @Override
-        public void update(long published, long refused) {}
+      case QUIET, AUTO ->
+          new Progress() {
+            @Override
+            public void update(long published, long refused) {}
 
-        @Override
-        public void close() {}
-      };
+            @Override
+            public void close() {}
+          };
     };
   }
 
-  /** me.tongfei:progressbar: count, speed (images/s) and an extra "refused N"; redraws on its own thread. */
+  /**
+   * me.tongfei:progressbar: count, speed (images/s) and an extra "refused N"; redraws on its own
+   * thread.
+   */
   final class Bar implements Progress {
     private final ProgressBar bar;
     private long lastRefused = -1;
 
     Bar(String task, long max) {
-      bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(max > 0 ? max : -1)
-          .setUnit(" img", 1).showSpeed().setSpeedUnit(ChronoUnit.SECONDS).setUpdateIntervalMillis(250).build();
+      bar =
+          new ProgressBarBuilder()
+              .setTaskName(task)
+              .setInitialMax(max > 0 ? max : -1)
+              .setUnit(" img", 1)
+              .showSpeed()
+              .setSpeedUnit(ChronoUnit.SECONDS)
+              .setUpdateIntervalMillis(250)
+              .build();
     }
 
     @Override
@@ -76,8 +90,14 @@ interface Progress extends AutoCloseable {
       long now = System.nanoTime();
       if (now - lastNanos >= LOG_INTERVAL_NANOS) {
         double rate = (published - lastPublished) * 1e9 / (now - lastNanos);
-        log.info(String.format(Locale.ROOT, "%s: published %d (%.1f images/s), refused %d",
-            task, published, rate, refused));
+        log.info(
+            String.format(
+                Locale.ROOT,
+                "%s: published %d (%.1f images/s), refused %d",
+                task,
+                published,
+                rate,
+                refused));
         lastNanos = now;
         lastPublished = published;
       }

@@ -6,19 +6,23 @@ import java.util.Objects;
 
 /**
  * The parsed {@code --source} option:
+ *
  * <ul>
  *   <li>{@code dir:PATH}: image files in a folder (one pass, or {@code --watch});
  *   <li>{@code idx:IMAGES[,LABELS]}: MNIST-format IDX files, gzipped or not;
- *   <li>{@code synthetic[:CLASSES]}: procedural images with known classes (default {@value SyntheticSource#DEFAULT_CLASSES});
+ *   <li>{@code synthetic[:CLASSES]}: procedural images with known classes (default {@value
+ *       SyntheticSource#DEFAULT_CLASSES});
  *   <li>{@code http:[HOST:]PORT}: an upload endpoint (host default {@value #DEFAULT_HTTP_HOST}).
  * </ul>
  */
 public sealed interface SourceSpec {
   /**
-   * Loopback only: an open port is untrusted, so reaching the endpoint from cameras and other machines is a choice
-   * ({@code http:0.0.0.0:PORT}), best made with a token ({@code MOCOSTREAM_UPLOAD_TOKEN}).
+   * Loopback only: an open port is untrusted, so reaching the endpoint from cameras and other
+   * machines is a choice ({@code http:0.0.0.0:PORT}), best made with a token ({@code
+   * MOCOSTREAM_UPLOAD_TOKEN}).
    */
   String DEFAULT_HTTP_HOST = "127.0.0.1";
+
   String USAGE = "expected dir:PATH, idx:IMAGES[,LABELS], synthetic[:CLASSES] or http:[HOST:]PORT";
 
   record Dir(Path path) implements SourceSpec {}
@@ -29,7 +33,10 @@ public sealed interface SourceSpec {
 
   record Http(String host, int port) implements SourceSpec {}
 
-  /** Parses a spec; the message of the IllegalArgumentException names the bad spec and the expected forms. */
+  /**
+   * Parses a spec; the message of the IllegalArgumentException names the bad spec and the expected
+   * forms.
+   */
   static SourceSpec parse(String spec) {
     Objects.requireNonNull(spec, "source spec");
     String s = spec.trim();

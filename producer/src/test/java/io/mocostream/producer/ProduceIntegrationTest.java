@@ -8,12 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mocostream.broker.EmbeddedKafka;
+import io.mocostream.frames.FrameLimits;
+import io.mocostream.frames.Reason;
 import io.mocostream.producer.source.SourceItem;
 import io.mocostream.producer.source.SyntheticSource;
 import io.mocostream.producer.testing.Frames;
 import io.mocostream.producer.testing.TestImages;
-import io.mocostream.frames.FrameLimits;
-import io.mocostream.frames.Reason;
 import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.ImageFrame;
 import io.mocostream.testkit.KafkaCluster;
@@ -32,20 +32,22 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
-import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The produce command against a real broker and registry; frames read back with a plain consumer. */
+/**
+ * The produce command against a real broker and registry; frames read back with a plain consumer.
+ */
 @ExtendWith(KafkaClusterExtension.class)
 class ProduceIntegrationTest {
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
@@ -69,11 +71,18 @@ class ProduceIntegrationTest {
     String topic = topic("correlated");
     cluster.createTopic(topic, 2);
     var settings = new io.mocostream.producer.source.CorrelatedSource.Settings(4, 3, 100, 5);
-    ProduceSummary s = ProduceCommand.runCorrelated(ProduceOptions.of(cluster.bootstrapServers(),
-        cluster.registryUrl(), "synthetic:4").withTopic(topic).withMax(120).withSourceId("yard")
-        .withProgress(ProduceOptions.ProgressMode.QUIET), settings, out);
+    ProduceSummary s =
+        ProduceCommand.runCorrelated(
+            ProduceOptions.of(cluster.bootstrapServers(), cluster.registryUrl(), "synthetic:4")
+                .withTopic(topic)
+                .withMax(120)
+                .withSourceId("yard")
+                .withProgress(ProduceOptions.ProgressMode.QUIET),
+            settings,
+            out);
     assertEquals(120, s.published());
-    List<ConsumerRecord<String, ImageFrame>> records = Frames.read(cluster, topic, 120, READ_TIMEOUT);
+    List<ConsumerRecord<String, ImageFrame>> records =
+        Frames.read(cluster, topic, 120, READ_TIMEOUT);
     assertEquals(120, records.size());
     java.util.Map<String, List<ImageFrame>> byCamera = new java.util.TreeMap<>();
     for (ConsumerRecord<String, ImageFrame> r : records) {
@@ -83,7 +92,9 @@ class ProduceIntegrationTest {
     for (List<ImageFrame> frames : byCamera.values()) {
       assertEquals(40, frames.size());
       frames.sort(java.util.Comparator.comparing(ImageFrame::getCaptureTime));
-      for (int i = 0; i < frames.size(); i++) { // one key = one partition = in order: bursts of 4, 100 ms apart
+      for (int i = 0;
+          i < frames.size();
+          i++) { // one key = one partition = in order: bursts of 4, 100 ms apart
         assertEquals(Integer.toString(i % 4), frames.get(i).getAttributes().get("burst_frame"));
         assertEquals(frames.get(i - i % 4).getLabel(), frames.get(i).getLabel());
         assertEquals(32, frames.get(i).getWidth());
@@ -95,13 +106,23 @@ class ProduceIntegrationTest {
   void syntheticThousandFramesAreReadBackInOrder(KafkaCluster cluster) {
     String topic = topic("synthetic");
     cluster.createTopic(topic, 3);
-    ProduceSummary s = ProduceCommand.run(ProduceOptions.of(cluster.bootstrapServers(), cluster.registryUrl(), "synthetic:4")
-        .withTopic(topic).withMax(1000).withSourceId("cam-7").withSeed(99).withProgress(ProduceOptions.ProgressMode.LOG), out);
+    ProduceSummary s =
+        ProduceCommand.run(
+            ProduceOptions.of(cluster.bootstrapServers(), cluster.registryUrl(), "synthetic:4")
+                .withTopic(topic)
+                .withMax(1000)
+                .withSourceId("cam-7")
+                .withSeed(99)
+                .withProgress(ProduceOptions.ProgressMode.LOG),
+            out);
     assertEquals(1000, s.published());
     assertEquals(0, s.refused());
-    assertTrue(printed.toString(StandardCharsets.UTF_8).contains("published 1000 frames"), printed::toString);
+    assertTrue(
+        printed.toString(StandardCharsets.UTF_8).contains("published 1000 frames"),
+        printed::toString);
 
-    List<ConsumerRecord<String, ImageFrame>> records = Frames.read(cluster, topic, 1000, READ_TIMEOUT);
+    List<ConsumerRecord<String, ImageFrame>> records =
+        Frames.read(cluster, topic, 1000, READ_TIMEOUT);
     assertEquals(1000, records.size());
     SyntheticSource expected = new SyntheticSource(4, 99, "cam-7");
     int partition = records.get(0).partition();
@@ -124,7 +145,8 @@ class ProduceIntegrationTest {
   }
 
   @Test
-  void folderWithGoodAndBadFilesPublishesTheGoodAndCountsTheBad(KafkaCluster cluster) throws IOException {
+  void folderWithGoodAndBadFilesPublishesTheGoodAndCountsTheBad(KafkaCluster cluster)
+      throws IOException {
     Files.write(dir.resolve("a-photo.jpg"), TestImages.jpeg(120, 80));
     Files.write(dir.resolve("b-drawing.png"), TestImages.png(50, 50));
     Files.write(dir.resolve("c-anim.gif"), TestImages.gif(16, 16));
@@ -140,9 +162,13 @@ class ProduceIntegrationTest {
     Files.write(dir.resolve("h-big.jpg"), big);
 
     String topic = topic("dir");
-    ProduceSummary s = ProduceCommand.run(ProduceOptions.of(cluster.bootstrapServers(), cluster.registryUrl(), "dir:" + dir)
-        .withTopic(topic).withLimits(new FrameLimits(200_000, FrameLimits.DEFAULT_MAX_PIXELS))
-        .withProgress(ProduceOptions.ProgressMode.QUIET), out);
+    ProduceSummary s =
+        ProduceCommand.run(
+            ProduceOptions.of(cluster.bootstrapServers(), cluster.registryUrl(), "dir:" + dir)
+                .withTopic(topic)
+                .withLimits(new FrameLimits(200_000, FrameLimits.DEFAULT_MAX_PIXELS))
+                .withProgress(ProduceOptions.ProgressMode.QUIET),
+            out);
     assertEquals(3, s.published());
     assertEquals(5, s.refused());
     assertEquals(1, s.refused(Reason.EMPTY));
@@ -157,14 +183,17 @@ class ProduceIntegrationTest {
     List<ConsumerRecord<String, ImageFrame>> records = Frames.read(cluster, topic, 3, READ_TIMEOUT);
     assertEquals(3, records.size());
     String folder = dir.getFileName().toString();
-    assertEquals(List.of("a-photo.jpg", "b-drawing.png", "c-anim.gif"),
+    assertEquals(
+        List.of("a-photo.jpg", "b-drawing.png", "c-anim.gif"),
         records.stream().map(r -> r.value().getAttributes().get("file")).toList());
-    assertEquals(List.of(ContentType.JPEG, ContentType.PNG, ContentType.GIF),
+    assertEquals(
+        List.of(ContentType.JPEG, ContentType.PNG, ContentType.GIF),
         records.stream().map(r -> r.value().getContentType()).toList());
     assertEquals(List.of(0L, 1L, 2L), records.stream().map(r -> r.value().getSequence()).toList());
     assertEquals(List.of(120, 50, 16), records.stream().map(r -> r.value().getWidth()).toList());
     records.forEach(r -> assertEquals(folder, r.key()));
-    assertArrayEquals(Files.readAllBytes(dir.resolve("b-drawing.png")), data(records.get(1).value()));
+    assertArrayEquals(
+        Files.readAllBytes(dir.resolve("b-drawing.png")), data(records.get(1).value()));
   }
 
   @Test
@@ -189,11 +218,21 @@ class ProduceIntegrationTest {
       }
     }
     String topic = topic("idx");
-    ProduceSummary s = ProduceCommand.run(ProduceOptions.of(cluster.bootstrapServers(), cluster.registryUrl(),
-            "idx:" + images + "," + labels)
-        .withTopic(topic).withLoop(true).withMax(12).withRate(200).withProgress(ProduceOptions.ProgressMode.QUIET), out);
+    ProduceSummary s =
+        ProduceCommand.run(
+            ProduceOptions.of(
+                    cluster.bootstrapServers(),
+                    cluster.registryUrl(),
+                    "idx:" + images + "," + labels)
+                .withTopic(topic)
+                .withLoop(true)
+                .withMax(12)
+                .withRate(200)
+                .withProgress(ProduceOptions.ProgressMode.QUIET),
+            out);
     assertEquals(12, s.published());
-    List<ConsumerRecord<String, ImageFrame>> records = Frames.read(cluster, topic, 12, READ_TIMEOUT);
+    List<ConsumerRecord<String, ImageFrame>> records =
+        Frames.read(cluster, topic, 12, READ_TIMEOUT);
     assertEquals(12, records.size());
     for (int i = 0; i < 12; i++) {
       ImageFrame f = records.get(i).value();
@@ -204,8 +243,16 @@ class ProduceIntegrationTest {
       assertEquals(3, f.getWidth());
       assertEquals(2, f.getHeight());
       assertEquals(9 - k, f.getLabel());
-      assertArrayEquals(new byte[] {(byte) (k * 6), (byte) (k * 6 + 1), (byte) (k * 6 + 2), (byte) (k * 6 + 3),
-          (byte) (k * 6 + 4), (byte) (k * 6 + 5)}, data(f));
+      assertArrayEquals(
+          new byte[] {
+            (byte) (k * 6),
+            (byte) (k * 6 + 1),
+            (byte) (k * 6 + 2),
+            (byte) (k * 6 + 3),
+            (byte) (k * 6 + 4),
+            (byte) (k * 6 + 5)
+          },
+          data(f));
     }
   }
 
@@ -213,9 +260,15 @@ class ProduceIntegrationTest {
   void watchedFolderPublishesFilesDroppedInUntilMax(KafkaCluster cluster) throws Exception {
     String topic = topic("watch");
     Path inbox = Files.createDirectories(dir.resolve("inbox"));
-    ProduceOptions opts = ProduceOptions.of(cluster.bootstrapServers(), cluster.registryUrl(), "dir:" + inbox)
-        .withTopic(topic).withWatch(true).withMax(2).withSourceId("door-cam").withProgress(ProduceOptions.ProgressMode.QUIET);
-    CompletableFuture<ProduceSummary> run = CompletableFuture.supplyAsync(() -> ProduceCommand.run(opts, out));
+    ProduceOptions opts =
+        ProduceOptions.of(cluster.bootstrapServers(), cluster.registryUrl(), "dir:" + inbox)
+            .withTopic(topic)
+            .withWatch(true)
+            .withMax(2)
+            .withSourceId("door-cam")
+            .withProgress(ProduceOptions.ProgressMode.QUIET);
+    CompletableFuture<ProduceSummary> run =
+        CompletableFuture.supplyAsync(() -> ProduceCommand.run(opts, out));
     Thread.sleep(500);
     byte[] first = TestImages.jpeg(32, 24);
     Path tmp = inbox.resolve(".first.jpg.tmp");
@@ -230,8 +283,10 @@ class ProduceIntegrationTest {
     List<ConsumerRecord<String, ImageFrame>> records = Frames.read(cluster, topic, 2, READ_TIMEOUT);
     assertEquals(2, records.size());
     records.forEach(r -> assertEquals("door-cam", r.key()));
-    assertEquals(java.util.Set.of("first.jpg", "second.png"),
-        java.util.Set.copyOf(records.stream().map(r -> r.value().getAttributes().get("file")).toList()));
+    assertEquals(
+        java.util.Set.of("first.jpg", "second.png"),
+        java.util.Set.copyOf(
+            records.stream().map(r -> r.value().getAttributes().get("file")).toList()));
   }
 
   static int closedPort() throws IOException {
@@ -243,9 +298,18 @@ class ProduceIntegrationTest {
   @Test
   void brokerDownIsAClearErrorNotAHang(KafkaCluster cluster) throws IOException {
     String bootstrap = "127.0.0.1:" + closedPort();
-    ProduceException e = assertTimeoutPreemptively(Duration.ofSeconds(90), () -> assertThrows(ProduceException.class,
-        () -> ProduceCommand.run(ProduceOptions.of(bootstrap, cluster.registryUrl(), "synthetic").withMax(10)
-            .withProgress(ProduceOptions.ProgressMode.QUIET), out)));
+    ProduceException e =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(90),
+            () ->
+                assertThrows(
+                    ProduceException.class,
+                    () ->
+                        ProduceCommand.run(
+                            ProduceOptions.of(bootstrap, cluster.registryUrl(), "synthetic")
+                                .withMax(10)
+                                .withProgress(ProduceOptions.ProgressMode.QUIET),
+                            out)));
     assertTrue(e.getMessage().contains("broker at " + bootstrap + " unreachable"), e.getMessage());
   }
 
@@ -255,33 +319,54 @@ class ProduceIntegrationTest {
     String bootstrap = broker.bootstrapServers();
     CompletableFuture<ProduceSummary> run;
     try {
-      // Shorter client timeouts than the defaults (15 s metadata, 30 s delivery) keep the test short.
-      ProduceOptions opts = ProduceOptions.of(bootstrap, cluster.registryUrl(), "synthetic").withRate(200)
-          .withTopic(topic("dies")).withProgress(ProduceOptions.ProgressMode.QUIET)
-          .withProducerProps(Map.of("max.block.ms", "3000", "request.timeout.ms", "2000", "delivery.timeout.ms", "5000",
-              "reconnect.backoff.max.ms", "500"));
+      // Shorter client timeouts than the defaults (15 s metadata, 30 s delivery) keep the test
+      // short.
+      ProduceOptions opts =
+          ProduceOptions.of(bootstrap, cluster.registryUrl(), "synthetic")
+              .withRate(200)
+              .withTopic(topic("dies"))
+              .withProgress(ProduceOptions.ProgressMode.QUIET)
+              .withProducerProps(
+                  Map.of(
+                      "max.block.ms",
+                      "3000",
+                      "request.timeout.ms",
+                      "2000",
+                      "delivery.timeout.ms",
+                      "5000",
+                      "reconnect.backoff.max.ms",
+                      "500"));
       run = CompletableFuture.supplyAsync(() -> ProduceCommand.run(opts, out));
       awaitFramesIn(bootstrap, opts.topic(), run);
     } finally {
       broker.close();
     }
-    ExecutionException e = assertTimeoutPreemptively(Duration.ofSeconds(90),
-        () -> assertThrows(ExecutionException.class, run::get));
+    ExecutionException e =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(90), () -> assertThrows(ExecutionException.class, run::get));
     ProduceException pe = assertInstanceOf(ProduceException.class, e.getCause());
     assertTrue(pe.getMessage().contains("broker at " + bootstrap), pe.getMessage());
-    assertTrue(pe.partialSummary() != null && pe.partialSummary().published() > 0, String.valueOf(pe.partialSummary()));
+    assertTrue(
+        pe.partialSummary() != null && pe.partialSummary().published() > 0,
+        String.valueOf(pe.partialSummary()));
   }
 
   /** Waits until frames are in the topic (end offset > 0) while the run is still going. */
-  private static void awaitFramesIn(String bootstrap, String topic, CompletableFuture<ProduceSummary> run)
-      throws Exception {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+  private static void awaitFramesIn(
+      String bootstrap, String topic, CompletableFuture<ProduceSummary> run) throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       TopicPartition tp = new TopicPartition(topic, 0);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (System.nanoTime() < deadline) {
         assertTrue(!run.isDone(), () -> "the run ended early: " + run);
         try {
-          long end = admin.listOffsets(Map.of(tp, OffsetSpec.latest())).partitionResult(tp).get(5, TimeUnit.SECONDS).offset();
+          long end =
+              admin
+                  .listOffsets(Map.of(tp, OffsetSpec.latest()))
+                  .partitionResult(tp)
+                  .get(5, TimeUnit.SECONDS)
+                  .offset();
           if (end > 0) {
             return;
           }
@@ -297,29 +382,65 @@ class ProduceIntegrationTest {
   @Test
   void registryDownIsAClearError(KafkaCluster cluster) throws IOException {
     String registry = "http://127.0.0.1:" + closedPort();
-    ProduceException e = assertTimeoutPreemptively(Duration.ofSeconds(90), () -> assertThrows(ProduceException.class,
-        () -> ProduceCommand.run(ProduceOptions.of(cluster.bootstrapServers(), registry, "synthetic").withMax(10)
-            .withTopic(topic("noreg")).withProgress(ProduceOptions.ProgressMode.QUIET), out)));
-    assertTrue(e.getMessage().contains("schema registry at " + registry + " unreachable"), e.getMessage());
+    ProduceException e =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(90),
+            () ->
+                assertThrows(
+                    ProduceException.class,
+                    () ->
+                        ProduceCommand.run(
+                            ProduceOptions.of(cluster.bootstrapServers(), registry, "synthetic")
+                                .withMax(10)
+                                .withTopic(topic("noreg"))
+                                .withProgress(ProduceOptions.ProgressMode.QUIET),
+                            out)));
+    assertTrue(
+        e.getMessage().contains("schema registry at " + registry + " unreachable"), e.getMessage());
   }
 
   @Test
   void badInputFailsBeforeAnyNetwork() throws IOException {
-    ProduceException e = assertThrows(ProduceException.class, () -> ProduceCommand.run(
-        ProduceOptions.of("127.0.0.1:1", "http://127.0.0.1:1", "dir:" + dir.resolve("missing")), out));
+    ProduceException e =
+        assertThrows(
+            ProduceException.class,
+            () ->
+                ProduceCommand.run(
+                    ProduceOptions.of(
+                        "127.0.0.1:1", "http://127.0.0.1:1", "dir:" + dir.resolve("missing")),
+                    out));
     assertTrue(e.getMessage().contains("missing does not exist"), e.getMessage());
-    e = assertThrows(ProduceException.class, () -> ProduceCommand.run(
-        ProduceOptions.of("127.0.0.1:1", "http://127.0.0.1:1", "camera:0"), out));
+    e =
+        assertThrows(
+            ProduceException.class,
+            () ->
+                ProduceCommand.run(
+                    ProduceOptions.of("127.0.0.1:1", "http://127.0.0.1:1", "camera:0"), out));
     assertTrue(e.getMessage().contains("unknown source kind 'camera'"), e.getMessage());
-    e = assertThrows(ProduceException.class, () -> ProduceCommand.run(
-        ProduceOptions.of("127.0.0.1:1", "http://127.0.0.1:1", "synthetic").withWatch(true), out));
+    e =
+        assertThrows(
+            ProduceException.class,
+            () ->
+                ProduceCommand.run(
+                    ProduceOptions.of("127.0.0.1:1", "http://127.0.0.1:1", "synthetic")
+                        .withWatch(true),
+                    out));
     assertTrue(e.getMessage().contains("--watch applies to dir:"), e.getMessage());
-    e = assertThrows(ProduceException.class, () -> ProduceCommand.run(
-        ProduceOptions.of("127.0.0.1:1", "http://127.0.0.1:1", "http:0").withRate(5), out));
+    e =
+        assertThrows(
+            ProduceException.class,
+            () ->
+                ProduceCommand.run(
+                    ProduceOptions.of("127.0.0.1:1", "http://127.0.0.1:1", "http:0").withRate(5),
+                    out));
     assertTrue(e.getMessage().contains("not to the upload endpoint"), e.getMessage());
     Path badIdx = Files.writeString(dir.resolve("bad.idx"), "not idx");
-    e = assertThrows(ProduceException.class, () -> ProduceCommand.run(
-        ProduceOptions.of("127.0.0.1:1", "http://127.0.0.1:1", "idx:" + badIdx), out));
+    e =
+        assertThrows(
+            ProduceException.class,
+            () ->
+                ProduceCommand.run(
+                    ProduceOptions.of("127.0.0.1:1", "http://127.0.0.1:1", "idx:" + badIdx), out));
     assertTrue(e.getMessage().contains("bad.idx: not an IDX file"), e.getMessage());
   }
 }

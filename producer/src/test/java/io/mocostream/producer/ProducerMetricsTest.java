@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** {@code produce http:PORT --metrics-port P} against a real broker: uploads in, scraped over HTTP. */
+/**
+ * {@code produce http:PORT --metrics-port P} against a real broker: uploads in, scraped over HTTP.
+ */
 @ExtendWith(KafkaClusterExtension.class)
 class ProducerMetricsTest {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -33,22 +35,31 @@ class ProducerMetricsTest {
   }
 
   @Test
-  void theUploadEndpointCountsPublishedAndRefusedFramesAndAckLatency(KafkaCluster cluster) throws Exception {
+  void theUploadEndpointCountsPublishedAndRefusedFramesAndAckLatency(KafkaCluster cluster)
+      throws Exception {
     String topic = "pm.frames." + System.nanoTime();
     cluster.createTopic(topic, 1);
     int uploadPort = freePort();
     int metricsPort = freePort();
-    ProduceOptions opts = ProduceOptions.of(cluster.bootstrapServers(), cluster.registryUrl(),
-        "http:127.0.0.1:" + uploadPort).withTopic(topic);
+    ProduceOptions opts =
+        ProduceOptions.of(
+                cluster.bootstrapServers(), cluster.registryUrl(), "http:127.0.0.1:" + uploadPort)
+            .withTopic(topic);
     AtomicReference<Object> result = new AtomicReference<>();
-    Thread command = new Thread(() -> {
-      try {
-        result.set(ProduceCommand.run(opts, MetricsEndpoint.on(metricsPort),
-            new PrintStream(OutputStream.nullOutputStream())));
-      } catch (RuntimeException e) {
-        result.set(e);
-      }
-    }, "produce-under-test");
+    Thread command =
+        new Thread(
+            () -> {
+              try {
+                result.set(
+                    ProduceCommand.run(
+                        opts,
+                        MetricsEndpoint.on(metricsPort),
+                        new PrintStream(OutputStream.nullOutputStream())));
+              } catch (RuntimeException e) {
+                result.set(e);
+              }
+            },
+            "produce-under-test");
     command.start();
     try {
       URI metrics = URI.create("http://127.0.0.1:" + metricsPort);
@@ -67,8 +78,10 @@ class ProducerMetricsTest {
       assertEquals(3, m.value("mocostream_producer_frames_published_total", t), m.text());
       assertEquals(3 * png.length, m.value("mocostream_producer_bytes_published_total", t), 0.0);
       assertEquals(1, m.value("mocostream_producer_frames_refused_total", t, "reason=\"empty\""));
-      assertEquals(1, m.value("mocostream_producer_frames_refused_total", t, "reason=\"type_mismatch\""));
-      assertEquals(0, m.value("mocostream_producer_frames_refused_total", t, "reason=\"undecodable\""));
+      assertEquals(
+          1, m.value("mocostream_producer_frames_refused_total", t, "reason=\"type_mismatch\""));
+      assertEquals(
+          0, m.value("mocostream_producer_frames_refused_total", t, "reason=\"undecodable\""));
       assertEquals(0, m.value("mocostream_producer_frames_in_flight", t));
       assertEquals(3, m.value("mocostream_producer_ack_seconds_count", t));
       assertTrue(m.value("mocostream_producer_ack_seconds_sum", t) > 0);
@@ -83,8 +96,12 @@ class ProducerMetricsTest {
   }
 
   private static HttpResponse<String> post(URI uri, String type, byte[] body) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(uri).header("Content-Type", type)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+    return HTTP.send(
+        HttpRequest.newBuilder(uri)
+            .header("Content-Type", type)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private static void await(URI base, String path) throws Exception {

@@ -13,7 +13,8 @@ class SourceSpecTest {
   void parsesEveryKind() {
     assertEquals(new SourceSpec.Dir(Path.of("/data/in")), SourceSpec.parse("dir:/data/in"));
     assertEquals(new SourceSpec.Idx(Path.of("a.gz"), null), SourceSpec.parse("idx:a.gz"));
-    assertEquals(new SourceSpec.Idx(Path.of("a.gz"), Path.of("b.gz")), SourceSpec.parse("idx:a.gz,b.gz"));
+    assertEquals(
+        new SourceSpec.Idx(Path.of("a.gz"), Path.of("b.gz")), SourceSpec.parse("idx:a.gz,b.gz"));
     assertEquals(new SourceSpec.Synthetic(10), SourceSpec.parse("synthetic"));
     assertEquals(new SourceSpec.Synthetic(3), SourceSpec.parse("synthetic:3"));
     assertEquals(new SourceSpec.Http("127.0.0.1", 8080), SourceSpec.parse("http:8080"));
@@ -22,7 +23,8 @@ class SourceSpecTest {
   }
 
   private static String bad(String spec) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SourceSpec.parse(spec));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> SourceSpec.parse(spec));
     assertTrue(e.getMessage().contains("'" + spec + "'"), e.getMessage());
     assertTrue(e.getMessage().contains(SourceSpec.USAGE), e.getMessage());
     return e.getMessage();
@@ -46,7 +48,9 @@ class SourceSpecTest {
   @Test
   void defaultSourceIds() {
     assertEquals("in", ProduceCommand.defaultSourceId(SourceSpec.parse("dir:/data/in/")));
-    assertEquals("t10k-images-idx3-ubyte", ProduceCommand.defaultSourceId(SourceSpec.parse("idx:/x/t10k-images-idx3-ubyte.gz")));
+    assertEquals(
+        "t10k-images-idx3-ubyte",
+        ProduceCommand.defaultSourceId(SourceSpec.parse("idx:/x/t10k-images-idx3-ubyte.gz")));
     assertEquals("synthetic", ProduceCommand.defaultSourceId(SourceSpec.parse("synthetic:4")));
     assertEquals("upload", ProduceCommand.defaultSourceId(SourceSpec.parse("http:1")));
   }

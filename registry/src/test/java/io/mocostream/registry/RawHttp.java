@@ -13,11 +13,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
-/** Plain java.net.http calls to a registry, so conformance tests see exactly what goes over the wire. */
+/**
+ * Plain java.net.http calls to a registry, so conformance tests see exactly what goes over the
+ * wire.
+ */
 public final class RawHttp {
   public static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
   private final String base;
 
@@ -25,14 +31,19 @@ public final class RawHttp {
     this.base = base;
   }
 
-  /** One answer: status, raw body, body as JSON (null when not JSON), and the Content-Type header. */
+  /**
+   * One answer: status, raw body, body as JSON (null when not JSON), and the Content-Type header.
+   */
   public record Reply(int status, String body, JsonNode json, String contentType) {
-    /** Asserts a Confluent error answer: this status, this error_code, a message, and nothing else. */
+    /**
+     * Asserts a Confluent error answer: this status, this error_code, a message, and nothing else.
+     */
     public Reply assertError(int expectedStatus, int expectedCode) {
       assertEquals(expectedStatus, status, () -> "status of " + body);
       assertTrue(json != null && json.isObject(), () -> "error body is not a JSON object: " + body);
       assertEquals(expectedCode, json.path("error_code").asInt(-1), () -> "error_code of " + body);
-      assertTrue(json.path("message").isTextual() && !json.path("message").asText().isEmpty(), body);
+      assertTrue(
+          json.path("message").isTextual() && !json.path("message").asText().isEmpty(), body);
       assertEquals(2, json.size(), () -> "error JSON has exactly error_code and message: " + body);
       return this;
     }
@@ -70,20 +81,30 @@ public final class RawHttp {
   }
 
   public Reply send(String method, String path, String body) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(30))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) {
       request.header("Content-Type", "application/vnd.schemaregistry.v1+json");
     }
     try {
-      HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
       JsonNode json;
       try {
         json = JSON.readTree(response.body());
       } catch (IOException e) {
         json = null;
       }
-      return new Reply(response.statusCode(), response.body(), json,
+      return new Reply(
+          response.statusCode(),
+          response.body(),
+          json,
           response.headers().firstValue("Content-Type").orElse(null));
     } catch (IOException e) {
       throw new AssertionError(method + " " + path + " failed: " + e, e);

@@ -11,8 +11,9 @@ import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.SchemaCompatibility.SchemaCompatibilityType;
 
 /**
- * BACKWARD compatibility, as the registry defines it: a consumer on the new schema can read every record
- * written with any released version. Released versions live in {@code released/<Name>/v<N>.avsc}.
+ * BACKWARD compatibility, as the registry defines it: a consumer on the new schema can read every
+ * record written with any released version. Released versions live in {@code
+ * released/<Name>/v<N>.avsc}.
  */
 public final class SchemaCompatibilityGate {
   private SchemaCompatibilityGate() {}
@@ -25,7 +26,9 @@ public final class SchemaCompatibilityGate {
     }
   }
 
-  /** Checks that {@code reader} can read data written with {@code writer}; empty when compatible. */
+  /**
+   * Checks that {@code reader} can read data written with {@code writer}; empty when compatible.
+   */
   public static List<String> backwardProblems(Schema reader, Schema writer) {
     var result = SchemaCompatibility.checkReaderWriterCompatibility(reader, writer).getResult();
     if (result.getCompatibility() == SchemaCompatibilityType.COMPATIBLE) {
@@ -47,7 +50,8 @@ public final class SchemaCompatibilityGate {
           continue; // never released: nothing to be compatible with yet
         }
         try (Stream<Path> versions = Files.list(history)) {
-          for (Path released : versions.filter(p -> p.toString().endsWith(".avsc")).sorted().toList()) {
+          for (Path released :
+              versions.filter(p -> p.toString().endsWith(".avsc")).sorted().toList()) {
             Schema writer = new Schema.Parser().parse(released.toFile());
             for (String problem : backwardProblems(reader, writer)) {
               violations.add(new Violation(reader.getFullName(), released, problem));

@@ -20,9 +20,12 @@ class SchemaCompatibilityGateTest {
 
   @Test
   void everyCurrentSchemaReadsEveryReleasedVersion() throws Exception {
-    var violations = SchemaCompatibilityGate.check(
-        dir("mocostream.schemas.dir"), dir("mocostream.schemas.released"));
-    assertTrue(violations.isEmpty(), () -> String.join("\n", violations.stream().map(Object::toString).toList()));
+    var violations =
+        SchemaCompatibilityGate.check(
+            dir("mocostream.schemas.dir"), dir("mocostream.schemas.released"));
+    assertTrue(
+        violations.isEmpty(),
+        () -> String.join("\n", violations.stream().map(Object::toString).toList()));
   }
 
   @Test
@@ -30,20 +33,31 @@ class SchemaCompatibilityGateTest {
     try (var names = Files.list(dir("mocostream.schemas.released"))) {
       for (Path released : names.toList()) {
         Path current = dir("mocostream.schemas.dir").resolve(released.getFileName() + ".avsc");
-        assertTrue(Files.exists(current), "released schema " + released + " has no current " + current);
+        assertTrue(
+            Files.exists(current), "released schema " + released + " has no current " + current);
       }
     }
   }
 
   @Test
   void generatedClassesMatchTheFiles() throws Exception {
-    // Parsing canonical form: the generated schema adds avro.java.string properties, which do not change the data.
-    for (Schema generated : List.of(ImageFrame.getClassSchema(), EncoderVersion.getClassSchema(),
-        EncoderChunk.getClassSchema(), TrainerStep.getClassSchema(), TrainerCheckpoint.getClassSchema(),
-        StateChunk.getClassSchema(), Embedding.getClassSchema())) {
+    // Parsing canonical form: the generated schema adds avro.java.string properties, which do not
+    // change the data.
+    for (Schema generated :
+        List.of(
+            ImageFrame.getClassSchema(),
+            EncoderVersion.getClassSchema(),
+            EncoderChunk.getClassSchema(),
+            TrainerStep.getClassSchema(),
+            TrainerCheckpoint.getClassSchema(),
+            StateChunk.getClassSchema(),
+            Embedding.getClassSchema())) {
       Path file = dir("mocostream.schemas.dir").resolve(generated.getName() + ".avsc");
       Schema parsed = new Schema.Parser().parse(file.toFile());
-      assertEquals(SchemaNormalization.toParsingForm(parsed), SchemaNormalization.toParsingForm(generated), file.toString());
+      assertEquals(
+          SchemaNormalization.toParsingForm(parsed),
+          SchemaNormalization.toParsingForm(generated),
+          file.toString());
     }
   }
 
@@ -51,17 +65,22 @@ class SchemaCompatibilityGateTest {
   void gateRefusesANewFieldWithoutDefault(@TempDir Path tmp) throws Exception {
     Path current = Files.createDirectories(tmp.resolve("current"));
     Path released = Files.createDirectories(tmp.resolve("released/Thing"));
-    Files.writeString(released.resolve("v1.avsc"),
+    Files.writeString(
+        released.resolve("v1.avsc"),
         "{\"type\":\"record\",\"name\":\"Thing\",\"fields\":[{\"name\":\"a\",\"type\":\"int\"}]}");
-    Files.writeString(current.resolve("Thing.avsc"),
+    Files.writeString(
+        current.resolve("Thing.avsc"),
         "{\"type\":\"record\",\"name\":\"Thing\",\"fields\":[{\"name\":\"a\",\"type\":\"int\"},"
             + "{\"name\":\"b\",\"type\":\"string\"}]}");
     var violations = SchemaCompatibilityGate.check(current, tmp.resolve("released"));
     assertEquals(1, violations.size());
-    assertTrue(violations.get(0).reason().contains("READER_FIELD_MISSING_DEFAULT"), violations.get(0).reason());
+    assertTrue(
+        violations.get(0).reason().contains("READER_FIELD_MISSING_DEFAULT"),
+        violations.get(0).reason());
 
     // The same field with a default is a compatible change.
-    Files.writeString(current.resolve("Thing.avsc"),
+    Files.writeString(
+        current.resolve("Thing.avsc"),
         "{\"type\":\"record\",\"name\":\"Thing\",\"fields\":[{\"name\":\"a\",\"type\":\"int\"},"
             + "{\"name\":\"b\",\"type\":\"string\",\"default\":\"\"}]}");
     assertTrue(SchemaCompatibilityGate.check(current, tmp.resolve("released")).isEmpty());
@@ -69,10 +88,10 @@ class SchemaCompatibilityGateTest {
 
   @Test
   void gateRefusesARemovedEnumSymbol() {
-    Schema writer = new Schema.Parser().parse(
-        "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"B\"]}");
-    Schema reader = new Schema.Parser().parse(
-        "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\"]}");
+    Schema writer =
+        new Schema.Parser().parse("{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"B\"]}");
+    Schema reader =
+        new Schema.Parser().parse("{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\"]}");
     assertFalse(SchemaCompatibilityGate.backwardProblems(reader, writer).isEmpty());
   }
 }

@@ -6,12 +6,12 @@ import io.mocostream.encoder.format.ModelSigner;
 import io.mocostream.encoder.format.ModelSigning;
 import io.mocostream.encoder.publish.EncoderPublisher;
 import io.mocostream.encoder.publish.ModelTopics;
-import io.mocostream.serving.bench.SyntheticVersions;
+import io.mocostream.frames.DecodedImage;
 import io.mocostream.schemas.EncoderVersion;
+import io.mocostream.serving.bench.SyntheticVersions;
 import io.mocostream.testkit.KafkaCluster;
 import io.mocostream.vision.augment.AugmentConfig;
 import io.mocostream.vision.augment.Augmenter;
-import io.mocostream.frames.DecodedImage;
 import io.mocostream.vision.model.Architecture;
 import io.mocostream.vision.model.Encoder;
 import java.nio.file.Path;
@@ -22,12 +22,14 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
 /**
- * A model topic of the test cluster with a signing key, a publisher of real (tiny) encoder versions, and the
- * trusted public key written to a file as a serving process would read it.
+ * A model topic of the test cluster with a signing key, a publisher of real (tiny) encoder
+ * versions, and the trusted public key written to a file as a serving process would read it.
  */
 public final class TestModels implements AutoCloseable {
   /** A ResNet-18 a few thousand parameters big: grey 16×16 inputs, 32-d features. */
-  public static final Architecture ARCH = Architecture.parse("resnet18-narrow,width=4,channels=1,size=16");
+  public static final Architecture ARCH =
+      Architecture.parse("resnet18-narrow,width=4,channels=1,size=16");
+
   private static final AtomicInteger IDS = new AtomicInteger();
 
   public final String topic;
@@ -39,15 +41,19 @@ public final class TestModels implements AutoCloseable {
 
   public TestModels(KafkaCluster cluster, String name, Path dir) {
     this.cluster = cluster;
-    this.topic = "serving." + name + "." + IDS.incrementAndGet() + "." + System.nanoTime() % 100_000;
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+    this.topic =
+        "serving." + name + "." + IDS.incrementAndGet() + "." + System.nanoTime() % 100_000;
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
       assertTrue(ModelTopics.ensure(admin, topic));
     }
     this.trustFile = dir.resolve(name + ".pub");
     signer.exportPublicKey(trustFile);
     this.publisher = new EncoderPublisher(topic, signer);
-    this.producer = EncoderPublisher.createProducer(cluster.bootstrapServers(), cluster.registryUrl(),
-        "serving-test-" + topic);
+    this.producer =
+        EncoderPublisher.createProducer(
+            cluster.bootstrapServers(), cluster.registryUrl(), "serving-test-" + topic);
   }
 
   /** Weights of version {@code version}: seeded by it, so every version differs. */
@@ -66,7 +72,9 @@ public final class TestModels implements AutoCloseable {
   }
 
   private EncoderVersion publishSignedBy(EncoderPublisher p, String model, long version) {
-    return p.publishInOwnTransaction(producer, SyntheticVersions.draft(model, version, ARCH, 0.5 + version / 100.0),
+    return p.publishInOwnTransaction(
+        producer,
+        SyntheticVersions.draft(model, version, ARCH, 0.5 + version / 100.0),
         weights(version));
   }
 
@@ -75,8 +83,9 @@ public final class TestModels implements AutoCloseable {
   }
 
   /**
-   * The vector the service must return for {@code image} under {@code version}, computed here independently:
-   * centre crop/resize/normalise as the trainer does, the backbone's pooled features, L2-normalised.
+   * The vector the service must return for {@code image} under {@code version}, computed here
+   * independently: centre crop/resize/normalise as the trainer does, the backbone's pooled
+   * features, L2-normalised.
    */
   public static float[] reference(long version, DecodedImage image) {
     float[] x = new float[ARCH.imageFloats()]; // 1×C×S×S

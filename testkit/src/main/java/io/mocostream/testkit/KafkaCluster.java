@@ -2,7 +2,10 @@ package io.mocostream.testkit;
 
 import java.util.Map;
 
-/** A running Kafka broker and schema registry that a test may use: embedded, in containers, or external. */
+/**
+ * A running Kafka broker and schema registry that a test may use: embedded, in containers, or
+ * external.
+ */
 public interface KafkaCluster {
 
   /** {@code host:port} list for {@code bootstrap.servers}. */
@@ -14,7 +17,10 @@ public interface KafkaCluster {
   /** Where this cluster came from: {@code embedded}, {@code docker} or {@code external}. */
   String kind();
 
-  /** Creates a topic (replication factor 1) and waits until it exists; an existing topic is left as it is. */
+  /**
+   * Creates a topic (replication factor 1) and waits until it exists; an existing topic is left as
+   * it is.
+   */
   default void createTopic(String name, int partitions) {
     createTopic(name, partitions, Map.of());
   }

@@ -27,29 +27,42 @@ import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.kafka.KafkaContainer;
 
 /**
- * Hands a test method or constructor a {@link KafkaCluster}: one real broker and registry per JVM, shared by
- * every test class, closed when the test run ends.
+ * Hands a test method or constructor a {@link KafkaCluster}: one real broker and registry per JVM,
+ * shared by every test class, closed when the test run ends.
  *
- * <p>Which cluster, in order: the system properties {@link #BOOTSTRAP_PROPERTY} and {@link #REGISTRY_PROPERTY}
- * name an external one; else Testcontainers runs {@code apache/kafka} and {@code confluentinc/cp-schema-registry}
- * when a Docker engine answers; else the broker and registry run inside this JVM. {@link #MODE_PROPERTY}
- * ({@code embedded}, {@code docker}, {@code external}) forces a choice. The tests are the same everywhere.
+ * <p>Which cluster, in order: the system properties {@link #BOOTSTRAP_PROPERTY} and {@link
+ * #REGISTRY_PROPERTY} name an external one; else Testcontainers runs {@code apache/kafka} and
+ * {@code confluentinc/cp-schema-registry} when a Docker engine answers; else the broker and
+ * registry run inside this JVM. {@link #MODE_PROPERTY} ({@code embedded}, {@code docker}, {@code
+ * external}) forces a choice. The tests are the same everywhere.
  */
 public final class KafkaClusterExtension implements ParameterResolver {
-  /** Bootstrap servers of an external cluster, e.g. {@code -Dmocostream.test.bootstrap=host:9092}. */
+  /**
+   * Bootstrap servers of an external cluster, e.g. {@code -Dmocostream.test.bootstrap=host:9092}.
+   */
   public static final String BOOTSTRAP_PROPERTY = "mocostream.test.bootstrap";
-  /** Registry URL of an external cluster, e.g. {@code -Dmocostream.test.registry=http://host:8081}. */
+
+  /**
+   * Registry URL of an external cluster, e.g. {@code -Dmocostream.test.registry=http://host:8081}.
+   */
   public static final String REGISTRY_PROPERTY = "mocostream.test.registry";
-  /** Forces {@code embedded}, {@code docker} or {@code external}; unset means the first that is available. */
+
+  /**
+   * Forces {@code embedded}, {@code docker} or {@code external}; unset means the first that is
+   * available.
+   */
   public static final String MODE_PROPERTY = "mocostream.test.cluster";
+
   /** Image tags used with Docker; overridable by system property of the same name. */
   public static final String KAFKA_IMAGE_PROPERTY = "mocostream.test.kafka.image";
+
   public static final String REGISTRY_IMAGE_PROPERTY = "mocostream.test.registry.image";
   static final String DEFAULT_KAFKA_IMAGE = "apache/kafka:4.1.0";
   static final String DEFAULT_REGISTRY_IMAGE = "confluentinc/cp-schema-registry:8.0.0";
 
   private static final Logger log = LoggerFactory.getLogger(KafkaClusterExtension.class);
-  private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KafkaClusterExtension.class);
+  private static final ExtensionContext.Namespace NAMESPACE =
+      ExtensionContext.Namespace.create(KafkaClusterExtension.class);
 
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
@@ -58,8 +71,11 @@ public final class KafkaClusterExtension implements ParameterResolver {
 
   @Override
   public KafkaCluster resolveParameter(ParameterContext parameter, ExtensionContext context) {
-    // The root store outlives every test class, so one cluster serves the whole run and closes at its end.
-    return context.getRoot().getStore(NAMESPACE)
+    // The root store outlives every test class, so one cluster serves the whole run and closes at
+    // its end.
+    return context
+        .getRoot()
+        .getStore(NAMESPACE)
         .getOrComputeIfAbsent("cluster", key -> start(), Started.class);
   }
 
@@ -70,8 +86,16 @@ public final class KafkaClusterExtension implements ParameterResolver {
     String registry = System.getProperty(REGISTRY_PROPERTY);
     if (mode.equals("external") || (mode.isEmpty() && bootstrap != null)) {
       if (bootstrap == null || registry == null) {
-        throw new ParameterResolutionException("an external cluster needs both -D" + BOOTSTRAP_PROPERTY
-            + " and -D" + REGISTRY_PROPERTY + " (got " + bootstrap + ", " + registry + ")");
+        throw new ParameterResolutionException(
+            "an external cluster needs both -D"
+                + BOOTSTRAP_PROPERTY
+                + " and -D"
+                + REGISTRY_PROPERTY
+                + " (got "
+                + bootstrap
+                + ", "
+                + registry
+                + ")");
       }
       return new Started("external", bootstrap, registry, List.of());
     }
@@ -79,7 +103,8 @@ public final class KafkaClusterExtension implements ParameterResolver {
       return startContainers();
     }
     if (!mode.isEmpty() && !mode.equals("embedded")) {
-      throw new ParameterResolutionException(MODE_PROPERTY + " must be embedded, docker or external, not '" + mode + "'");
+      throw new ParameterResolutionException(
+          MODE_PROPERTY + " must be embedded, docker or external, not '" + mode + "'");
     }
     return startEmbedded();
   }
@@ -97,9 +122,13 @@ public final class KafkaClusterExtension implements ParameterResolver {
     EmbeddedKafka kafka = EmbeddedKafka.startTemporary();
     try {
       EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0);
-      log.info("test cluster: embedded broker {} and registry {}", kafka.bootstrapServers(), registry.url());
+      log.info(
+          "test cluster: embedded broker {} and registry {}",
+          kafka.bootstrapServers(),
+          registry.url());
       // Close order: registry before the broker it stores into.
-      return new Started("embedded", kafka.bootstrapServers(), registry.url(), List.of(registry, kafka));
+      return new Started(
+          "embedded", kafka.bootstrapServers(), registry.url(), List.of(registry, kafka));
     } catch (RuntimeException e) {
       kafka.close();
       throw e;
@@ -108,21 +137,30 @@ public final class KafkaClusterExtension implements ParameterResolver {
 
   private static Started startContainers() {
     Network network = Network.newNetwork();
-    KafkaContainer kafka = new KafkaContainer(System.getProperty(KAFKA_IMAGE_PROPERTY, DEFAULT_KAFKA_IMAGE))
-        .withNetwork(network)
-        .withListener("kafka:19092");
+    KafkaContainer kafka =
+        new KafkaContainer(System.getProperty(KAFKA_IMAGE_PROPERTY, DEFAULT_KAFKA_IMAGE))
+            .withNetwork(network)
+            .withListener("kafka:19092");
     kafka.start();
-    GenericContainer<?> registry = new GenericContainer<>(System.getProperty(REGISTRY_IMAGE_PROPERTY, DEFAULT_REGISTRY_IMAGE))
-        .withNetwork(network)
-        .withExposedPorts(8081)
-        .withEnv("SCHEMA_REGISTRY_HOST_NAME", "schema-registry")
-        .withEnv("SCHEMA_REGISTRY_LISTENERS", "http://0.0.0.0:8081")
-        .withEnv("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS", "PLAINTEXT://kafka:19092")
-        .waitingFor(Wait.forHttp("/subjects").forStatusCode(200).withStartupTimeout(Duration.ofMinutes(2)));
+    GenericContainer<?> registry =
+        new GenericContainer<>(System.getProperty(REGISTRY_IMAGE_PROPERTY, DEFAULT_REGISTRY_IMAGE))
+            .withNetwork(network)
+            .withExposedPorts(8081)
+            .withEnv("SCHEMA_REGISTRY_HOST_NAME", "schema-registry")
+            .withEnv("SCHEMA_REGISTRY_LISTENERS", "http://0.0.0.0:8081")
+            .withEnv("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS", "PLAINTEXT://kafka:19092")
+            .waitingFor(
+                Wait.forHttp("/subjects")
+                    .forStatusCode(200)
+                    .withStartupTimeout(Duration.ofMinutes(2)));
     registry.start();
     String url = "http://" + registry.getHost() + ":" + registry.getMappedPort(8081);
     log.info("test cluster: containers {} and {}", kafka.getBootstrapServers(), url);
-    return new Started("docker", kafka.getBootstrapServers(), url, List.of(registry::stop, kafka::stop, network::close));
+    return new Started(
+        "docker",
+        kafka.getBootstrapServers(),
+        url,
+        List.of(registry::stop, kafka::stop, network::close));
   }
 
   /** A started cluster and what to close, in order, when the run ends. */
@@ -156,18 +194,23 @@ public final class KafkaClusterExtension implements ParameterResolver {
 
     @Override
     public void createTopic(String name, int partitions, Map<String, String> configs) {
-      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-        admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
-            .all().get(30, TimeUnit.SECONDS);
+      try (Admin admin =
+          Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        admin
+            .createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
+            .all()
+            .get(30, TimeUnit.SECONDS);
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof TopicExistsException)) {
-          throw new IllegalStateException("cannot create topic " + name + " on " + bootstrap, e.getCause());
+          throw new IllegalStateException(
+              "cannot create topic " + name + " on " + bootstrap, e.getCause());
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted creating topic " + name, e);
       } catch (TimeoutException e) {
-        throw new IllegalStateException("topic " + name + " not created within 30 s on " + bootstrap, e);
+        throw new IllegalStateException(
+            "topic " + name + " not created within 30 s on " + bootstrap, e);
       }
     }
 

@@ -10,16 +10,22 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One scrape of a {@code /metrics} endpoint over HTTP, and the samples in its Prometheus text, for the tests that
- * check each command's metrics the way Prometheus sees them.
+ * One scrape of a {@code /metrics} endpoint over HTTP, and the samples in its Prometheus text, for
+ * the tests that check each command's metrics the way Prometheus sees them.
  */
 public record Scrape(int status, String contentType, String text) {
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   /** GET {@code base + path}; the body as text. */
   public static Scrape get(URI base, String path) throws IOException, InterruptedException {
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
-        .GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(base.resolve(path))
+                .timeout(Duration.ofSeconds(30))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     return new Scrape(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
   }
 
@@ -29,8 +35,8 @@ public record Scrape(int status, String contentType, String text) {
   }
 
   /**
-   * The value of the sample whose name is {@code name} and whose labels include every {@code key="value"} in
-   * {@code labels} (e.g. {@code "reason=\"empty\""}); NaN when there is none.
+   * The value of the sample whose name is {@code name} and whose labels include every {@code
+   * key="value"} in {@code labels} (e.g. {@code "reason=\"empty\""}); NaN when there is none.
    */
   public double value(String name, String... labels) {
     List<Double> values = values(name, labels);

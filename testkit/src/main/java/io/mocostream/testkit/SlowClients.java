@@ -14,10 +14,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A slowloris attacker for the attack tests: connections that start a request and then trickle it, one header line
- * (or, for the second half of them, one body byte of a declared Content-Length) every {@code interval}, forever,
- * each on its own thread. A server without a request deadline gives each one a worker for as long as it likes; a
- * server with one closes them, which {@link #awaitAllCutOff} observes.
+ * A slowloris attacker for the attack tests: connections that start a request and then trickle it,
+ * one header line (or, for the second half of them, one body byte of a declared Content-Length)
+ * every {@code interval}, forever, each on its own thread. A server without a request deadline
+ * gives each one a worker for as long as it likes; a server with one closes them, which {@link
+ * #awaitAllCutOff} observes.
  */
 public final class SlowClients implements AutoCloseable {
   private final List<Socket> sockets = new ArrayList<>();
@@ -30,18 +31,22 @@ public final class SlowClients implements AutoCloseable {
   }
 
   /**
-   * Opens {@code n} slow connections to {@code base}'s host and port, each starting {@code method path}.
+   * Opens {@code n} slow connections to {@code base}'s host and port, each starting {@code method
+   * path}.
    *
-   * @param extraHeaders header lines (without CRLF) sent first, e.g. an {@code Authorization} header
+   * @param extraHeaders header lines (without CRLF) sent first, e.g. an {@code Authorization}
+   *     header
    */
-  public static SlowClients open(URI base, int n, String method, String path, Duration interval,
-      String... extraHeaders) throws IOException {
+  public static SlowClients open(
+      URI base, int n, String method, String path, Duration interval, String... extraHeaders)
+      throws IOException {
     SlowClients c = new SlowClients(n);
     for (int i = 0; i < n; i++) {
       boolean slowBody = i % 2 == 1;
       Socket s = new Socket(base.getHost(), base.getPort());
       s.setSoTimeout((int) interval.toMillis());
-      StringBuilder head = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: " + base.getHost() + "\r\n");
+      StringBuilder head =
+          new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: " + base.getHost() + "\r\n");
       for (String h : extraHeaders) {
         head.append(h).append("\r\n");
       }
@@ -70,13 +75,16 @@ public final class SlowClients implements AutoCloseable {
           if (in.read() < 0) {
             break; // the server closed the connection
           }
-          // Any answer byte also means the server gave up on the request; keep reading until it closes.
+          // Any answer byte also means the server gave up on the request; keep reading until it
+          // closes.
           continue;
         } catch (SocketTimeoutException stillOpen) {
           // waited one interval: send the next fragment
         }
-        out.write(slowBody ? new byte[] {'x'}
-            : ("X-Slow-" + id + "-" + line + ": a\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(
+            slowBody
+                ? new byte[] {'x'}
+                : ("X-Slow-" + id + "-" + line + ": a\r\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();
       }
     } catch (IOException reset) {

@@ -1,22 +1,21 @@
 package io.mocostream.cli.bench;
 
+import io.mocostream.frames.DecodedImage;
 import io.mocostream.registry.serde.KafkaAvroSerializer;
 import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.ImageFrame;
-import io.mocostream.vision.augment.Augmenter;
-import io.mocostream.vision.augment.BatchAugmenter;
 import io.mocostream.trainer.data.Datasets;
-import io.mocostream.frames.DecodedImage;
 import io.mocostream.trainer.data.IdxDataset;
 import io.mocostream.trainer.moco.MocoEngine;
 import io.mocostream.trainer.moco.QueueEntry;
 import io.mocostream.trainer.stream.StreamTrainer;
 import io.mocostream.trainer.stream.TrainerConfig;
 import io.mocostream.trainer.stream.TrainerListener;
+import io.mocostream.vision.augment.Augmenter;
+import io.mocostream.vision.augment.BatchAugmenter;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,22 +31,25 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * {@code bench pipeline}: does the stream cost anything? The same MoCo steps on the same Fashion-MNIST frames,
- * (a) fed by the streaming trainer from a Kafka topic (consume, Avro, decode, augment, step, step log,
- * transactions) and (b) from views prepared in memory beforehand, only {@code engine.step} timed. Warm-up steps
- * are excluded from both; (b) runs before and after (a) and its mean is the baseline, to even out drift.
+ * {@code bench pipeline}: does the stream cost anything? The same MoCo steps on the same
+ * Fashion-MNIST frames, (a) fed by the streaming trainer from a Kafka topic (consume, Avro, decode,
+ * augment, step, step log, transactions) and (b) from views prepared in memory beforehand, only
+ * {@code engine.step} timed. Warm-up steps are excluded from both; (b) runs before and after (a)
+ * and its mean is the baseline, to even out drift.
  */
 public final class PipelineBench {
   static final int WARMUP = 3;
 
   private PipelineBench() {}
 
-  public static String run(String bootstrap, String registryUrl, String arch, int batch, int steps, PrintStream out)
+  public static String run(
+      String bootstrap, String registryUrl, String arch, int batch, int steps, PrintStream out)
       throws Exception {
     int total = WARMUP + steps;
     IdxDataset images = Datasets.fashionMnist().train().first(total * batch);
     if (images.size() < total * batch) {
-      throw new IllegalArgumentException("the data set has " + images.size() + " images; " + total * batch + " needed");
+      throw new IllegalArgumentException(
+          "the data set has " + images.size() + " images; " + total * batch + " needed");
     }
     String run = "bench-" + UUID.randomUUID().toString().substring(0, 8);
     Map<String, String> settings = new HashMap<>();
@@ -64,39 +66,68 @@ public final class PipelineBench {
     settings.put("moco.architecture", arch);
     settings.put("moco.queue.size", "4096");
     TrainerConfig config = TrainerConfig.of(settings);
-    out.printf(Locale.ROOT, "pipeline bench: %s, batch %d, %d measured steps (+%d warm-up), %s%n", arch, batch, steps,
-        WARMUP, images.source());
+    out.printf(
+        Locale.ROOT,
+        "pipeline bench: %s, batch %d, %d measured steps (+%d warm-up), %s%n",
+        arch,
+        batch,
+        steps,
+        WARMUP,
+        images.source());
 
     writeFrames(bootstrap, registryUrl, config.framesTopic(), images);
     double memory1 = inMemory(config, images, batch, total);
     out.printf(Locale.ROOT, "in memory:  %.2f img/s%n", memory1);
     double streamed = streamed(bootstrap, registryUrl, config, batch);
-    out.printf(Locale.ROOT, "streamed:   %.2f img/s (consume + decode + augment + step + log, Kafka transactions)%n",
+    out.printf(
+        Locale.ROOT,
+        "streamed:   %.2f img/s (consume + decode + augment + step + log, Kafka transactions)%n",
         streamed);
     double memory2 = inMemory(config, images, batch, total);
     out.printf(Locale.ROOT, "in memory:  %.2f img/s (again)%n", memory2);
-    String line = String.format(Locale.ROOT, "pipeline_efficiency=%.3f", streamed / ((memory1 + memory2) / 2));
+    String line =
+        String.format(
+            Locale.ROOT, "pipeline_efficiency=%.3f", streamed / ((memory1 + memory2) / 2));
     out.println(line);
     return line;
   }
 
-  private static void writeFrames(String bootstrap, String registryUrl, String topic, IdxDataset images)
-      throws Exception {
+  private static void writeFrames(
+      String bootstrap, String registryUrl, String topic, IdxDataset images) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
       admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
     }
     KafkaAvroSerializer values = new KafkaAvroSerializer();
     values.configure(Map.of("schema.registry.url", registryUrl), false);
-    try (var producer = new KafkaProducer<String, Object>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024),
-        new StringSerializer(), values)) {
+    try (var producer =
+        new KafkaProducer<String, Object>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.LINGER_MS_CONFIG,
+                20,
+                ProducerConfig.BATCH_SIZE_CONFIG,
+                512 * 1024),
+            new StringSerializer(),
+            values)) {
       for (int i = 0; i < images.size(); i++) {
         DecodedImage img = images.image(i);
-        producer.send(new ProducerRecord<>(topic, "fashion-mnist", ImageFrame.newBuilder()
-            .setSourceId("fashion-mnist").setSequence(i).setCaptureTime(Instant.ofEpochMilli(i))
-            .setContentType(ContentType.RAW_GREY).setData(ByteBuffer.wrap(img.pixels()))
-            .setWidth(img.width()).setHeight(img.height()).setLabel(images.label(i)).build()));
+        producer.send(
+            new ProducerRecord<>(
+                topic,
+                "fashion-mnist",
+                ImageFrame.newBuilder()
+                    .setSourceId("fashion-mnist")
+                    .setSequence(i)
+                    .setCaptureTime(Instant.ofEpochMilli(i))
+                    .setContentType(ContentType.RAW_GREY)
+                    .setData(ByteBuffer.wrap(img.pixels()))
+                    .setWidth(img.width())
+                    .setHeight(img.height())
+                    .setLabel(images.label(i))
+                    .build()));
       }
       producer.flush();
     }
@@ -135,22 +166,28 @@ public final class PipelineBench {
     }
   }
 
-  /** Images per second of the measured steps of the streaming trainer, from the end of warm-up to the last step. */
-  private static double streamed(String bootstrap, String registryUrl, TrainerConfig config, int batch)
+  /**
+   * Images per second of the measured steps of the streaming trainer, from the end of warm-up to
+   * the last step.
+   */
+  private static double streamed(
+      String bootstrap, String registryUrl, TrainerConfig config, int batch)
       throws InterruptedException {
     long[] marks = new long[2];
     int[] images = {0};
-    TrainerListener timing = new TrainerListener() {
-      @Override
-      public void onStep(long step, double loss, int n, long rejected, long skipped, double ips, long lag) {
-        if (step == WARMUP) {
-          marks[0] = System.nanoTime();
-        } else if (step > WARMUP) {
-          marks[1] = System.nanoTime();
-          images[0] += n;
-        }
-      }
-    };
+    TrainerListener timing =
+        new TrainerListener() {
+          @Override
+          public void onStep(
+              long step, double loss, int n, long rejected, long skipped, double ips, long lag) {
+            if (step == WARMUP) {
+              marks[0] = System.nanoTime();
+            } else if (step > WARMUP) {
+              marks[1] = System.nanoTime();
+              images[0] += n;
+            }
+          }
+        };
     new StreamTrainer(config, bootstrap, registryUrl, timing).run();
     return images[0] / ((marks[1] - marks[0]) / 1e9);
   }

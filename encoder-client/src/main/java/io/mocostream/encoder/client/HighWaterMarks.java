@@ -14,13 +14,15 @@ import java.util.OptionalLong;
 import java.util.Properties;
 
 /**
- * The highest version a subscriber accepted, per model topic and model, kept in a file so that a restart does not
- * forget it: without it, a restarted subscriber takes the newest manifest by OFFSET, and re-appending an old
- * version's records byte for byte (they stay validly signed) would make it serve that old version again.
+ * The highest version a subscriber accepted, per model topic and model, kept in a file so that a
+ * restart does not forget it: without it, a restarted subscriber takes the newest manifest by
+ * OFFSET, and re-appending an old version's records byte for byte (they stay validly signed) would
+ * make it serve that old version again.
  *
- * <p>Format: a Java properties file, one {@code <topic>/<model>=<version>} line per model, rewritten whole under a
- * temporary name and moved into place, so a crash leaves the old or the new file, never half of one. Several
- * subscribers (models) may share a file within one process; the file is re-read before each write. Thread-safe.
+ * <p>Format: a Java properties file, one {@code <topic>/<model>=<version>} line per model,
+ * rewritten whole under a temporary name and moved into place, so a crash leaves the old or the new
+ * file, never half of one. Several subscribers (models) may share a file within one process; the
+ * file is re-read before each write. Thread-safe.
  */
 public final class HighWaterMarks {
   private final Path file;
@@ -42,12 +44,22 @@ public final class HighWaterMarks {
     try {
       return OptionalLong.of(Long.parseLong(v.trim()));
     } catch (NumberFormatException e) {
-      throw new IllegalStateException("high-water mark file " + file + ": " + key(topic, model) + "='" + v
-          + "' is not a version number; fix or delete the line", e);
+      throw new IllegalStateException(
+          "high-water mark file "
+              + file
+              + ": "
+              + key(topic, model)
+              + "='"
+              + v
+              + "' is not a version number; fix or delete the line",
+          e);
     }
   }
 
-  /** Records {@code version} for the model unless a higher one is recorded; returns the recorded value. */
+  /**
+   * Records {@code version} for the model unless a higher one is recorded; returns the recorded
+   * value.
+   */
   public synchronized long raise(String topic, String model, long version) {
     Properties p = read();
     String k = key(topic, model);
@@ -73,7 +85,8 @@ public final class HighWaterMarks {
       p.load(in);
       return p;
     } catch (IOException | IllegalArgumentException e) {
-      throw new IllegalStateException("cannot read high-water mark file " + file + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot read high-water mark file " + file + ": " + e.getMessage(), e);
     }
   }
 
@@ -87,7 +100,8 @@ public final class HighWaterMarks {
           p.store(out, "highest encoder version accepted, per <model topic>/<model>");
         }
         try {
-          Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+          Files.move(
+              tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
           Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
         }

@@ -9,18 +9,24 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Where a model's versions come from and whose signatures make them real: the one value the subscriber, the live
- * encoder and the commands share.
+ * Where a model's versions come from and whose signatures make them real: the one value the
+ * subscriber, the live encoder and the commands share.
  *
- * @param bootstrap       Kafka bootstrap servers
- * @param registryUrl     schema registry URL
- * @param model           model name (the model topic's record key)
- * @param topic           model topic
- * @param trust           keys whose versions are accepted; null until {@link #withTrust} (a subscriber refuses
- *                        to start without)
- * @param clientOverrides extra consumer and registry-client settings (auth, TLS, ...); they win over the defaults
+ * @param bootstrap Kafka bootstrap servers
+ * @param registryUrl schema registry URL
+ * @param model model name (the model topic's record key)
+ * @param topic model topic
+ * @param trust keys whose versions are accepted; null until {@link #withTrust} (a subscriber
+ *     refuses to start without)
+ * @param clientOverrides extra consumer and registry-client settings (auth, TLS, ...); they win
+ *     over the defaults
  */
-public record ModelSource(String bootstrap, String registryUrl, String model, String topic, TrustedKeys trust,
+public record ModelSource(
+    String bootstrap,
+    String registryUrl,
+    String model,
+    String topic,
+    TrustedKeys trust,
     Map<String, Object> clientOverrides) {
 
   public ModelSource {
@@ -37,7 +43,8 @@ public record ModelSource(String bootstrap, String registryUrl, String model, St
 
   /** {@code model} on the default model topic, no keys trusted yet. */
   public static ModelSource of(String bootstrap, String registryUrl, String model) {
-    return new ModelSource(bootstrap, registryUrl, model, ModelTopics.DEFAULT_TOPIC, null, Map.of());
+    return new ModelSource(
+        bootstrap, registryUrl, model, ModelTopics.DEFAULT_TOPIC, null, Map.of());
   }
 
   public ModelSource withTopic(String newTopic) {
@@ -45,11 +52,18 @@ public record ModelSource(String bootstrap, String registryUrl, String model, St
   }
 
   public ModelSource withTrust(TrustedKeys keys) {
-    return new ModelSource(bootstrap, registryUrl, model, topic, Objects.requireNonNull(keys, "trust"),
+    return new ModelSource(
+        bootstrap,
+        registryUrl,
+        model,
+        topic,
+        Objects.requireNonNull(keys, "trust"),
         clientOverrides);
   }
 
-  /** Trusts the public keys in these PEM files (never directories: see {@link TrustedKeys#load}). */
+  /**
+   * Trusts the public keys in these PEM files (never directories: see {@link TrustedKeys#load}).
+   */
   public ModelSource withTrust(Path... paths) {
     return withTrust(TrustedKeys.load(List.of(paths)));
   }
@@ -64,8 +78,13 @@ public record ModelSource(String bootstrap, String registryUrl, String model, St
   /** The trusted keys, or a clear error when none were given. */
   public TrustedKeys requireTrust() {
     if (trust == null) {
-      throw new IllegalStateException("model " + model + " on " + topic + ": no trusted keys given; every version"
-          + " would be refused (ModelSource.withTrust)");
+      throw new IllegalStateException(
+          "model "
+              + model
+              + " on "
+              + topic
+              + ": no trusted keys given; every version"
+              + " would be refused (ModelSource.withTrust)");
     }
     return trust;
   }

@@ -14,25 +14,52 @@ import java.util.Objects;
  * @param registryUrl schema registry URL
  * @param topic model topic; null means {@link ModelTopics#DEFAULT_TOPIC}
  * @param model model name to follow
- * @param trust a public key PEM file or a directory of them; null means the default key directory's public key
- *     ({@link ModelSigning#DEFAULT_KEY_DIR}/{@link ModelSigning#PUBLIC_KEY_FILE})
+ * @param trust a public key PEM file or a directory of them; null means the default key directory's
+ *     public key ({@link ModelSigning#DEFAULT_KEY_DIR}/{@link ModelSigning#PUBLIC_KEY_FILE})
  * @param fromBeginning every retained version instead of the newest and later ones
  * @param maxVersions stop after this many versions (accepted or refused); 0 means no limit
  * @param timeout stop after this long; null means run until interrupted
- * @param highWaterFile where the highest version accepted is kept across runs (see {@link HighWaterMarks}); null
- *     for none
+ * @param highWaterFile where the highest version accepted is kept across runs (see {@link
+ *     HighWaterMarks}); null for none
  * @param maxAge refuse versions created longer ago; null for no limit
- * @param clientConfig consumer and registry settings laid over the subscriber's own (a secured cluster's SASL/TLS
- *     settings, registry credentials); empty for none
+ * @param clientConfig consumer and registry settings laid over the subscriber's own (a secured
+ *     cluster's SASL/TLS settings, registry credentials); empty for none
  */
-public record SubscribeOptions(String bootstrap, String registryUrl, String topic, String model, Path trust,
-    boolean fromBeginning, int maxVersions, Duration timeout, Path highWaterFile, Duration maxAge,
+public record SubscribeOptions(
+    String bootstrap,
+    String registryUrl,
+    String topic,
+    String model,
+    Path trust,
+    boolean fromBeginning,
+    int maxVersions,
+    Duration timeout,
+    Path highWaterFile,
+    Duration maxAge,
     Map<String, Object> clientConfig) {
 
   /** Without a high-water mark file, a maximum age or client settings. */
-  public SubscribeOptions(String bootstrap, String registryUrl, String topic, String model, Path trust,
-      boolean fromBeginning, int maxVersions, Duration timeout) {
-    this(bootstrap, registryUrl, topic, model, trust, fromBeginning, maxVersions, timeout, null, null, Map.of());
+  public SubscribeOptions(
+      String bootstrap,
+      String registryUrl,
+      String topic,
+      String model,
+      Path trust,
+      boolean fromBeginning,
+      int maxVersions,
+      Duration timeout) {
+    this(
+        bootstrap,
+        registryUrl,
+        topic,
+        model,
+        trust,
+        fromBeginning,
+        maxVersions,
+        timeout,
+        null,
+        null,
+        Map.of());
   }
 
   public SubscribeOptions {

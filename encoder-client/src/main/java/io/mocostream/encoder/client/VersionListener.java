@@ -1,8 +1,8 @@
 package io.mocostream.encoder.client;
 
 /**
- * Receives a subscriber's verdicts, in the order of the model topic, on the thread that polls. A listener that
- * throws is logged and counted; the subscriber carries on with the next version.
+ * Receives a subscriber's verdicts, in the order of the model topic, on the thread that polls. A
+ * listener that throws is logged and counted; the subscriber carries on with the next version.
  */
 public interface VersionListener {
 

@@ -1,2 +1,5 @@
-/** Reading encoder versions: a verifying subscriber, its listeners, and the {@code subscribe} command. */
+/**
+ * Reading encoder versions: a verifying subscriber, its listeners, and the {@code subscribe}
+ * command.
+ */
 package io.mocostream.encoder.client;

@@ -1,8 +1,8 @@
 package io.mocostream.encoder.format;
 
 /**
- * A set of chunks that does not form one payload. The message names the model, the version and, where there is
- * one, the chunk index at fault.
+ * A set of chunks that does not form one payload. The message names the model, the version and,
+ * where there is one, the chunk index at fault.
  */
 public final class ChunkException extends Exception {
 

@@ -8,8 +8,8 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
@@ -18,12 +18,14 @@ import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 
 /**
- * Tells the model topic's two record types apart and turns records read generically (with the writer's schema,
- * as a deserializer without {@code specific.avro.reader} returns them) into the generated classes.
+ * Tells the model topic's two record types apart and turns records read generically (with the
+ * writer's schema, as a deserializer without {@code specific.avro.reader} returns them) into the
+ * generated classes.
  */
 public final class EncoderRecords {
   /** Full name of the manifest record. */
   public static final String MANIFEST_NAME = EncoderVersion.getClassSchema().getFullName();
+
   /** Full name of the chunk record. */
   public static final String CHUNK_NAME = EncoderChunk.getClassSchema().getFullName();
 
@@ -40,8 +42,9 @@ public final class EncoderRecords {
   }
 
   /**
-   * The manifest as the generated class. A generic record is re-encoded with its writer schema and read back
-   * with Avro's schema resolution, so fields added or removed by a newer schema resolve as Avro defines.
+   * The manifest as the generated class. A generic record is re-encoded with its writer schema and
+   * read back with Avro's schema resolution, so fields added or removed by a newer schema resolve
+   * as Avro defines.
    */
   public static EncoderVersion toManifest(IndexedRecord record) {
     if (record instanceof EncoderVersion v) {
@@ -49,21 +52,24 @@ public final class EncoderRecords {
     }
     Schema writer = record.getSchema();
     if (!writer.getFullName().equals(MANIFEST_NAME)) {
-      throw new IllegalArgumentException("a " + writer.getFullName() + " is not an " + MANIFEST_NAME);
+      throw new IllegalArgumentException(
+          "a " + writer.getFullName() + " is not an " + MANIFEST_NAME);
     }
     try {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
       BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(bytes, null);
       new GenericDatumWriter<IndexedRecord>(writer, GenericData.get()).write(record, encoder);
       encoder.flush();
-      SpecificData model = SpecificData.getForClass(EncoderVersion.class); // carries the Instant conversion
+      SpecificData model =
+          SpecificData.getForClass(EncoderVersion.class); // carries the Instant conversion
       SpecificDatumReader<EncoderVersion> reader =
           new SpecificDatumReader<>(writer, EncoderVersion.getClassSchema(), model);
       return reader.read(null, DecoderFactory.get().binaryDecoder(bytes.toByteArray(), null));
     } catch (IOException e) {
       throw new UncheckedIOException("re-reading a manifest of schema " + writer, e);
     } catch (AvroRuntimeException e) {
-      throw new IllegalArgumentException("manifest does not resolve to " + MANIFEST_NAME + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "manifest does not resolve to " + MANIFEST_NAME + ": " + e.getMessage(), e);
     }
   }
 
@@ -81,17 +87,23 @@ public final class EncoderRecords {
     Object index = field(record, "index");
     Object count = field(record, "count");
     Object data = field(record, "data");
-    if (!(model instanceof CharSequence) || !(version instanceof Long) || !(index instanceof Integer)
-        || !(count instanceof Integer) || !(data instanceof ByteBuffer)) {
-      throw new IllegalArgumentException("chunk record of schema " + schema + " has fields of unexpected types");
+    if (!(model instanceof CharSequence)
+        || !(version instanceof Long)
+        || !(index instanceof Integer)
+        || !(count instanceof Integer)
+        || !(data instanceof ByteBuffer)) {
+      throw new IllegalArgumentException(
+          "chunk record of schema " + schema + " has fields of unexpected types");
     }
-    return new EncoderChunk(model.toString(), (Long) version, (Integer) index, (Integer) count, (ByteBuffer) data);
+    return new EncoderChunk(
+        model.toString(), (Long) version, (Integer) index, (Integer) count, (ByteBuffer) data);
   }
 
   private static Object field(IndexedRecord record, String name) {
     Schema.Field f = record.getSchema().getField(name);
     if (f == null) {
-      throw new IllegalArgumentException(record.getSchema().getFullName() + " record has no field '" + name + "'");
+      throw new IllegalArgumentException(
+          record.getSchema().getFullName() + " record has no field '" + name + "'");
     }
     return record.get(f.pos());
   }

@@ -5,7 +5,10 @@ import java.security.KeyPair;
 import java.security.PublicKey;
 import org.apache.avro.generic.IndexedRecord;
 
-/** One Ed25519 key pair that signs encoder versions. Obtain it from {@link ModelSigning}. Thread-safe. */
+/**
+ * One Ed25519 key pair that signs encoder versions. Obtain it from {@link ModelSigning}.
+ * Thread-safe.
+ */
 public final class ModelSigner {
   private final KeyPair pair;
   private final String keyId;
@@ -13,8 +16,11 @@ public final class ModelSigner {
   ModelSigner(KeyPair pair) {
     if (!ModelSigning.ALGORITHM.equalsIgnoreCase(pair.getPublic().getAlgorithm())
         && !"EdDSA".equalsIgnoreCase(pair.getPublic().getAlgorithm())) {
-      throw new IllegalArgumentException("signing keys are " + ModelSigning.ALGORITHM + ", not "
-          + pair.getPublic().getAlgorithm());
+      throw new IllegalArgumentException(
+          "signing keys are "
+              + ModelSigning.ALGORITHM
+              + ", not "
+              + pair.getPublic().getAlgorithm());
     }
     this.pair = pair;
     this.keyId = ModelSigning.keyId(pair.getPublic());
@@ -39,16 +45,17 @@ public final class ModelSigner {
   }
 
   /**
-   * Signature of a manifest's {@link SigningInput}. The manifest's {@code keyId} must already be this key's id
-   * (the signature covers it); its {@code signature} field is ignored.
+   * Signature of a manifest's {@link SigningInput}. The manifest's {@code keyId} must already be
+   * this key's id (the signature covers it); its {@code signature} field is ignored.
    */
   public byte[] signManifest(IndexedRecord manifest) {
     return sign(SigningInput.of(manifest));
   }
 
   /**
-   * Signature of any record with {@code keyId} and {@code signature} fields under {@code domain} (see
-   * {@link SigningInput#of(String, IndexedRecord)}): the domain keeps it from verifying as a manifest's.
+   * Signature of any record with {@code keyId} and {@code signature} fields under {@code domain}
+   * (see {@link SigningInput#of(String, IndexedRecord)}): the domain keeps it from verifying as a
+   * manifest's.
    */
   public byte[] signRecord(String domain, IndexedRecord record) {
     return sign(SigningInput.of(domain, record));

@@ -33,35 +33,46 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ed25519 keys for signing encoder versions, with the JDK's own provider (no extra library needed since Java 15).
+ * Ed25519 keys for signing encoder versions, with the JDK's own provider (no extra library needed
+ * since Java 15).
  *
- * <p>Key files are PEM, as OpenSSL writes them: the private key PKCS#8 ({@code -----BEGIN PRIVATE KEY-----}),
- * the public key X.509 SubjectPublicKeyInfo ({@code -----BEGIN PUBLIC KEY-----}). {@code openssl pkey -in
- * model-signing.key -pubout} prints the same public key. A key's id ({@link #keyId}) is the first 16 hex digits
- * of the SHA-256 of its X.509 encoding.
+ * <p>Key files are PEM, as OpenSSL writes them: the private key PKCS#8 ({@code -----BEGIN PRIVATE
+ * KEY-----}), the public key X.509 SubjectPublicKeyInfo ({@code -----BEGIN PUBLIC KEY-----}).
+ * {@code openssl pkey -in model-signing.key -pubout} prints the same public key. A key's id ({@link
+ * #keyId}) is the first 16 hex digits of the SHA-256 of its X.509 encoding.
  */
 public final class ModelSigning {
   /** JDK algorithm name for key generation, key factories and signatures. */
   public static final String ALGORITHM = "Ed25519";
+
   /** File name of the private key inside a key directory (owner-only permissions). */
   public static final String PRIVATE_KEY_FILE = "model-signing.key";
+
   /** File name of the public key inside a key directory: the file subscribers trust. */
   public static final String PUBLIC_KEY_FILE = "model-signing.pub";
+
   /**
-   * Where tools keep the signing key unless told otherwise: {@code keys} in the working directory, where
-   * {@code mocostream train} writes it. One default for the trainer, the CLI and the library.
+   * Where tools keep the signing key unless told otherwise: {@code keys} in the working directory,
+   * where {@code mocostream train} writes it. One default for the trainer, the CLI and the library.
    */
   public static final Path DEFAULT_KEY_DIR = Path.of("keys");
-  /** The file subscribers trust unless told otherwise: {@code keys/model-signing.pub}, the trainer's public key. */
+
+  /**
+   * The file subscribers trust unless told otherwise: {@code keys/model-signing.pub}, the trainer's
+   * public key.
+   */
   public static final Path DEFAULT_TRUST = DEFAULT_KEY_DIR.resolve(PUBLIC_KEY_FILE);
+
   /** Hex digits of a key id. */
   public static final int KEY_ID_HEX_DIGITS = 16;
 
   private static final Logger log = LoggerFactory.getLogger(ModelSigning.class);
   private static final Pattern PEM_BLOCK =
       Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]*)-----END \\1-----");
-  private static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
-  private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
+  private static final Set<PosixFilePermission> OWNER_ONLY_FILE =
+      PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_ONLY_DIR =
+      PosixFilePermissions.fromString("rwx------");
 
   private ModelSigning() {}
 
@@ -70,15 +81,16 @@ public final class ModelSigning {
     try {
       return new ModelSigner(KeyPairGenerator.getInstance(ALGORITHM).generateKeyPair());
     } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("this JDK has no " + ALGORITHM + " (Java 15 or newer needed)", e);
+      throw new IllegalStateException(
+          "this JDK has no " + ALGORITHM + " (Java 15 or newer needed)", e);
     }
   }
 
   /**
-   * The signing key kept in {@code dir}: loaded when {@link #PRIVATE_KEY_FILE} exists, else generated and written
-   * there (private key readable by the owner only, public key next to it for others to trust). Concurrent first
-   * uses agree on one key: files are written under temporary names and moved into place atomically, and the
-   * loser of the race loads the winner's key.
+   * The signing key kept in {@code dir}: loaded when {@link #PRIVATE_KEY_FILE} exists, else
+   * generated and written there (private key readable by the owner only, public key next to it for
+   * others to trust). Concurrent first uses agree on one key: files are written under temporary
+   * names and moved into place atomically, and the loser of the race loads the winner's key.
    */
   public static ModelSigner loadOrCreate(Path dir) {
     Path privateFile = dir.resolve(PRIVATE_KEY_FILE);
@@ -96,21 +108,33 @@ public final class ModelSigning {
       waitBriefly(publicFile); // another process may be between its two moves in create()
     }
     if (!Files.exists(publicFile)) {
-      throw new IllegalStateException("private key " + privateFile + " has no public key " + publicFile
-          + " next to it; restore it (openssl pkey -in " + privateFile + " -pubout -out " + publicFile + ")");
+      throw new IllegalStateException(
+          "private key "
+              + privateFile
+              + " has no public key "
+              + publicFile
+              + " next to it; restore it (openssl pkey -in "
+              + privateFile
+              + " -pubout -out "
+              + publicFile
+              + ")");
     }
     KeyPair pair = new KeyPair(readPublicKey(publicFile), readPrivateKey(privateFile));
     byte[] probe = "mocostream key pair check".getBytes(StandardCharsets.US_ASCII);
     if (!verify(pair.getPublic(), probe, sign(pair.getPrivate(), probe))) {
-      throw new IllegalStateException("private key " + privateFile + " and public key " + publicFile
-          + " are not one key pair");
+      throw new IllegalStateException(
+          "private key " + privateFile + " and public key " + publicFile + " are not one key pair");
     }
     return new ModelSigner(pair);
   }
 
-  /** Key id of {@code key}: first {@value #KEY_ID_HEX_DIGITS} hex digits of SHA-256 of its X.509 encoding. */
+  /**
+   * Key id of {@code key}: first {@value #KEY_ID_HEX_DIGITS} hex digits of SHA-256 of its X.509
+   * encoding.
+   */
   public static String keyId(PublicKey key) {
-    return Sha256.toHex(Sha256.newDigest().digest(key.getEncoded())).substring(0, KEY_ID_HEX_DIGITS);
+    return Sha256.toHex(Sha256.newDigest().digest(key.getEncoded()))
+        .substring(0, KEY_ID_HEX_DIGITS);
   }
 
   /** Ed25519 signature of {@code data}. */
@@ -123,11 +147,15 @@ public final class ModelSigning {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("this JDK has no " + ALGORITHM, e);
     } catch (InvalidKeyException | SignatureException e) {
-      throw new IllegalArgumentException("cannot sign with a " + key.getAlgorithm() + " key: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot sign with a " + key.getAlgorithm() + " key: " + e.getMessage(), e);
     }
   }
 
-  /** Whether {@code signature} is {@code key}'s Ed25519 signature of {@code data}; malformed signatures are false. */
+  /**
+   * Whether {@code signature} is {@code key}'s Ed25519 signature of {@code data}; malformed
+   * signatures are false.
+   */
   public static boolean verify(PublicKey key, byte[] data, byte[] signature) {
     try {
       Signature s = Signature.getInstance(ALGORITHM);
@@ -137,7 +165,8 @@ public final class ModelSigning {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("this JDK has no " + ALGORITHM, e);
     } catch (InvalidKeyException e) {
-      throw new IllegalArgumentException("not an " + ALGORITHM + " public key: " + key.getAlgorithm(), e);
+      throw new IllegalArgumentException(
+          "not an " + ALGORITHM + " public key: " + key.getAlgorithm(), e);
     } catch (SignatureException e) {
       return false; // wrong length or encoding: not a signature by this key
     }
@@ -147,7 +176,8 @@ public final class ModelSigning {
   public static PublicKey readPublicKey(Path file) {
     List<PublicKey> keys = readPublicKeys(file);
     if (keys.size() != 1) {
-      throw new IllegalArgumentException(file + " holds " + keys.size() + " public keys, expected one");
+      throw new IllegalArgumentException(
+          file + " holds " + keys.size() + " public keys, expected one");
     }
     return keys.get(0);
   }
@@ -159,8 +189,8 @@ public final class ModelSigning {
       try {
         keys.add(keyFactory().generatePublic(new X509EncodedKeySpec(der)));
       } catch (InvalidKeySpecException e) {
-        throw new IllegalArgumentException(file + " holds a public key that is not " + ALGORITHM + ": "
-            + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            file + " holds a public key that is not " + ALGORITHM + ": " + e.getMessage(), e);
       }
     }
     return keys;
@@ -170,17 +200,20 @@ public final class ModelSigning {
   public static PrivateKey readPrivateKey(Path file) {
     List<byte[]> blocks = pemBlocks(file, "PRIVATE KEY");
     if (blocks.size() != 1) {
-      throw new IllegalArgumentException(file + " holds " + blocks.size() + " PRIVATE KEY blocks, expected one");
+      throw new IllegalArgumentException(
+          file + " holds " + blocks.size() + " PRIVATE KEY blocks, expected one");
     }
     try {
       return keyFactory().generatePrivate(new PKCS8EncodedKeySpec(blocks.get(0)));
     } catch (InvalidKeySpecException e) {
-      throw new IllegalArgumentException(file + " holds a private key that is not " + ALGORITHM + ": "
-          + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          file + " holds a private key that is not " + ALGORITHM + ": " + e.getMessage(), e);
     }
   }
 
-  /** Writes {@code key} as a PEM public key file (readable by everyone: it is meant to be shared). */
+  /**
+   * Writes {@code key} as a PEM public key file (readable by everyone: it is meant to be shared).
+   */
   public static void writePublicKey(PublicKey key, Path file) {
     try {
       Path parent = file.toAbsolutePath().getParent();
@@ -193,9 +226,13 @@ public final class ModelSigning {
     }
   }
 
-  /** PEM text of a DER encoding: base64 in 64-character lines between BEGIN/END lines, as OpenSSL writes it. */
+  /**
+   * PEM text of a DER encoding: base64 in 64-character lines between BEGIN/END lines, as OpenSSL
+   * writes it.
+   */
   static String pem(String type, byte[] der) {
-    String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
+    String body =
+        Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
     return "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n";
   }
 
@@ -214,7 +251,8 @@ public final class ModelSigning {
         try {
           blocks.add(Base64.getMimeDecoder().decode(m.group(2)));
         } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(file + " has a " + type + " block that is not base64: " + e.getMessage(), e);
+          throw new IllegalArgumentException(
+              file + " has a " + type + " block that is not base64: " + e.getMessage(), e);
         }
       }
     }
@@ -237,15 +275,21 @@ public final class ModelSigning {
           Files.createDirectories(dir);
         }
       }
-      // Created with owner-only permissions from the start: no window in which others could read the key.
-      FileAttribute<?>[] attrs = posix
-          ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE)}
-          : new FileAttribute<?>[0];
+      // Created with owner-only permissions from the start: no window in which others could read
+      // the key.
+      FileAttribute<?>[] attrs =
+          posix
+              ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE)}
+              : new FileAttribute<?>[0];
       Path privateTmp = Files.createTempFile(dir, ".key-", ".tmp", attrs);
       Path publicTmp = Files.createTempFile(dir, ".pub-", ".tmp");
       try {
-        Files.writeString(privateTmp, pem("PRIVATE KEY", pair.getPrivate().getEncoded()), StandardCharsets.US_ASCII);
-        Files.writeString(publicTmp, pem("PUBLIC KEY", pair.getPublic().getEncoded()), StandardCharsets.US_ASCII);
+        Files.writeString(
+            privateTmp,
+            pem("PRIVATE KEY", pair.getPrivate().getEncoded()),
+            StandardCharsets.US_ASCII);
+        Files.writeString(
+            publicTmp, pem("PUBLIC KEY", pair.getPublic().getEncoded()), StandardCharsets.US_ASCII);
         if (posix) {
           Files.setPosixFilePermissions(publicTmp, PosixFilePermissions.fromString("rw-r--r--"));
         }
@@ -256,8 +300,11 @@ public final class ModelSigning {
           return;
         }
         moveAtomically(publicTmp, publicFile, true);
-        log.info("created Ed25519 signing key {} (key id {}); trust {}", privateFile,
-            keyId(pair.getPublic()), publicFile);
+        log.info(
+            "created Ed25519 signing key {} (key id {}); trust {}",
+            privateFile,
+            keyId(pair.getPublic()),
+            publicFile);
       } finally {
         Files.deleteIfExists(privateTmp);
         Files.deleteIfExists(publicTmp);
@@ -267,13 +314,16 @@ public final class ModelSigning {
     }
   }
 
-  /** Moves a finished temporary file into place; without {@code replace} an existing target wins. */
+  /**
+   * Moves a finished temporary file into place; without {@code replace} an existing target wins.
+   */
   private static void moveAtomically(Path from, Path to, boolean replace) throws IOException {
     try {
       if (replace) {
         Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } else {
-        // Files.move with ATOMIC_MOVE may replace silently on POSIX (rename(2)); a hard link fails if the target
+        // Files.move with ATOMIC_MOVE may replace silently on POSIX (rename(2)); a hard link fails
+        // if the target
         // exists, which is the "first writer wins" the key needs.
         try {
           Files.createLink(to, from);
@@ -286,8 +336,12 @@ public final class ModelSigning {
         Files.deleteIfExists(from);
       }
     } catch (AtomicMoveNotSupportedException e) {
-      Files.move(from, to, replace ? new StandardCopyOption[] {StandardCopyOption.REPLACE_EXISTING}
-          : new StandardCopyOption[0]);
+      Files.move(
+          from,
+          to,
+          replace
+              ? new StandardCopyOption[] {StandardCopyOption.REPLACE_EXISTING}
+              : new StandardCopyOption[0]);
     }
   }
 
@@ -295,8 +349,12 @@ public final class ModelSigning {
     try {
       if (privateFile.getFileSystem().supportedFileAttributeViews().contains("posix")) {
         Set<PosixFilePermission> perms = Files.getPosixFilePermissions(privateFile);
-        perms.retainAll(Set.of(PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ,
-            PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE));
+        perms.retainAll(
+            Set.of(
+                PosixFilePermission.GROUP_READ,
+                PosixFilePermission.OTHERS_READ,
+                PosixFilePermission.GROUP_WRITE,
+                PosixFilePermission.OTHERS_WRITE));
         if (!perms.isEmpty()) {
           // A warning, not a refusal: mounted secrets (Kubernetes, Docker) often come with 0644.
           log.warn("private key {} is accessible to others ({}); chmod 600 it", privateFile, perms);

@@ -6,14 +6,19 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
-/** SHA-256 in lower-case hex, over one array or streamed over a payload's chunks without joining them first. */
+/**
+ * SHA-256 in lower-case hex, over one array or streamed over a payload's chunks without joining
+ * them first.
+ */
 public final class Sha256 {
   private static final HexFormat HEX = HexFormat.of();
   private static final Pattern HEX_64 = Pattern.compile("[0-9a-f]{64}");
 
   private Sha256() {}
 
-  /** A fresh digest; SHA-256 is mandatory in every Java platform, so a failure here is a broken JDK. */
+  /**
+   * A fresh digest; SHA-256 is mandatory in every Java platform, so a failure here is a broken JDK.
+   */
   public static MessageDigest newDigest() {
     try {
       return MessageDigest.getInstance("SHA-256");
@@ -28,8 +33,8 @@ public final class Sha256 {
   }
 
   /**
-   * Hex SHA-256 of the concatenation of {@code parts} in order, read from each buffer's position to its limit.
-   * The buffers' positions are left unchanged (each is read through a duplicate).
+   * Hex SHA-256 of the concatenation of {@code parts} in order, read from each buffer's position to
+   * its limit. The buffers' positions are left unchanged (each is read through a duplicate).
    */
   public static String hex(Iterable<ByteBuffer> parts) {
     MessageDigest digest = newDigest();

@@ -47,10 +47,11 @@ public final class TrustedKeys {
   }
 
   /**
-   * Loads public keys from explicit PEM files, each holding at least one {@code PUBLIC KEY} block (one file may
-   * list several keys). A directory is refused, as is a file that it or its directory lets the group or others
-   * write ({@link TrustPaths}): either would let someone else choose what is trusted. Finding no key at all is an
-   * error: a subscriber that trusts nobody would refuse every version.
+   * Loads public keys from explicit PEM files, each holding at least one {@code PUBLIC KEY} block
+   * (one file may list several keys). A directory is refused, as is a file that it or its directory
+   * lets the group or others write ({@link TrustPaths}): either would let someone else choose what
+   * is trusted. Finding no key at all is an error: a subscriber that trusts nobody would refuse
+   * every version.
    */
   public static TrustedKeys load(Collection<Path> paths) {
     List<PublicKey> keys = new ArrayList<>();
@@ -66,7 +67,8 @@ public final class TrustedKeys {
       throw new IllegalArgumentException("no public keys found in " + paths);
     }
     TrustedKeys trusted = of(keys);
-    log.info("trusting {} model signing key(s) {} from {}", trusted.size(), trusted.keyIds(), paths);
+    log.info(
+        "trusting {} model signing key(s) {} from {}", trusted.size(), trusted.keyIds(), paths);
     return trusted;
   }
 
@@ -87,16 +89,19 @@ public final class TrustedKeys {
   }
 
   /**
-   * Checks the signature of a manifest (generated {@code EncoderVersion} or a generic record read with the
-   * writer's schema) against the trusted key its {@code keyId} names. Never throws on what a record holds: a
-   * record without usable {@code keyId}/{@code signature} fields is {@link Verdict#UNKNOWN_KEY} or
-   * {@link Verdict#BAD_SIGNATURE}.
+   * Checks the signature of a manifest (generated {@code EncoderVersion} or a generic record read
+   * with the writer's schema) against the trusted key its {@code keyId} names. Never throws on what
+   * a record holds: a record without usable {@code keyId}/{@code signature} fields is {@link
+   * Verdict#UNKNOWN_KEY} or {@link Verdict#BAD_SIGNATURE}.
    */
   public Verdict verify(IndexedRecord manifest) {
     return verify(SigningInput.MANIFEST_DOMAIN, manifest);
   }
 
-  /** {@link #verify(IndexedRecord)} for a record signed under {@code domain} (see {@link SigningInput#of(String, IndexedRecord)}). */
+  /**
+   * {@link #verify(IndexedRecord)} for a record signed under {@code domain} (see {@link
+   * SigningInput#of(String, IndexedRecord)}).
+   */
   public Verdict verify(String domain, IndexedRecord record) {
     Schema schema = record.getSchema();
     Schema.Field keyField = schema.getField("keyId");
@@ -116,7 +121,8 @@ public final class TrustedKeys {
     try {
       input = SigningInput.of(domain, record);
     } catch (RuntimeException e) {
-      return Verdict.BAD_SIGNATURE; // values that do not encode under their own schema: not what was signed
+      return Verdict
+          .BAD_SIGNATURE; // values that do not encode under their own schema: not what was signed
     }
     return ModelSigning.verify(key, input, signature) ? Verdict.VALID : Verdict.BAD_SIGNATURE;
   }

@@ -1,11 +1,12 @@
 package io.mocostream.encoder.format;
 
 /**
- * Makes a string read from a topic or the registry safe to print or log: one line, bounded length. Control
- * characters (C0, DEL, C1), the Unicode line and paragraph separators and unpaired surrogates are written as
- * a backslash, u and four hex digits, so a {@code keyId} holding a newline cannot forge a second output line (say, an "accepted" one)
- * nor move the terminal's cursor. Escaping twice changes nothing (the escapes are printable), so a message that
- * quotes an escaped value can be escaped again as a whole.
+ * Makes a string read from a topic or the registry safe to print or log: one line, bounded length.
+ * Control characters (C0, DEL, C1), the Unicode line and paragraph separators and unpaired
+ * surrogates are written as a backslash, u and four hex digits, so a {@code keyId} holding a
+ * newline cannot forge a second output line (say, an "accepted" one) nor move the terminal's
+ * cursor. Escaping twice changes nothing (the escapes are printable), so a message that quotes an
+ * escaped value can be escaped again as a whole.
  */
 public final class Untrusted {
   /** Longest text kept; a longer one is cut and says how long it was. */
@@ -28,8 +29,12 @@ public final class Untrusted {
     StringBuilder out = null;
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      boolean escape = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029'
-          || Character.isSurrogate(c) && !validPair(s, i);
+      boolean escape =
+          c < 0x20
+              || (c >= 0x7f && c <= 0x9f)
+              || c == '\u2028'
+              || c == '\u2029'
+              || Character.isSurrogate(c) && !validPair(s, i);
       if (escape && out == null) {
         out = new StringBuilder(n + 16).append(s, 0, i);
       }

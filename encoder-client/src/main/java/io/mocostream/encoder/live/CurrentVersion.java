@@ -11,18 +11,26 @@ import java.util.OptionalDouble;
 /**
  * The encoder version a {@link LiveEncoder} serves, as its verified manifest describes it.
  *
- * @param model        model name
- * @param version      version number
- * @param step         trainer step the weights were taken at
- * @param architecture what the weights were loaded into (input channels and size, feature dimension)
- * @param metrics      the manifest's metrics (loss, kNN top-1, images/s; each may be null)
- * @param lineage      the stream ranges and step-log range that trained it
- * @param manifest     the whole verified manifest (SHA-256, key id, parent version, creation time, ...); do not
- *                     modify it
+ * @param model model name
+ * @param version version number
+ * @param step trainer step the weights were taken at
+ * @param architecture what the weights were loaded into (input channels and size, feature
+ *     dimension)
+ * @param metrics the manifest's metrics (loss, kNN top-1, images/s; each may be null)
+ * @param lineage the stream ranges and step-log range that trained it
+ * @param manifest the whole verified manifest (SHA-256, key id, parent version, creation time,
+ *     ...); do not modify it
  * @param servingSince when this process started serving it
  */
-public record CurrentVersion(String model, long version, long step, Architecture architecture, Metrics metrics,
-    Lineage lineage, EncoderVersion manifest, Instant servingSince) {
+public record CurrentVersion(
+    String model,
+    long version,
+    long step,
+    Architecture architecture,
+    Metrics metrics,
+    Lineage lineage,
+    EncoderVersion manifest,
+    Instant servingSince) {
 
   public CurrentVersion {
     Objects.requireNonNull(model, "model");
@@ -31,9 +39,17 @@ public record CurrentVersion(String model, long version, long step, Architecture
   }
 
   /** The values of a verified manifest whose weights loaded into {@code architecture}. */
-  static CurrentVersion of(EncoderVersion manifest, Architecture architecture, Instant servingSince) {
-    return new CurrentVersion(manifest.getModelName(), manifest.getVersion(), manifest.getStep(), architecture,
-        manifest.getMetrics(), manifest.getLineage(), manifest, servingSince);
+  static CurrentVersion of(
+      EncoderVersion manifest, Architecture architecture, Instant servingSince) {
+    return new CurrentVersion(
+        manifest.getModelName(),
+        manifest.getVersion(),
+        manifest.getStep(),
+        architecture,
+        manifest.getMetrics(),
+        manifest.getLineage(),
+        manifest,
+        servingSince);
   }
 
   /** kNN top-1 on the trainer's probe set, if the manifest has it. */
@@ -42,7 +58,8 @@ public record CurrentVersion(String model, long version, long step, Architecture
   }
 
   static OptionalDouble knnTop1(Metrics metrics) {
-    return metrics == null || metrics.getKnnTop1() == null ? OptionalDouble.empty()
+    return metrics == null || metrics.getKnnTop1() == null
+        ? OptionalDouble.empty()
         : OptionalDouble.of(metrics.getKnnTop1());
   }
 
@@ -53,7 +70,18 @@ public record CurrentVersion(String model, long version, long step, Architecture
 
   @Override
   public String toString() {
-    return "CurrentVersion[" + model + " v" + version + ", step " + step + ", " + architecture + ", knn_top1 "
-        + (knnTop1().isPresent() ? knnTop1().getAsDouble() : "-") + ", sha256 " + manifest.getPayloadSha256() + "]";
+    return "CurrentVersion["
+        + model
+        + " v"
+        + version
+        + ", step "
+        + step
+        + ", "
+        + architecture
+        + ", knn_top1 "
+        + (knnTop1().isPresent() ? knnTop1().getAsDouble() : "-")
+        + ", sha256 "
+        + manifest.getPayloadSha256()
+        + "]";
   }
 }

@@ -6,17 +6,16 @@ import io.mocostream.encoder.client.RefusedVersion;
 import io.mocostream.encoder.client.RefusedVersion.Reason;
 import io.mocostream.encoder.client.StartPosition;
 import io.mocostream.encoder.client.VerifiedVersion;
-import io.mocostream.encoder.client.VersionListener;
 import io.mocostream.encoder.client.VersionGate;
+import io.mocostream.encoder.client.VersionListener;
 import io.mocostream.encoder.client.VersionSubscriber;
 import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.encoder.publish.ModelTopics;
-import io.mocostream.schemas.ContentType;
-import io.mocostream.schemas.EncoderVersion;
-import io.mocostream.frames.FrameLimits;
 import io.mocostream.frames.DecodedImage;
+import io.mocostream.frames.FrameLimits;
 import io.mocostream.frames.FrameRejectedException;
 import io.mocostream.frames.ImageDecoder;
+import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.vision.model.Architecture;
 import io.mocostream.vision.model.Encoder;
 import java.nio.file.Path;
@@ -25,7 +24,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -39,28 +37,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An encoder that follows a model on the model topic and always embeds with the newest version it may serve.
+ * An encoder that follows a model on the model topic and always embeds with the newest version it
+ * may serve.
  *
- * <p><b>Following.</b> A {@link VersionSubscriber} (read_committed: an aborted publish is never seen) reassembles
- * each version and checks its SHA-256 and its Ed25519 signature against the trusted keys; refused versions are
- * logged, counted by reason and reported to the {@link SwapListener}s. A verified version then passes the
- * {@link SwapPolicy} ({@code POLICY} refusals), its weights are loaded into the architecture its manifest declares
- * ({@code UNLOADABLE} when they do not fit) and warmed up with one forward pass, all on the subscription thread,
- * off the request path. Start-up enters the topic at its newest committed version by a backward scan (see
- * {@link StartPosition#NEWEST}), so a long topic is not read from its start; a pinned version is looked for from
- * the start of the topic instead.
+ * <p><b>Following.</b> A {@link VersionSubscriber} (read_committed: an aborted publish is never
+ * seen) reassembles each version and checks its SHA-256 and its Ed25519 signature against the
+ * trusted keys; refused versions are logged, counted by reason and reported to the {@link
+ * SwapListener}s. A verified version then passes the {@link SwapPolicy} ({@code POLICY} refusals),
+ * its weights are loaded into the architecture its manifest declares ({@code UNLOADABLE} when they
+ * do not fit) and warmed up with one forward pass, all on the subscription thread, off the request
+ * path. Start-up enters the topic at its newest committed version by a backward scan (see {@link
+ * StartPosition#NEWEST}), so a long topic is not read from its start; a pinned version is looked
+ * for from the start of the topic instead.
  *
  * <p><b>Swapping.</b> The serving version is one {@link AtomicReference} to a reference-counted
- * {@link LoadedVersion}. A request takes a reference to whatever is serving when it starts and keeps it to its
- * end; the swap is one reference write, after which new requests get the new version. The retired version drops
- * its serving reference and is closed (its native memory freed) when its last request finishes. No request fails
- * or waits because of a swap, and every request is computed by exactly the version its {@link Embedding} names.
+ * {@link LoadedVersion}. A request takes a reference to whatever is serving when it starts and
+ * keeps it to its end; the swap is one reference write, after which new requests get the new
+ * version. The retired version drops its serving reference and is closed (its native memory freed)
+ * when its last request finishes. No request fails or waits because of a swap, and every request is
+ * computed by exactly the version its {@link Embedding} names.
  *
- * <p><b>Embedding.</b> An image is centre-cropped to a square, resized to the version's input size, converted to
- * its channel count and normalised as the trainer normalises ({@code AugmentConfig.mocoV2}'s mean and std); the
- * backbone's pooled features are then L2-normalised (see {@link Embedding}). Thread-safe; one version's forward
- * passes are serialised (the {@link Encoder} has one input buffer), so throughput per process is one forward at a
- * time: batch with {@link #embedAll} to amortise it.
+ * <p><b>Embedding.</b> An image is centre-cropped to a square, resized to the version's input size,
+ * converted to its channel count and normalised as the trainer normalises ({@code
+ * AugmentConfig.mocoV2}'s mean and std); the backbone's pooled features are then L2-normalised (see
+ * {@link Embedding}). Thread-safe; one version's forward passes are serialised (the {@link Encoder}
+ * has one input buffer), so throughput per process is one forward at a time: batch with {@link
+ * #embedAll} to amortise it.
  */
 public final class LiveEncoder implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LiveEncoder.class);
@@ -97,12 +99,14 @@ public final class LiveEncoder implements AutoCloseable {
     for (Reason r : Reason.values()) {
       refused.put(r, new AtomicLong());
     }
-    StartPosition start = policy.pinnedVersion().isPresent() ? StartPosition.EARLIEST : StartPosition.NEWEST;
-    VersionSubscriber.Builder sb = VersionSubscriber.builder(b.source)
-        .startPosition(start)
-        .listener(new Follower())
-        .highWaterMarks(b.highWaterFile)
-        .maxAge(b.maxAge);
+    StartPosition start =
+        policy.pinnedVersion().isPresent() ? StartPosition.EARLIEST : StartPosition.NEWEST;
+    VersionSubscriber.Builder sb =
+        VersionSubscriber.builder(b.source)
+            .startPosition(start)
+            .listener(new Follower())
+            .highWaterMarks(b.highWaterFile)
+            .maxAge(b.maxAge);
     if (b.maxPayloadBytes > 0) {
       sb.maxPayloadBytes(b.maxPayloadBytes);
     }
@@ -110,8 +114,8 @@ public final class LiveEncoder implements AutoCloseable {
   }
 
   /**
-   * A builder for a live encoder of {@code model} on the cluster at {@code bootstrap} with its schema registry.
-   * {@link Builder#trustedKeys} is required.
+   * A builder for a live encoder of {@code model} on the cluster at {@code bootstrap} with its
+   * schema registry. {@link Builder#trustedKeys} is required.
    */
   public static Builder builder(String bootstrap, String registryUrl, String model) {
     return new Builder(ModelSource.of(bootstrap, registryUrl, model));
@@ -128,18 +132,25 @@ public final class LiveEncoder implements AutoCloseable {
       throw new IllegalStateException("live encoder of " + model + " on " + topic + " is closed");
     }
     if (started) {
-      throw new IllegalStateException("live encoder of " + model + " on " + topic + " already started");
+      throw new IllegalStateException(
+          "live encoder of " + model + " on " + topic + " already started");
     }
     started = true;
-    log.info("live encoder of model {} follows {} ({}, {})", model, topic, policy,
-        policy.pinnedVersion().isPresent() ? "reading from the start" : "entering at the newest version");
+    log.info(
+        "live encoder of model {} follows {} ({}, {})",
+        model,
+        topic,
+        policy,
+        policy.pinnedVersion().isPresent()
+            ? "reading from the start"
+            : "entering at the newest version");
     subscriber.start();
     return this;
   }
 
   /**
-   * Waits until a verified version is loaded and serving. Does not throw on interruption: it restores the
-   * thread's interrupt flag and answers whether a version is serving.
+   * Waits until a verified version is loaded and serving. Does not throw on interruption: it
+   * restores the thread's interrupt flag and answers whether a version is serving.
    *
    * @return whether a version serves
    */
@@ -158,7 +169,8 @@ public final class LiveEncoder implements AutoCloseable {
     return v == null ? Optional.empty() : Optional.of(v.info);
   }
 
-  // ---- embedding -------------------------------------------------------------------------------------------
+  // ---- embedding
+  // -------------------------------------------------------------------------------------------
 
   /** Embeds one decoded image with the version serving when the call starts. */
   public Embedding embed(DecodedImage image) {
@@ -177,10 +189,11 @@ public final class LiveEncoder implements AutoCloseable {
   }
 
   /**
-   * Decodes an encoded image (JPEG, PNG, GIF or BMP, recognised by its leading bytes) within the decode limits,
-   * then embeds it.
+   * Decodes an encoded image (JPEG, PNG, GIF or BMP, recognised by its leading bytes) within the
+   * decode limits, then embeds it.
    *
-   * @throws FrameRejectedException when the bytes are empty, over a limit, of another format or undecodable
+   * @throws FrameRejectedException when the bytes are empty, over a limit, of another format or
+   *     undecodable
    */
   public Embedding embed(byte[] imageBytes) {
     return embed(imageBytes, "embed request");
@@ -215,11 +228,11 @@ public final class LiveEncoder implements AutoCloseable {
   }
 
   /**
-   * Embeds {@code n} images already preprocessed for the serving version's input: n×C×S×S floats, normalised as
-   * {@code Augmenter.center} writes them. The array must hold exactly n·C·S·S floats; since C is 1 or 3 and
-   * 3·a² = b² has no integer solution, that length identifies the geometry, so input prepared for a version
-   * whose geometry a swap has since changed is refused (IllegalArgumentException naming both) rather than
-   * misread.
+   * Embeds {@code n} images already preprocessed for the serving version's input: n×C×S×S floats,
+   * normalised as {@code Augmenter.center} writes them. The array must hold exactly n·C·S·S floats;
+   * since C is 1 or 3 and 3·a² = b² has no integer solution, that length identifies the geometry,
+   * so input prepared for a version whose geometry a swap has since changed is refused
+   * (IllegalArgumentException naming both) rather than misread.
    */
   public List<Embedding> embed(float[] preprocessed, int n) {
     Objects.requireNonNull(preprocessed, "preprocessed");
@@ -230,9 +243,22 @@ public final class LiveEncoder implements AutoCloseable {
     try {
       Architecture arch = v.info.architecture();
       if ((long) n * arch.imageFloats() != preprocessed.length) {
-        throw new IllegalArgumentException(preprocessed.length + " floats are not " + n + " images of "
-            + arch.channels() + "×" + arch.inputSize() + "×" + arch.inputSize() + " (" + (long) n * arch.imageFloats()
-            + " floats), the input of model " + model + " version " + v.info.version());
+        throw new IllegalArgumentException(
+            preprocessed.length
+                + " floats are not "
+                + n
+                + " images of "
+                + arch.channels()
+                + "×"
+                + arch.inputSize()
+                + "×"
+                + arch.inputSize()
+                + " ("
+                + (long) n * arch.imageFloats()
+                + " floats), the input of model "
+                + model
+                + " version "
+                + v.info.version());
       }
       return embedded(v, v.encoder.features(preprocessed, n), n);
     } finally {
@@ -268,20 +294,24 @@ public final class LiveEncoder implements AutoCloseable {
 
   /** A reference to the serving version; the caller releases it. */
   private LoadedVersion acquire() {
-    for (;;) {
+    for (; ; ) {
       LoadedVersion v = serving.get();
       if (v == null) {
-        throw new NotReadyException(closed ? "live encoder of model " + model + " is closed"
-            : "no verified version of model " + model + " on " + topic + " is serving yet");
+        throw new NotReadyException(
+            closed
+                ? "live encoder of model " + model + " is closed"
+                : "no verified version of model " + model + " on " + topic + " is serving yet");
       }
       if (v.tryAcquire()) {
         return v;
       }
-      // v was retired and closed between the read and the acquire: the reference already names its successor.
+      // v was retired and closed between the read and the acquire: the reference already names its
+      // successor.
     }
   }
 
-  // ---- following ---------------------------------------------------------------------------------------------
+  // ---- following
+  // ---------------------------------------------------------------------------------------------
 
   /** Runs on the subscriber's thread. */
   private final class Follower implements VersionListener {
@@ -291,7 +321,8 @@ public final class LiveEncoder implements AutoCloseable {
       EncoderVersion m = verified.manifest();
       String what = "model " + model + " version " + m.getVersion();
       LoadedVersion current = serving.get();
-      Optional<CurrentVersion> servingInfo = current == null ? Optional.empty() : Optional.of(current.info);
+      Optional<CurrentVersion> servingInfo =
+          current == null ? Optional.empty() : Optional.of(current.info);
       Optional<String> no;
       try {
         no = policy.refusal(m, servingInfo);
@@ -311,26 +342,35 @@ public final class LiveEncoder implements AutoCloseable {
       Encoder encoder;
       try {
         arch = Architecture.fromAvro(m.getArchitecture());
-        encoder = device == null ? Encoder.load(arch, verified.payload()) : Encoder.load(arch, verified.payload(), device);
+        encoder =
+            device == null
+                ? Encoder.load(arch, verified.payload())
+                : Encoder.load(arch, verified.payload(), device);
       } catch (IllegalArgumentException e) {
-        refuse(verified, Reason.UNLOADABLE, what + " is verified but does not load: " + e.getMessage());
+        refuse(
+            verified,
+            Reason.UNLOADABLE,
+            what + " is verified but does not load: " + e.getMessage());
         return;
       } catch (Throwable e) {
-        // An Error (out of memory on a signed but oversized architecture, a native failure) is this version's
+        // An Error (out of memory on a signed but oversized architecture, a native failure) is this
+        // version's
         // refusal, not the end of the subscription thread.
         refuse(verified, Reason.UNLOADABLE, what + " is verified but loading it failed: " + e);
         return;
       }
       try {
-        // One forward pass here, so the first requests after the swap do not pay PyTorch's lazy set-up.
+        // One forward pass here, so the first requests after the swap do not pay PyTorch's lazy
+        // set-up.
         encoder.features(new float[arch.imageFloats()], 1);
       } catch (Throwable e) {
         encoder.close();
         refuse(verified, Reason.UNLOADABLE, what + " loads but its forward pass fails: " + e);
         return;
       }
-      LoadedVersion next = new LoadedVersion(CurrentVersion.of(m, arch, Instant.now()), encoder,
-          retiredClosed::incrementAndGet);
+      LoadedVersion next =
+          new LoadedVersion(
+              CurrentVersion.of(m, arch, Instant.now()), encoder, retiredClosed::incrementAndGet);
       if (closed) {
         next.release();
         return;
@@ -339,7 +379,10 @@ public final class LiveEncoder implements AutoCloseable {
       long millis = (System.nanoTime() - t0) / 1_000_000;
       int inFlight = 0;
       if (old != null) {
-        inFlight = Math.max(0, old.references() - 1); // a snapshot: requests that will finish on the old version
+        inFlight =
+            Math.max(
+                0,
+                old.references() - 1); // a snapshot: requests that will finish on the old version
         old.release(); // closed now, or by the last request still using it
         swaps.incrementAndGet();
         inFlightAtSwaps.addAndGet(inFlight);
@@ -348,16 +391,32 @@ public final class LiveEncoder implements AutoCloseable {
       lastSwapMillis.set(millis);
       maxSwapMillis.accumulateAndGet(millis, Math::max);
       ready.countDown();
-      log.info("model {}: serving version {} (step {}, knn_top1 {}) {} ms after verification{}", model,
-          m.getVersion(), m.getStep(), next.info.knnTop1().isPresent() ? next.info.knnTop1().getAsDouble() : "-",
-          millis, old == null ? "" : "; version " + old.info.version() + " retired with " + inFlight
-              + " request(s) in flight");
+      log.info(
+          "model {}: serving version {} (step {}, knn_top1 {}) {} ms after verification{}",
+          model,
+          m.getVersion(),
+          m.getStep(),
+          next.info.knnTop1().isPresent() ? next.info.knnTop1().getAsDouble() : "-",
+          millis,
+          old == null
+              ? ""
+              : "; version "
+                  + old.info.version()
+                  + " retired with "
+                  + inFlight
+                  + " request(s) in flight");
       for (SwapListener l : listeners) {
         try {
           l.onAccepted(next.info, millis);
         } catch (Throwable e) {
           listenerFailures.incrementAndGet();
-          log.error("swap listener {} failed on model {} version {}: {}", l, model, m.getVersion(), e.toString(), e);
+          log.error(
+              "swap listener {} failed on model {} version {}: {}",
+              l,
+              model,
+              m.getVersion(),
+              e.toString(),
+              e);
         }
       }
     }
@@ -370,9 +429,18 @@ public final class LiveEncoder implements AutoCloseable {
   }
 
   private void refuse(VerifiedVersion v, Reason reason, String message) {
-    RefusedVersion r = new RefusedVersion(model, v.version(), reason, message, v.topic(), v.partition(), v.offset());
-    log.warn("refused model {} version {} ({}): {}; {}", model, v.version(), reason, r.message(),
-        current().map(c -> "version " + c.version() + " keeps serving").orElse("no version serves yet"));
+    RefusedVersion r =
+        new RefusedVersion(
+            model, v.version(), reason, message, v.topic(), v.partition(), v.offset());
+    log.warn(
+        "refused model {} version {} ({}): {}; {}",
+        model,
+        v.version(),
+        reason,
+        r.message(),
+        current()
+            .map(c -> "version " + c.version() + " keeps serving")
+            .orElse("no version serves yet"));
     countAndReport(r);
   }
 
@@ -383,30 +451,46 @@ public final class LiveEncoder implements AutoCloseable {
         l.onRefused(r);
       } catch (Throwable e) {
         listenerFailures.incrementAndGet();
-        log.error("swap listener {} failed on refused model {} version {}: {}", l, model, r.version(), e.toString(),
+        log.error(
+            "swap listener {} failed on refused model {} version {}: {}",
+            l,
+            model,
+            r.version(),
+            e.toString(),
             e);
       }
     }
   }
 
-  // ---- counters ----------------------------------------------------------------------------------------------
+  // ---- counters
+  // ----------------------------------------------------------------------------------------------
 
   /**
    * Counters of one live encoder at one moment.
    *
-   * @param accepted         versions put into service (the first one included)
-   * @param swaps            times a serving version was replaced by a newer one
-   * @param refusedByReason  versions not served, by reason (the subscriber's refusals and the encoder's own)
-   * @param lastSwapMillis   verification to serving of the last version put into service; -1 before the first
-   * @param maxSwapMillis    the largest such time; -1 before the first
-   * @param embeddings       images embedded
-   * @param retiredClosed    retired versions whose native memory was freed (after their last request)
-   * @param inFlightAtSwaps  requests running on the retired version at each swap, summed
+   * @param accepted versions put into service (the first one included)
+   * @param swaps times a serving version was replaced by a newer one
+   * @param refusedByReason versions not served, by reason (the subscriber's refusals and the
+   *     encoder's own)
+   * @param lastSwapMillis verification to serving of the last version put into service; -1 before
+   *     the first
+   * @param maxSwapMillis the largest such time; -1 before the first
+   * @param embeddings images embedded
+   * @param retiredClosed retired versions whose native memory was freed (after their last request)
+   * @param inFlightAtSwaps requests running on the retired version at each swap, summed
    * @param listenerFailures swap listener calls that threw
-   * @param subscriber       the subscription's own counters
+   * @param subscriber the subscription's own counters
    */
-  public record Stats(long accepted, long swaps, Map<Reason, Long> refusedByReason, long lastSwapMillis,
-      long maxSwapMillis, long embeddings, long retiredClosed, long inFlightAtSwaps, long listenerFailures,
+  public record Stats(
+      long accepted,
+      long swaps,
+      Map<Reason, Long> refusedByReason,
+      long lastSwapMillis,
+      long maxSwapMillis,
+      long embeddings,
+      long retiredClosed,
+      long inFlightAtSwaps,
+      long listenerFailures,
       VersionSubscriber.Stats subscriber) {
 
     public Stats {
@@ -426,11 +510,21 @@ public final class LiveEncoder implements AutoCloseable {
 
   /** A snapshot of the counters. Any thread. */
   public Stats stats() {
-    return new Stats(accepted.get(), swaps.get(), refusedByReason(), lastSwapMillis.get(), maxSwapMillis.get(),
-        embeddings.get(), retiredClosed.get(), inFlightAtSwaps.get(), listenerFailures.get(), subscriber.stats());
+    return new Stats(
+        accepted.get(),
+        swaps.get(),
+        refusedByReason(),
+        lastSwapMillis.get(),
+        maxSwapMillis.get(),
+        embeddings.get(),
+        retiredClosed.get(),
+        inFlightAtSwaps.get(),
+        listenerFailures.get(),
+        subscriber.stats());
   }
 
-  // The getters below are {@link #stats()}'s fields one by one, kept for the serving module's metrics.
+  // The getters below are {@link #stats()}'s fields one by one, kept for the serving module's
+  // metrics.
 
   public String model() {
     return model;
@@ -475,7 +569,10 @@ public final class LiveEncoder implements AutoCloseable {
     return out;
   }
 
-  /** Milliseconds from verification to serving of the last version put into service; -1 before the first. */
+  /**
+   * Milliseconds from verification to serving of the last version put into service; -1 before the
+   * first.
+   */
   public long lastSwapMillis() {
     return lastSwapMillis.get();
   }
@@ -496,8 +593,9 @@ public final class LiveEncoder implements AutoCloseable {
   }
 
   /**
-   * Requests that were running on the retired version at the moment of each swap, summed over swaps (a snapshot
-   * per swap): they finished on the old version while new requests already used the new one.
+   * Requests that were running on the retired version at the moment of each swap, summed over swaps
+   * (a snapshot per swap): they finished on the old version while new requests already used the new
+   * one.
    */
   public long inFlightAtSwaps() {
     return inFlightAtSwaps.get();
@@ -513,19 +611,24 @@ public final class LiveEncoder implements AutoCloseable {
     return subscriber.recordsRead();
   }
 
-  /** Lowest offset read from the model topic, or -1 before the first record: shows start-up skipped the history. */
+  /**
+   * Lowest offset read from the model topic, or -1 before the first record: shows start-up skipped
+   * the history.
+   */
   public long lowestOffsetRead() {
     return subscriber.lowestOffsetRead();
   }
 
-  /** The last error the subscription met and retried after (broker or registry unreachable), if any. */
+  /**
+   * The last error the subscription met and retried after (broker or registry unreachable), if any.
+   */
   public Optional<RuntimeException> lastError() {
     return subscriber.lastError();
   }
 
   /**
-   * Stops following and retires the serving version: requests in flight finish on it, later ones get
-   * {@link NotReadyException}. Idempotent.
+   * Stops following and retires the serving version: requests in flight finish on it, later ones
+   * get {@link NotReadyException}. Idempotent.
    */
   @Override
   public void close() {
@@ -540,8 +643,12 @@ public final class LiveEncoder implements AutoCloseable {
     if (last != null) {
       last.release();
     }
-    log.info("live encoder of model {} closed ({} versions served, {} refused, {} embeddings)", model,
-        accepted.get(), refusedCount(), embeddings.get());
+    log.info(
+        "live encoder of model {} closed ({} versions served, {} refused, {} embeddings)",
+        model,
+        accepted.get(),
+        refusedCount(),
+        embeddings.get());
   }
 
   private static String hex(byte[] data, int n) {
@@ -579,7 +686,9 @@ public final class LiveEncoder implements AutoCloseable {
       return this;
     }
 
-    /** Keep the highest version served in this file and never serve a lower one, across restarts. */
+    /**
+     * Keep the highest version served in this file and never serve a lower one, across restarts.
+     */
     public Builder highWaterMarks(Path file) {
       this.highWaterFile = file;
       return this;
@@ -624,7 +733,10 @@ public final class LiveEncoder implements AutoCloseable {
       return this;
     }
 
-    /** Extra consumer or registry settings (auth, TLS, ...); they win over the subscriber's defaults. */
+    /**
+     * Extra consumer or registry settings (auth, TLS, ...); they win over the subscriber's
+     * defaults.
+     */
     public Builder consumerConfig(Map<String, ?> config) {
       source = source.withClientOverrides(config);
       return this;

@@ -6,29 +6,33 @@ import io.mocostream.vision.model.Encoder;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A version loaded and ready to serve, reference-counted: the live encoder holds one reference while the version
- * serves, each request one while it computes. The encoder's native arrays are freed when the last reference goes,
- * so a version retired by a swap finishes the requests already using it and is closed after them.
+ * A version loaded and ready to serve, reference-counted: the live encoder holds one reference
+ * while the version serves, each request one while it computes. The encoder's native arrays are
+ * freed when the last reference goes, so a version retired by a swap finishes the requests already
+ * using it and is closed after them.
  */
 final class LoadedVersion {
   final CurrentVersion info;
   final Encoder encoder;
+
   /** Centre crop, resize and the trainer's normalisation for this version's input geometry. */
   final Augmenter preprocess;
+
   private final Runnable onClosed;
   private final AtomicInteger refs = new AtomicInteger(1); // the serving reference
 
   LoadedVersion(CurrentVersion info, Encoder encoder, Runnable onClosed) {
     this.info = info;
     this.encoder = encoder;
-    this.preprocess = new Augmenter(AugmentConfig.mocoV2(info.architecture().inputSize(),
-        info.architecture().channels()));
+    this.preprocess =
+        new Augmenter(
+            AugmentConfig.mocoV2(info.architecture().inputSize(), info.architecture().channels()));
     this.onClosed = onClosed;
   }
 
   /** Takes a reference unless the version is already closed (count 0: it cannot come back). */
   boolean tryAcquire() {
-    for (;;) {
+    for (; ; ) {
       int r = refs.get();
       if (r == 0) {
         return false;
@@ -46,7 +50,8 @@ final class LoadedVersion {
       encoder.close();
       onClosed.run();
     } else if (r < 0) {
-      throw new IllegalStateException("version " + info.version() + " released more often than acquired");
+      throw new IllegalStateException(
+          "version " + info.version() + " released more often than acquired");
     }
   }
 

@@ -28,9 +28,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * What the attack tests share: an attacker who can write to the model topic and the registry (no ACLs) but holds
- * no trusted key. Real broker, real registry; the attacker writes with plain Kafka producers and the registry's
- * REST API, as anyone on the network could.
+ * What the attack tests share: an attacker who can write to the model topic and the registry (no
+ * ACLs) but holds no trusted key. Real broker, real registry; the attacker writes with plain Kafka
+ * producers and the registry's REST API, as anyone on the network could.
  */
 final class AttackKit {
   private static final AtomicInteger IDS = new AtomicInteger();
@@ -40,7 +40,9 @@ final class AttackKit {
   /** A fresh model topic with the model topic's settings. */
   static String topic(KafkaCluster cluster, String name) {
     String topic = "attack." + name + "." + IDS.incrementAndGet();
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
       assertTrue(ModelTopics.ensure(admin, topic));
     }
     return topic;
@@ -48,14 +50,22 @@ final class AttackKit {
 
   /** The trainer's transactional producer (what a legitimate publisher uses). */
   static KafkaProducer<String, Object> trainerProducer(KafkaCluster cluster) {
-    return EncoderPublisher.createProducer(cluster.bootstrapServers(), cluster.registryUrl(),
+    return EncoderPublisher.createProducer(
+        cluster.bootstrapServers(),
+        cluster.registryUrl(),
         "attack-trainer-" + IDS.incrementAndGet());
   }
 
   /** The attacker's producer: plain, non-transactional, any bytes. */
   static KafkaProducer<String, byte[]> rawProducer(KafkaCluster cluster) {
-    return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 << 20), new StringSerializer(), new ByteArraySerializer());
+    return new KafkaProducer<>(
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            cluster.bootstrapServers(),
+            ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+            8 << 20),
+        new StringSerializer(),
+        new ByteArraySerializer());
   }
 
   /** Sends raw values keyed by {@code model} and waits for them to be written. */
@@ -68,7 +78,10 @@ final class AttackKit {
     }
   }
 
-  /** A record in Confluent wire format, as the project's serializer writes it (registering its schema). */
+  /**
+   * A record in Confluent wire format, as the project's serializer writes it (registering its
+   * schema).
+   */
   static byte[] serialize(KafkaCluster cluster, String topic, Object record) {
     try (KafkaAvroSerializer s = new KafkaAvroSerializer()) {
       s.configure(EncoderPublisher.serializerConfig(cluster.registryUrl()), false);
@@ -76,15 +89,21 @@ final class AttackKit {
     }
   }
 
-  /** Registers {@code schema} under {@code subject}, as anyone who reaches the registry can; returns its id. */
+  /**
+   * Registers {@code schema} under {@code subject}, as anyone who reaches the registry can; returns
+   * its id.
+   */
   static int register(KafkaCluster cluster, String subject, Schema schema) {
-    try (SchemaRegistryClient client = SchemaRegistryClient.fromConfigs(
-        Map.of("schema.registry.url", cluster.registryUrl()))) {
+    try (SchemaRegistryClient client =
+        SchemaRegistryClient.fromConfigs(Map.of("schema.registry.url", cluster.registryUrl()))) {
       return client.register(subject, schema);
     }
   }
 
-  /** {@code wire} with its schema id replaced by {@code id}: the same Avro body, read with another schema. */
+  /**
+   * {@code wire} with its schema id replaced by {@code id}: the same Avro body, read with another
+   * schema.
+   */
   static byte[] withSchemaId(byte[] wire, int id) {
     byte[] out = wire.clone();
     ByteBuffer.wrap(out, 1, 4).putInt(id);

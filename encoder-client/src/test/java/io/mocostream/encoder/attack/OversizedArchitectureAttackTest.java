@@ -19,10 +19,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Threat: a signed manifest declaring a huge architecture (a ResNet-50 of width 1024: ≈ 25 GB of parameters) with
- * a small payload. Building it to load the payload ran out of memory, and the Error ended the subscription thread.
- * Now the architecture is checked against the payload before anything is built ({@code UNLOADABLE}), any Throwable
- * while loading is that version's refusal, and the next good version serves.
+ * Threat: a signed manifest declaring a huge architecture (a ResNet-50 of width 1024: ≈ 25 GB of
+ * parameters) with a small payload. Building it to load the payload ran out of memory, and the
+ * Error ended the subscription thread. Now the architecture is checked against the payload before
+ * anything is built ({@code UNLOADABLE}), any Throwable while loading is that version's refusal,
+ * and the next good version serves.
  */
 @ExtendWith(KafkaClusterExtension.class)
 class OversizedArchitectureAttackTest {
@@ -32,13 +33,18 @@ class OversizedArchitectureAttackTest {
   void aSignedButOversizedArchitectureIsRefusedAndTheEncoderKeepsFollowing(KafkaCluster cluster) {
     String topic = AttackKit.topic(cluster, "oversized-arch");
     byte[] weights = TinyEncoders.weights(TinyEncoders.ARCH, 1);
-    Architecture huge = new Architecture(Architecture.RESNET50, 1024, Architecture.HEAD_MLP, 128, 3, 224);
-    try (LiveEncoder encoder = LiveEncoder.builder(cluster.bootstrapServers(), cluster.registryUrl(), "m")
-            .topic(topic).trustedKeys(trainer.trustedKeys()).build().start();
+    Architecture huge =
+        new Architecture(Architecture.RESNET50, 1024, Architecture.HEAD_MLP, 128, 3, 224);
+    try (LiveEncoder encoder =
+            LiveEncoder.builder(cluster.bootstrapServers(), cluster.registryUrl(), "m")
+                .topic(topic)
+                .trustedKeys(trainer.trustedKeys())
+                .build()
+                .start();
         KafkaProducer<String, Object> producer = AttackKit.trainerProducer(cluster)) {
       EncoderPublisher publisher = new EncoderPublisher(topic, trainer);
-      publisher.publishInOwnTransaction(producer, TinyEncoders.draft("m", 1, 0.5).setArchitecture(huge.toAvro()),
-          weights);
+      publisher.publishInOwnTransaction(
+          producer, TinyEncoders.draft("m", 1, 0.5).setArchitecture(huge.toAvro()), weights);
       publisher.publishInOwnTransaction(producer, TinyEncoders.draft("m", 2, 0.5), weights);
       assertTrue(encoder.awaitReady(Duration.ofSeconds(60)), encoder.stats().toString());
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -54,9 +60,15 @@ class OversizedArchitectureAttackTest {
 
   @Test
   void theParameterBoundNeverExceedsARealParameterSet() {
-    for (String arch : new String[] {"resnet18-narrow,width=1,channels=1,size=8", "resnet18-narrow,width=4",
-        "resnet18-narrow,width=8,channels=1,size=28", "resnet18-narrow", "resnet50,width=4,size=32",
-        "resnet50,width=8,size=32"}) {
+    for (String arch :
+        new String[] {
+          "resnet18-narrow,width=1,channels=1,size=8",
+          "resnet18-narrow,width=4",
+          "resnet18-narrow,width=8,channels=1,size=28",
+          "resnet18-narrow",
+          "resnet50,width=4,size=32",
+          "resnet50,width=8,size=32"
+        }) {
       Architecture a = Architecture.parse(arch);
       long real = TinyEncoders.weights(a, 1).length;
       long bound = VersionGate.minimumParameterBytes(a);

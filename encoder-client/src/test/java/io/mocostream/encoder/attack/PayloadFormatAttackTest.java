@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Threat: {@code payloadFormat} was never checked, so a payload in a format no loader here speaks (say, a pickle
- * from a publisher holding the key by mistake) went on to loaders. Now only {@code djl-params} is accepted.
+ * Threat: {@code payloadFormat} was never checked, so a payload in a format no loader here speaks
+ * (say, a pickle from a publisher holding the key by mistake) went on to loaders. Now only {@code
+ * djl-params} is accepted.
  */
 @ExtendWith(KafkaClusterExtension.class)
 class PayloadFormatAttackTest {
@@ -32,13 +33,18 @@ class PayloadFormatAttackTest {
     String topic = AttackKit.topic(cluster, "payload-format");
     EncoderPublisher publisher = new EncoderPublisher(topic, trainer, 1000);
     try (KafkaProducer<String, Object> producer = AttackKit.trainerProducer(cluster)) {
-      publisher.publishInOwnTransaction(producer, Drafts.draft("m", 1).setPayloadFormat("torch-pickle"),
-          Drafts.payload(2500, 1));
+      publisher.publishInOwnTransaction(
+          producer, Drafts.draft("m", 1).setPayloadFormat("torch-pickle"), Drafts.payload(2500, 1));
       publisher.publishInOwnTransaction(producer, Drafts.draft("m", 2), Drafts.payload(2500, 2));
     }
     AttackKit.Recorder rec = new AttackKit.Recorder();
-    try (VersionSubscriber sub = VersionSubscriber.builder(cluster.bootstrapServers(), cluster.registryUrl(), "m")
-        .topic(topic).trustedKeys(trainer.trustedKeys()).startPosition(StartPosition.EARLIEST).listener(rec).build()) {
+    try (VersionSubscriber sub =
+        VersionSubscriber.builder(cluster.bootstrapServers(), cluster.registryUrl(), "m")
+            .topic(topic)
+            .trustedKeys(trainer.trustedKeys())
+            .startPosition(StartPosition.EARLIEST)
+            .listener(rec)
+            .build()) {
       AttackKit.pollUntil(sub, () -> rec.hasAccepted(2), Duration.ofSeconds(60));
       assertEquals(List.of(2L), rec.acceptedVersions());
       RefusedVersion r = rec.refused.get(0);

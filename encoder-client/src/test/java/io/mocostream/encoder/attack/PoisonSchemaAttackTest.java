@@ -27,10 +27,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Threat: records whose writer schema is named like the model topic's but shaped otherwise. A manifest schema
- * without {@code modelName} (NullPointerException) or with {@code version} as a string (ClassCastException) escaped
- * per-record handling, dropped the rest of the poll and, during positioning, made the subscriber re-position for
- * ever. Now each is one reported refusal ({@code UNREADABLE}) and everything around it goes on.
+ * Threat: records whose writer schema is named like the model topic's but shaped otherwise. A
+ * manifest schema without {@code modelName} (NullPointerException) or with {@code version} as a
+ * string (ClassCastException) escaped per-record handling, dropped the rest of the poll and, during
+ * positioning, made the subscriber re-position for ever. Now each is one reported refusal ({@code
+ * UNREADABLE}) and everything around it goes on.
  */
 @ExtendWith(KafkaClusterExtension.class)
 class PoisonSchemaAttackTest {
@@ -44,10 +45,16 @@ class PoisonSchemaAttackTest {
       publisher.publishInOwnTransaction(producer, Drafts.draft("m", 1), Drafts.payload(2500, 1));
     }
     Schema noModelName = record("EncoderVersion", "{\"name\":\"x\",\"type\":\"string\"}");
-    Schema stringVersion = record("EncoderVersion", "{\"name\":\"modelName\",\"type\":\"string\"},"
-        + "{\"name\":\"version\",\"type\":\"string\"},{\"name\":\"chunkCount\",\"type\":\"string\"}");
-    Schema stringCount = record("EncoderChunk", "{\"name\":\"modelName\",\"type\":\"string\"},"
-        + "{\"name\":\"version\",\"type\":\"long\"},{\"name\":\"count\",\"type\":\"string\"}");
+    Schema stringVersion =
+        record(
+            "EncoderVersion",
+            "{\"name\":\"modelName\",\"type\":\"string\"},"
+                + "{\"name\":\"version\",\"type\":\"string\"},{\"name\":\"chunkCount\",\"type\":\"string\"}");
+    Schema stringCount =
+        record(
+            "EncoderChunk",
+            "{\"name\":\"modelName\",\"type\":\"string\"},"
+                + "{\"name\":\"version\",\"type\":\"long\"},{\"name\":\"count\",\"type\":\"string\"}");
     GenericRecord a = new GenericData.Record(noModelName);
     a.put("x", "boom");
     GenericRecord b = new GenericData.Record(stringVersion);
@@ -58,16 +65,25 @@ class PoisonSchemaAttackTest {
     c.put("modelName", "m");
     c.put("version", 5L);
     c.put("count", "lots");
-    AttackKit.sendRaw(cluster, topic, "m", List.of(
-        AttackKit.wire(AttackKit.register(cluster, "poison-a", noModelName), avro(a)),
-        AttackKit.wire(AttackKit.register(cluster, "poison-b", stringVersion), avro(b)),
-        AttackKit.wire(AttackKit.register(cluster, "poison-c", stringCount), avro(c)),
-        new byte[] {1, 2, 3}));
+    AttackKit.sendRaw(
+        cluster,
+        topic,
+        "m",
+        List.of(
+            AttackKit.wire(AttackKit.register(cluster, "poison-a", noModelName), avro(a)),
+            AttackKit.wire(AttackKit.register(cluster, "poison-b", stringVersion), avro(b)),
+            AttackKit.wire(AttackKit.register(cluster, "poison-c", stringCount), avro(c)),
+            new byte[] {1, 2, 3}));
 
     AttackKit.Recorder rec = new AttackKit.Recorder();
-    try (VersionSubscriber sub = VersionSubscriber.builder(cluster.bootstrapServers(), cluster.registryUrl(), "m")
-        .topic(topic).trustedKeys(trainer.trustedKeys()).listener(rec).build()) {
-      AttackKit.pollUntil(sub, () -> rec.hasAccepted(1) && rec.refused.size() >= 4, Duration.ofSeconds(60));
+    try (VersionSubscriber sub =
+        VersionSubscriber.builder(cluster.bootstrapServers(), cluster.registryUrl(), "m")
+            .topic(topic)
+            .trustedKeys(trainer.trustedKeys())
+            .listener(rec)
+            .build()) {
+      AttackKit.pollUntil(
+          sub, () -> rec.hasAccepted(1) && rec.refused.size() >= 4, Duration.ofSeconds(60));
       assertEquals(4, rec.refusedFor(Reason.UNREADABLE), rec.toString());
       try (KafkaProducer<String, Object> producer = AttackKit.trainerProducer(cluster)) {
         publisher.publishInOwnTransaction(producer, Drafts.draft("m", 2), Drafts.payload(2500, 2));
@@ -80,8 +96,13 @@ class PoisonSchemaAttackTest {
   }
 
   private static Schema record(String name, String fields) {
-    return new Schema.Parser().parse("{\"type\":\"record\",\"name\":\"" + name
-        + "\",\"namespace\":\"io.mocostream.schemas\",\"fields\":[" + fields + "]}");
+    return new Schema.Parser()
+        .parse(
+            "{\"type\":\"record\",\"name\":\""
+                + name
+                + "\",\"namespace\":\"io.mocostream.schemas\",\"fields\":["
+                + fields
+                + "]}");
   }
 
   private static byte[] avro(GenericRecord r) {

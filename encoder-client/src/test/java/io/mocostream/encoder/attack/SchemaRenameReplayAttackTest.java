@@ -25,17 +25,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Threat: the signature did not bind the writer schema. Register a copy of {@code EncoderVersion} with
- * {@code version} and {@code createdAt} swapped (both longs) under any subject, and re-send an old signed manifest,
- * byte for byte, under the new schema id: read with the renamed schema it said version ≈ 1.7·10¹², verified, and
- * every later real version was refused as not newer. Now the signing input holds the writer schema's fingerprint.
+ * Threat: the signature did not bind the writer schema. Register a copy of {@code EncoderVersion}
+ * with {@code version} and {@code createdAt} swapped (both longs) under any subject, and re-send an
+ * old signed manifest, byte for byte, under the new schema id: read with the renamed schema it said
+ * version ≈ 1.7·10¹², verified, and every later real version was refused as not newer. Now the
+ * signing input holds the writer schema's fingerprint.
  */
 @ExtendWith(KafkaClusterExtension.class)
 class SchemaRenameReplayAttackTest {
   private final ModelSigner trainer = ModelSigning.generate();
 
   @Test
-  void anOldManifestResentUnderARenamedSchemaIsRefusedAndLaterVersionsStillArrive(KafkaCluster cluster) {
+  void anOldManifestResentUnderARenamedSchemaIsRefusedAndLaterVersionsStillArrive(
+      KafkaCluster cluster) {
     String topic = AttackKit.topic(cluster, "schema-rename");
     EncoderPublisher publisher = new EncoderPublisher(topic, trainer, 1000);
     Prepared v1 = publisher.prepare(Drafts.draft("m", 1), Drafts.payload(2500, 1));
@@ -44,10 +46,12 @@ class SchemaRenameReplayAttackTest {
       publisher.send(producer, v1);
       producer.commitTransaction();
     }
-    String swapped = EncoderVersion.getClassSchema().toString()
-        .replace("\"name\":\"version\"", "\"name\":\"@V@\"")
-        .replace("\"name\":\"createdAt\"", "\"name\":\"version\"")
-        .replace("\"name\":\"@V@\"", "\"name\":\"createdAt\"");
+    String swapped =
+        EncoderVersion.getClassSchema()
+            .toString()
+            .replace("\"name\":\"version\"", "\"name\":\"@V@\"")
+            .replace("\"name\":\"createdAt\"", "\"name\":\"version\"")
+            .replace("\"name\":\"@V@\"", "\"name\":\"createdAt\"");
     Schema renamed = new Schema.Parser().parse(swapped);
     int renamedId = AttackKit.register(cluster, "innocent-looking-subject", renamed);
 
@@ -60,12 +64,20 @@ class SchemaRenameReplayAttackTest {
     AttackKit.sendRaw(cluster, topic, "m", replay);
 
     AttackKit.Recorder rec = new AttackKit.Recorder();
-    try (VersionSubscriber sub = VersionSubscriber.builder(cluster.bootstrapServers(), cluster.registryUrl(), "m")
-        .topic(topic).trustedKeys(trainer.trustedKeys()).startPosition(StartPosition.EARLIEST).listener(rec).build()) {
-      AttackKit.pollUntil(sub, () -> rec.hasAccepted(1) && !rec.refused.isEmpty(), Duration.ofSeconds(60));
+    try (VersionSubscriber sub =
+        VersionSubscriber.builder(cluster.bootstrapServers(), cluster.registryUrl(), "m")
+            .topic(topic)
+            .trustedKeys(trainer.trustedKeys())
+            .startPosition(StartPosition.EARLIEST)
+            .listener(rec)
+            .build()) {
+      AttackKit.pollUntil(
+          sub, () -> rec.hasAccepted(1) && !rec.refused.isEmpty(), Duration.ofSeconds(60));
       RefusedVersion r = rec.refused.get(0);
       assertEquals(Reason.BAD_SIGNATURE, r.reason(), rec.toString());
-      assertTrue(r.version() > 1_000_000_000_000L, "read with the renamed schema the version is the time: " + r);
+      assertTrue(
+          r.version() > 1_000_000_000_000L,
+          "read with the renamed schema the version is the time: " + r);
       try (KafkaProducer<String, Object> producer = AttackKit.trainerProducer(cluster)) {
         publisher.publishInOwnTransaction(producer, Drafts.draft("m", 2), Drafts.payload(2500, 2));
       }

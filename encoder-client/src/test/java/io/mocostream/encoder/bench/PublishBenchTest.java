@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The bench runs end to end on a small payload (its numbers are not asserted: speed is measured by running it,
- * e.g. {@code -Dmocostream.bench.bytes=44700000}).
+ * The bench runs end to end on a small payload (its numbers are not asserted: speed is measured by
+ * running it, e.g. {@code -Dmocostream.bench.bytes=44700000}).
  */
 @ExtendWith(KafkaClusterExtension.class)
 class PublishBenchTest {
@@ -24,8 +24,13 @@ class PublishBenchTest {
     int bytes = Integer.getInteger("mocostream.bench.bytes", 3_000_000);
     int versions = Integer.getInteger("mocostream.bench.versions", 2);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    String last = PublishBench.run(cluster.bootstrapServers(), cluster.registryUrl(), bytes, versions,
-        new PrintStream(out, true, StandardCharsets.UTF_8));
+    String last =
+        PublishBench.run(
+            cluster.bootstrapServers(),
+            cluster.registryUrl(),
+            bytes,
+            versions,
+            new PrintStream(out, true, StandardCharsets.UTF_8));
     String text = out.toString(StandardCharsets.UTF_8);
     System.out.println(text);
     List<String> lines = text.lines().toList();

@@ -22,7 +22,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The subscriber's checks on records fed directly (the Kafka side is covered by VersionSubscriberTest). */
+/**
+ * The subscriber's checks on records fed directly (the Kafka side is covered by
+ * VersionSubscriberTest).
+ */
 class VersionAssemblerTest {
   private final ModelSigner signer = ModelSigning.generate();
   private final EncoderPublisher publisher = new EncoderPublisher("t", signer, 1000);
@@ -40,7 +43,8 @@ class VersionAssemblerTest {
   }
 
   private VersionGate gate(long maxPayloadBytes) {
-    return new VersionGate(signer.trustedKeys(), maxPayloadBytes, null, java.time.Clock.systemUTC());
+    return new VersionGate(
+        signer.trustedKeys(), maxPayloadBytes, null, java.time.Clock.systemUTC());
   }
 
   private Prepared version(long v, byte[] payload) {
@@ -83,8 +87,9 @@ class VersionAssemblerTest {
 
   @Test
   void aForeignKeyIsUnknown() {
-    Prepared p = new EncoderPublisher("t", ModelSigning.generate(), 1000).prepare(Drafts.draft("m", 1),
-        Drafts.payload(100, 4));
+    Prepared p =
+        new EncoderPublisher("t", ModelSigning.generate(), 1000)
+            .prepare(Drafts.draft("m", 1), Drafts.payload(100, 4));
     RefusedVersion r = refused(feed(p));
     assertEquals(Reason.UNKNOWN_KEY, r.reason());
     assertTrue(r.message().contains(p.manifest().getKeyId()), r.message());
@@ -104,11 +109,17 @@ class VersionAssemblerTest {
   void aPlantedChunkUnderTheNextVersionNumberDoesNotSpoilIt() {
     byte[] payload = Drafts.payload(2500, 16);
     Prepared p = version(1, payload);
-    List<Outcome> out = new ArrayList<>(assembler.onRecord(0, offset++,
-        new EncoderChunk("m", 1L, 0, 3, ByteBuffer.wrap(new byte[1000]))));
+    List<Outcome> out =
+        new ArrayList<>(
+            assembler.onRecord(
+                0, offset++, new EncoderChunk("m", 1L, 0, 3, ByteBuffer.wrap(new byte[1000]))));
     out.addAll(feed(p));
-    assertEquals(Reason.MALFORMED, assertInstanceOf(Refused.class, out.get(0)).refused().reason(), out.toString());
-    assertArrayEquals(payload, assertInstanceOf(Accepted.class, out.get(out.size() - 1)).version().payload());
+    assertEquals(
+        Reason.MALFORMED,
+        assertInstanceOf(Refused.class, out.get(0)).refused().reason(),
+        out.toString());
+    assertArrayEquals(
+        payload, assertInstanceOf(Accepted.class, out.get(out.size() - 1)).version().payload());
   }
 
   @Test
@@ -169,12 +180,15 @@ class VersionAssemblerTest {
       out.addAll(tight.onRecord(0, offset++, c));
     }
     List<Outcome> last = tight.onRecord(0, offset++, real.manifest());
-    assertArrayEquals(payload, assertInstanceOf(Accepted.class, last.get(last.size() - 1)).version().payload());
+    assertArrayEquals(
+        payload, assertInstanceOf(Accepted.class, last.get(last.size() - 1)).version().payload());
   }
 
   @Test
   void otherModelsAreIgnored() {
-    Prepared other = new EncoderPublisher("t", signer, 1000).prepare(Drafts.draft("other", 1), Drafts.payload(10, 1));
+    Prepared other =
+        new EncoderPublisher("t", signer, 1000)
+            .prepare(Drafts.draft("other", 1), Drafts.payload(10, 1));
     assertEquals(List.of(), feed(other));
   }
 
@@ -194,7 +208,8 @@ class VersionAssemblerTest {
 
   @Test
   void aNewestStartThatMissesChunksRewindsFurtherBack() {
-    // Layout: chunks 0,1 of v2 at offsets 10,11, another model's record at 12, chunk 2 at 13, manifest at 14.
+    // Layout: chunks 0,1 of v2 at offsets 10,11, another model's record at 12, chunk 2 at 13,
+    // manifest at 14.
     Prepared p = version(2, Drafts.payload(2500, 11));
     assembler.startAt(0, 2, 14, 11, 0); // the scan guessed 14 - 3 = 11
     assembler.onRecord(0, 11, p.chunks().get(1));
@@ -205,7 +220,8 @@ class VersionAssemblerTest {
     for (int i = 0; i < 3; i++) {
       assembler.onRecord(0, 10 + (i == 2 ? 3 : i), p.chunks().get(i));
     }
-    VerifiedVersion v = assertInstanceOf(Accepted.class, assembler.onRecord(0, 14, p.manifest()).get(0)).version();
+    VerifiedVersion v =
+        assertInstanceOf(Accepted.class, assembler.onRecord(0, 14, p.manifest()).get(0)).version();
     assertEquals(2, v.version());
   }
 

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mocostream.encoder.Drafts;
-import io.mocostream.encoder.client.RefusedVersion.Reason;
 import io.mocostream.encoder.format.ModelSigner;
 import io.mocostream.encoder.format.ModelSigning;
 import io.mocostream.encoder.format.PayloadChunks;
@@ -39,7 +38,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The subscriber against a real broker and registry, with records published by EncoderPublisher. */
+/**
+ * The subscriber against a real broker and registry, with records published by EncoderPublisher.
+ */
 @ExtendWith(KafkaClusterExtension.class)
 class VersionSubscriberTest {
   private static final AtomicInteger IDS = new AtomicInteger();
@@ -48,14 +49,18 @@ class VersionSubscriberTest {
 
   private static String topic(KafkaCluster cluster, String name) {
     String topic = "encoder-client." + name + "." + IDS.incrementAndGet();
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
       assertTrue(ModelTopics.ensure(admin, topic));
     }
     return topic;
   }
 
   private static KafkaProducer<String, Object> producer(KafkaCluster cluster) {
-    return EncoderPublisher.createProducer(cluster.bootstrapServers(), cluster.registryUrl(),
+    return EncoderPublisher.createProducer(
+        cluster.bootstrapServers(),
+        cluster.registryUrl(),
         "encoder-client-test-" + IDS.incrementAndGet());
   }
 
@@ -101,14 +106,22 @@ class VersionSubscriberTest {
     String topic = topic(cluster, "three");
     Recorder rec = new Recorder();
     EncoderPublisher publisher = new EncoderPublisher(topic, signer, CHUNK);
-    List<byte[]> payloads = List.of(Drafts.payload(2500, 1), Drafts.payload(3000, 2), Drafts.payload(1, 3));
-    try (VersionSubscriber sub = subscriber(cluster, topic, "resnet").startPosition(StartPosition.EARLIEST)
-            .listener(rec).build().start();
+    List<byte[]> payloads =
+        List.of(Drafts.payload(2500, 1), Drafts.payload(3000, 2), Drafts.payload(1, 3));
+    try (VersionSubscriber sub =
+            subscriber(cluster, topic, "resnet")
+                .startPosition(StartPosition.EARLIEST)
+                .listener(rec)
+                .build()
+                .start();
         KafkaProducer<String, Object> producer = producer(cluster)) {
       assertTrue(sub.awaitPositioned(Duration.ofSeconds(30)));
       for (int v = 1; v <= 3; v++) {
-        EncoderVersion sent = publisher.publishInOwnTransaction(producer, Drafts.draft("resnet", v), payloads.get(v - 1));
-        assertEquals(PayloadChunks.chunkCount(payloads.get(v - 1).length, CHUNK), sent.getChunkCount());
+        EncoderVersion sent =
+            publisher.publishInOwnTransaction(
+                producer, Drafts.draft("resnet", v), payloads.get(v - 1));
+        assertEquals(
+            PayloadChunks.chunkCount(payloads.get(v - 1).length, CHUNK), sent.getChunkCount());
       }
       for (int v = 1; v <= 3; v++) {
         VerifiedVersion got = rec.accepted.poll(30, TimeUnit.SECONDS);
@@ -123,11 +136,17 @@ class VersionSubscriberTest {
       assertEquals(3, sub.latest().orElseThrow().version());
     }
     // Two record types on one topic: one subject per record (TopicRecordNameStrategy).
-    HttpResponse<String> subjects = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create(cluster.registryUrl() + "/subjects")).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertTrue(subjects.body().contains("\"" + topic + "-io.mocostream.schemas.EncoderChunk\""), subjects.body());
-    assertTrue(subjects.body().contains("\"" + topic + "-io.mocostream.schemas.EncoderVersion\""), subjects.body());
+    HttpResponse<String> subjects =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(cluster.registryUrl() + "/subjects")).build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertTrue(
+        subjects.body().contains("\"" + topic + "-io.mocostream.schemas.EncoderChunk\""),
+        subjects.body());
+    assertTrue(
+        subjects.body().contains("\"" + topic + "-io.mocostream.schemas.EncoderVersion\""),
+        subjects.body());
   }
 
   @Test
@@ -135,8 +154,11 @@ class VersionSubscriberTest {
     String topic = topic(cluster, "tampered");
     Recorder rec = new Recorder();
     EncoderPublisher publisher = new EncoderPublisher(topic, signer, CHUNK);
-    try (VersionSubscriber sub = subscriber(cluster, topic, "resnet").startPosition(StartPosition.EARLIEST)
-            .listener(rec).build();
+    try (VersionSubscriber sub =
+            subscriber(cluster, topic, "resnet")
+                .startPosition(StartPosition.EARLIEST)
+                .listener(rec)
+                .build();
         KafkaProducer<String, Object> producer = producer(cluster)) {
       // A correctly signed manifest whose chunk 1 has one flipped byte, crafted record by record.
       Prepared good = publisher.prepare(Drafts.draft("resnet", 1), Drafts.payload(3000, 4));
@@ -147,7 +169,13 @@ class VersionSubscriberTest {
         if (c.getIndex() == 1) {
           data[17] ^= 0x01;
         }
-        chunks.add(new EncoderChunk(c.getModelName(), c.getVersion(), c.getIndex(), c.getCount(), ByteBuffer.wrap(data)));
+        chunks.add(
+            new EncoderChunk(
+                c.getModelName(),
+                c.getVersion(),
+                c.getIndex(),
+                c.getCount(),
+                ByteBuffer.wrap(data)));
       }
       producer.beginTransaction();
       for (EncoderChunk c : chunks) {
@@ -160,7 +188,9 @@ class VersionSubscriberTest {
 
       pollUntil(sub, () -> sub.acceptedCount() + sub.refusedCount() >= 2, Duration.ofSeconds(30));
       assertEquals(List.of("refused 1 SHA_MISMATCH", "accepted 2"), rec.order());
-      assertTrue(rec.refused.peek().message().contains(good.manifest().getPayloadSha256()), rec.refused.peek().message());
+      assertTrue(
+          rec.refused.peek().message().contains(good.manifest().getPayloadSha256()),
+          rec.refused.peek().message());
       assertArrayEquals(second, rec.accepted.peek().payload());
     }
   }
@@ -169,8 +199,11 @@ class VersionSubscriberTest {
   void aVersionSignedByAnUntrustedKeyIsRefused(KafkaCluster cluster) {
     String topic = topic(cluster, "untrusted");
     Recorder rec = new Recorder();
-    try (VersionSubscriber sub = subscriber(cluster, topic, "resnet").startPosition(StartPosition.EARLIEST)
-            .listener(rec).build();
+    try (VersionSubscriber sub =
+            subscriber(cluster, topic, "resnet")
+                .startPosition(StartPosition.EARLIEST)
+                .listener(rec)
+                .build();
         KafkaProducer<String, Object> producer = producer(cluster)) {
       new EncoderPublisher(topic, ModelSigning.generate(), CHUNK)
           .publishInOwnTransaction(producer, Drafts.draft("resnet", 1), Drafts.payload(1500, 6));
@@ -187,8 +220,11 @@ class VersionSubscriberTest {
     String topic = topic(cluster, "aborted");
     Recorder rec = new Recorder();
     EncoderPublisher publisher = new EncoderPublisher(topic, signer, CHUNK);
-    try (VersionSubscriber sub = subscriber(cluster, topic, "resnet").startPosition(StartPosition.EARLIEST)
-            .listener(rec).build();
+    try (VersionSubscriber sub =
+            subscriber(cluster, topic, "resnet")
+                .startPosition(StartPosition.EARLIEST)
+                .listener(rec)
+                .build();
         KafkaProducer<String, Object> producer = producer(cluster)) {
       producer.beginTransaction();
       publisher.publish(producer, Drafts.draft("resnet", 1), Drafts.payload(2500, 8));
@@ -199,7 +235,8 @@ class VersionSubscriberTest {
       producer.beginTransaction();
       publisher.publish(producer, Drafts.draft("resnet", 2), payload);
       producer.flush();
-      // Open transaction: its records are in the log, but read_committed readers must not see them yet.
+      // Open transaction: its records are in the log, but read_committed readers must not see them
+      // yet.
       long until = System.nanoTime() + Duration.ofSeconds(1).toNanos();
       while (System.nanoTime() < until) {
         sub.poll(Duration.ofMillis(100));
@@ -213,13 +250,19 @@ class VersionSubscriberTest {
       }
       assertEquals(List.of("accepted 2"), rec.order());
       assertArrayEquals(payload, rec.accepted.peek().payload());
-      assertEquals(4, sub.recordsRead(), "3 chunks and the manifest of version 2; nothing of the aborted one");
-      assertTrue(sub.lowestOffsetRead() >= 5, "the aborted version's 4 records and its marker were skipped");
+      assertEquals(
+          4,
+          sub.recordsRead(),
+          "3 chunks and the manifest of version 2; nothing of the aborted one");
+      assertTrue(
+          sub.lowestOffsetRead() >= 5,
+          "the aborted version's 4 records and its marker were skipped");
     }
   }
 
   @Test
-  void newestStartFindsTheLastVersionWithoutReadingTheHistory(KafkaCluster cluster) throws Exception {
+  void newestStartFindsTheLastVersionWithoutReadingTheHistory(KafkaCluster cluster)
+      throws Exception {
     String topic = topic(cluster, "newest");
     Recorder rec = new Recorder();
     EncoderPublisher publisher = new EncoderPublisher(topic, signer, CHUNK);
@@ -227,19 +270,27 @@ class VersionSubscriberTest {
     byte[] last = null;
     try (KafkaProducer<String, Object> producer = producer(cluster)) {
       for (int v = 1; v <= versions; v++) {
-        last = Drafts.payload(2500, 100 + v); // 3 chunks + manifest + commit marker: 5 offsets per version
+        last =
+            Drafts.payload(
+                2500, 100 + v); // 3 chunks + manifest + commit marker: 5 offsets per version
         publisher.publishInOwnTransaction(producer, Drafts.draft("resnet", v), last);
       }
-      try (VersionSubscriber sub = subscriber(cluster, topic, "resnet").startPosition(StartPosition.NEWEST)
-          .scanWindow(8).listener(rec).build()) {
+      try (VersionSubscriber sub =
+          subscriber(cluster, topic, "resnet")
+              .startPosition(StartPosition.NEWEST)
+              .scanWindow(8)
+              .listener(rec)
+              .build()) {
         pollUntil(sub, () -> sub.acceptedCount() >= 1, Duration.ofSeconds(30));
         for (int i = 0; i < 3; i++) {
           sub.poll(Duration.ofMillis(100));
         }
         assertEquals(List.of("accepted " + versions), rec.order());
         assertArrayEquals(last, rec.accepted.peek().payload());
-        // The last manifest sits at 5·30 − 2 = 148; its chunks at 145..147. Only the backward window
-        // (offsets 142..149: 8 offsets, 6 records) and the chunks again are read, not the 120 records before.
+        // The last manifest sits at 5·30 − 2 = 148; its chunks at 145..147. Only the backward
+        // window
+        // (offsets 142..149: 8 offsets, 6 records) and the chunks again are read, not the 120
+        // records before.
         long total = versions * 4L;
         assertTrue(sub.recordsRead() <= 12, "records read: " + sub.recordsRead() + " of " + total);
         assertEquals(5L * versions - 8, sub.lowestOffsetRead());
@@ -274,8 +325,11 @@ class VersionSubscriberTest {
     }
     for (String model : List.of("a", "b")) {
       Recorder rec = new Recorder();
-      try (VersionSubscriber sub = subscriber(cluster, topic, model).startPosition(StartPosition.NEWEST)
-          .listener(rec).build()) {
+      try (VersionSubscriber sub =
+          subscriber(cluster, topic, model)
+              .startPosition(StartPosition.NEWEST)
+              .listener(rec)
+              .build()) {
         pollUntil(sub, () -> sub.acceptedCount() + sub.refusedCount() >= 1, Duration.ofSeconds(30));
         sub.poll(Duration.ofMillis(200));
         assertEquals(List.of("accepted " + (model.equals("a") ? 7 : 3)), rec.order(), model);
@@ -288,15 +342,19 @@ class VersionSubscriberTest {
   void aSubscriberStartedBeforeTheTopicExistsWaitsForIt(KafkaCluster cluster) throws Exception {
     String topic = "encoder-client.late." + IDS.incrementAndGet();
     Recorder rec = new Recorder();
-    try (VersionSubscriber sub = subscriber(cluster, topic, "resnet").listener(rec).build().start()) {
+    try (VersionSubscriber sub =
+        subscriber(cluster, topic, "resnet").listener(rec).build().start()) {
       assertFalse(sub.awaitPositioned(Duration.ofMillis(1500)));
-      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+      try (Admin admin =
+          Admin.create(
+              Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
         ModelTopics.ensure(admin, topic);
       }
       assertTrue(sub.awaitPositioned(Duration.ofSeconds(30)));
       byte[] payload = Drafts.payload(1800, 13);
       try (KafkaProducer<String, Object> producer = producer(cluster)) {
-        new EncoderPublisher(topic, signer, CHUNK).publishInOwnTransaction(producer, Drafts.draft("resnet", 1), payload);
+        new EncoderPublisher(topic, signer, CHUNK)
+            .publishInOwnTransaction(producer, Drafts.draft("resnet", 1), payload);
       }
       VerifiedVersion v = rec.accepted.poll(30, TimeUnit.SECONDS);
       assertNotNull(v);
@@ -310,11 +368,15 @@ class VersionSubscriberTest {
     cluster.createTopic(topic, 1); // broker defaults: max.message.bytes 1 MiB + 12
     Recorder rec = new Recorder();
     byte[] payload = Drafts.payload(3_000_000, 14);
-    try (VersionSubscriber sub = subscriber(cluster, topic, "resnet").startPosition(StartPosition.EARLIEST)
-            .listener(rec).build();
+    try (VersionSubscriber sub =
+            subscriber(cluster, topic, "resnet")
+                .startPosition(StartPosition.EARLIEST)
+                .listener(rec)
+                .build();
         KafkaProducer<String, Object> producer = producer(cluster)) {
-      EncoderVersion sent = new EncoderPublisher(topic, signer)
-          .publishInOwnTransaction(producer, Drafts.draft("resnet", 1), payload);
+      EncoderVersion sent =
+          new EncoderPublisher(topic, signer)
+              .publishInOwnTransaction(producer, Drafts.draft("resnet", 1), payload);
       assertEquals(3, sent.getChunkCount());
       pollUntil(sub, () -> sub.acceptedCount() >= 1, Duration.ofSeconds(60));
       assertArrayEquals(payload, rec.accepted.peek().payload());

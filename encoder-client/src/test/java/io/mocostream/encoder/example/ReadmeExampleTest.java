@@ -50,22 +50,28 @@ class ReadmeExampleTest {
   void theReadmeQuotesTheCompiledExample() throws Exception {
     String readme = Files.readString(README, StandardCharsets.UTF_8);
     String snippet = snippet();
-    assertTrue(readme.contains("```java\n" + snippet + "```\n"), "README.md must quote, in a java block:\n" + snippet);
-    assertTrue(snippet.lines().count() <= 12, "a short example: " + snippet.lines().count() + " lines");
+    assertTrue(
+        readme.contains("```java\n" + snippet + "```\n"),
+        "README.md must quote, in a java block:\n" + snippet);
+    assertTrue(
+        snippet.lines().count() <= 12, "a short example: " + snippet.lines().count() + " lines");
   }
 
   @Test
   void theExampleSubscribesAndEmbeds(KafkaCluster cluster, @TempDir Path dir) throws Exception {
     String model = "readme-example";
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
       ModelTopics.ensure(admin, ModelTopics.DEFAULT_TOPIC);
     }
     ModelSigner trainer = ModelSigning.loadOrCreate(dir.resolve("keys"));
     byte[] weights = TinyEncoders.weights(TinyEncoders.ARCH, 3);
-    try (KafkaProducer<String, Object> producer = EncoderPublisher.createProducer(cluster.bootstrapServers(),
-        cluster.registryUrl(), "readme-example")) {
-      new EncoderPublisher(ModelTopics.DEFAULT_TOPIC, trainer).publishInOwnTransaction(producer,
-          TinyEncoders.draft(model, 1, 0.5), weights);
+    try (KafkaProducer<String, Object> producer =
+        EncoderPublisher.createProducer(
+            cluster.bootstrapServers(), cluster.registryUrl(), "readme-example")) {
+      new EncoderPublisher(ModelTopics.DEFAULT_TOPIC, trainer)
+          .publishInOwnTransaction(producer, TinyEncoders.draft(model, 1, 0.5), weights);
     }
     BufferedImage img = new BufferedImage(24, 20, BufferedImage.TYPE_BYTE_GRAY);
     for (int y = 0; y < 20; y++) {
@@ -75,12 +81,27 @@ class ReadmeExampleTest {
     }
     Path image = dir.resolve("image.png");
     ImageIO.write(img, "png", image.toFile());
-    Embedding e = SubscribeAndEmbed.embed(cluster.bootstrapServers(), cluster.registryUrl(), model,
-        dir.resolve("keys").resolve(ModelSigning.PUBLIC_KEY_FILE), dir, image);
+    Embedding e =
+        SubscribeAndEmbed.embed(
+            cluster.bootstrapServers(),
+            cluster.registryUrl(),
+            model,
+            dir.resolve("keys").resolve(ModelSigning.PUBLIC_KEY_FILE),
+            dir,
+            image);
     assertEquals(1, e.version());
     assertEquals(TinyEncoders.ARCH.featureDim(), e.vector().length);
-    assertArrayEquals(TinyEncoders.reference(weights, new io.mocostream.frames.ImageDecoder(
-        io.mocostream.frames.FrameLimits.DEFAULT).decode(io.mocostream.schemas.ContentType.PNG,
-        Files.readAllBytes(image), null, null, "test")), e.vector(), 1e-5f);
+    assertArrayEquals(
+        TinyEncoders.reference(
+            weights,
+            new io.mocostream.frames.ImageDecoder(io.mocostream.frames.FrameLimits.DEFAULT)
+                .decode(
+                    io.mocostream.schemas.ContentType.PNG,
+                    Files.readAllBytes(image),
+                    null,
+                    null,
+                    "test")),
+        e.vector(),
+        1e-5f);
   }
 }

@@ -33,7 +33,8 @@ class PayloadChunksTest {
   void remainderGoesIntoAShorterLastChunk() throws Exception {
     byte[] payload = Drafts.payload(2500, 2);
     List<EncoderChunk> chunks = PayloadChunks.chunks("m", 1, payload, 1000);
-    assertEquals(List.of(1000, 1000, 500), chunks.stream().map(c -> c.getData().remaining()).toList());
+    assertEquals(
+        List.of(1000, 1000, 500), chunks.stream().map(c -> c.getData().remaining()).toList());
     List<EncoderChunk> shuffled = new ArrayList<>(chunks);
     Collections.shuffle(shuffled, new Random(7));
     assertArrayEquals(payload, PayloadChunks.reassemble("m", 1, shuffled, 2500));
@@ -41,7 +42,8 @@ class PayloadChunksTest {
 
   @Test
   void oneBytePayloadIsOneChunk() throws Exception {
-    List<EncoderChunk> chunks = PayloadChunks.chunks("m", 1, new byte[] {42}, PayloadChunks.DEFAULT_CHUNK_SIZE);
+    List<EncoderChunk> chunks =
+        PayloadChunks.chunks("m", 1, new byte[] {42}, PayloadChunks.DEFAULT_CHUNK_SIZE);
     assertEquals(1, chunks.size());
     assertArrayEquals(new byte[] {42}, PayloadChunks.reassemble("m", 1, chunks, 1));
   }
@@ -56,11 +58,12 @@ class PayloadChunksTest {
 
   @Test
   void emptyPayloadAndBadChunkSizesAreRefused() {
-    IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
-        () -> PayloadChunks.split(new byte[0], 1024));
+    IllegalArgumentException empty =
+        assertThrows(IllegalArgumentException.class, () -> PayloadChunks.split(new byte[0], 1024));
     assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
     assertThrows(IllegalArgumentException.class, () -> PayloadChunks.split(new byte[10], 0));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> PayloadChunks.split(new byte[10], PayloadChunks.MAX_CHUNK_SIZE + 1));
   }
 
@@ -74,47 +77,67 @@ class PayloadChunksTest {
 
   @Test
   void missingChunkIsNamed() {
-    List<EncoderChunk> chunks = new ArrayList<>(PayloadChunks.chunks("cam", 9, Drafts.payload(5000, 4), 1000));
+    List<EncoderChunk> chunks =
+        new ArrayList<>(PayloadChunks.chunks("cam", 9, Drafts.payload(5000, 4), 1000));
     chunks.remove(2);
-    ChunkException e = assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("cam", 9, chunks, 5000));
+    ChunkException e =
+        assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("cam", 9, chunks, 5000));
     assertEquals(ChunkException.Kind.MISSING, e.kind());
     assertEquals(2, e.index());
-    assertTrue(e.getMessage().contains("cam") && e.getMessage().contains("version 9")
-        && e.getMessage().contains("first missing index 2"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("cam")
+            && e.getMessage().contains("version 9")
+            && e.getMessage().contains("first missing index 2"),
+        e.getMessage());
   }
 
   @Test
   void duplicateChunkIsNamed() {
-    List<EncoderChunk> chunks = new ArrayList<>(PayloadChunks.chunks("cam", 9, Drafts.payload(3000, 5), 1000));
+    List<EncoderChunk> chunks =
+        new ArrayList<>(PayloadChunks.chunks("cam", 9, Drafts.payload(3000, 5), 1000));
     chunks.add(chunks.get(1));
-    ChunkException e = assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("cam", 9, chunks, 3000));
+    ChunkException e =
+        assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("cam", 9, chunks, 3000));
     assertEquals(ChunkException.Kind.DUPLICATE, e.kind());
     assertEquals(1, e.index());
-    assertTrue(e.getMessage().contains("chunk 1 of model cam version 9 arrived twice"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("chunk 1 of model cam version 9 arrived twice"), e.getMessage());
   }
 
   @Test
   void disagreeingCountsForeignChunksAndWrongSizesAreRefused() {
-    List<EncoderChunk> chunks = new ArrayList<>(PayloadChunks.chunks("m", 1, Drafts.payload(3000, 6), 1000));
+    List<EncoderChunk> chunks =
+        new ArrayList<>(PayloadChunks.chunks("m", 1, Drafts.payload(3000, 6), 1000));
     chunks.set(1, new EncoderChunk("m", 1L, 1, 4, chunks.get(1).getData()));
-    assertEquals(ChunkException.Kind.COUNT_MISMATCH,
-        assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("m", 1, chunks, 3000)).kind());
+    assertEquals(
+        ChunkException.Kind.COUNT_MISMATCH,
+        assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("m", 1, chunks, 3000))
+            .kind());
 
-    List<EncoderChunk> foreign = new ArrayList<>(PayloadChunks.chunks("m", 1, Drafts.payload(3000, 6), 1000));
+    List<EncoderChunk> foreign =
+        new ArrayList<>(PayloadChunks.chunks("m", 1, Drafts.payload(3000, 6), 1000));
     foreign.set(2, new EncoderChunk("m", 2L, 2, 3, foreign.get(2).getData()));
-    ChunkException f = assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("m", 1, foreign, 3000));
+    ChunkException f =
+        assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("m", 1, foreign, 3000));
     assertEquals(ChunkException.Kind.FOREIGN, f.kind());
 
     List<EncoderChunk> ok = PayloadChunks.chunks("m", 1, Drafts.payload(3000, 6), 1000);
-    assertEquals(ChunkException.Kind.SIZE_MISMATCH,
-        assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("m", 1, ok, 3001)).kind());
+    assertEquals(
+        ChunkException.Kind.SIZE_MISMATCH,
+        assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("m", 1, ok, 3001))
+            .kind());
 
-    List<EncoderChunk> outOfRange = List.of(new EncoderChunk("m", 1L, 5, 3, ByteBuffer.allocate(1)));
-    assertEquals(ChunkException.Kind.OUT_OF_RANGE,
-        assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("m", 1, outOfRange, -1)).kind());
+    List<EncoderChunk> outOfRange =
+        List.of(new EncoderChunk("m", 1L, 5, 3, ByteBuffer.allocate(1)));
+    assertEquals(
+        ChunkException.Kind.OUT_OF_RANGE,
+        assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("m", 1, outOfRange, -1))
+            .kind());
 
-    assertEquals(ChunkException.Kind.MISSING,
-        assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("m", 1, List.of(), -1)).kind());
+    assertEquals(
+        ChunkException.Kind.MISSING,
+        assertThrows(ChunkException.class, () -> PayloadChunks.reassemble("m", 1, List.of(), -1))
+            .kind());
   }
 
   @Test
@@ -129,15 +152,20 @@ class PayloadChunksTest {
     assertEquals(2000, c.bytes());
     // A huge declared count is refused before an array of that size is allocated.
     ChunkCollector small = new ChunkCollector("m", 1, 100);
-    assertEquals(ChunkException.Kind.SIZE_MISMATCH, assertThrows(ChunkException.class,
-        () -> small.add("m", 1, 0, Integer.MAX_VALUE, ByteBuffer.allocate(1))).kind());
+    assertEquals(
+        ChunkException.Kind.SIZE_MISMATCH,
+        assertThrows(
+                ChunkException.class,
+                () -> small.add("m", 1, 0, Integer.MAX_VALUE, ByteBuffer.allocate(1)))
+            .kind());
   }
 
   @Test
   void sha256StreamsOverChunksLikeOverTheWholePayload() {
     byte[] payload = Drafts.payload(10_001, 9);
     assertEquals(Sha256.hex(payload), Sha256.hex(PayloadChunks.split(payload, 999)));
-    assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    assertEquals(
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
         Sha256.hex("abc".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
     assertTrue(Sha256.isHex(Sha256.hex(payload)));
     List<ByteBuffer> parts = PayloadChunks.split(payload, 999);

@@ -30,8 +30,14 @@ class SigningTest {
   private final ModelSigner signer = ModelSigning.generate();
 
   private EncoderVersion signed(EncoderVersion.Builder draft) {
-    EncoderVersion m = draft.setPayloadBytes(3000).setPayloadSha256(Sha256.hex(new byte[3000])).setChunkCount(3)
-        .setKeyId(signer.keyId()).setSignature(ByteBuffer.allocate(0)).build();
+    EncoderVersion m =
+        draft
+            .setPayloadBytes(3000)
+            .setPayloadSha256(Sha256.hex(new byte[3000]))
+            .setChunkCount(3)
+            .setKeyId(signer.keyId())
+            .setSignature(ByteBuffer.allocate(0))
+            .build();
     m.setSignature(ByteBuffer.wrap(signer.signManifest(m)));
     return m;
   }
@@ -55,7 +61,8 @@ class SigningTest {
   void anyAlteredFieldBreaksTheSignature() {
     EncoderVersion m = signed(Drafts.draft("m", 1));
     TrustedKeys trust = signer.trustedKeys();
-    EncoderVersion sha = EncoderVersion.newBuilder(m).setPayloadSha256(Sha256.hex(new byte[1])).build();
+    EncoderVersion sha =
+        EncoderVersion.newBuilder(m).setPayloadSha256(Sha256.hex(new byte[1])).build();
     EncoderVersion step = EncoderVersion.newBuilder(m).setStep(m.getStep() + 1).build();
     EncoderVersion knn = EncoderVersion.newBuilder(m).build();
     knn.getMetrics().setKnnTop1(0.99);
@@ -80,7 +87,8 @@ class SigningTest {
     ModelSigner other = ModelSigning.generate();
     EncoderVersion m = signed(Drafts.draft("m", 1));
     assertEquals(TrustedKeys.Verdict.UNKNOWN_KEY, other.trustedKeys().verify(m));
-    // Claiming the trusted key's id with a foreign signature is a bad signature, not an unknown key.
+    // Claiming the trusted key's id with a foreign signature is a bad signature, not an unknown
+    // key.
     EncoderVersion forged = EncoderVersion.newBuilder(m).build();
     forged.setSignature(ByteBuffer.wrap(other.signManifest(m)));
     assertEquals(TrustedKeys.Verdict.BAD_SIGNATURE, signer.trustedKeys().verify(forged));
@@ -89,7 +97,8 @@ class SigningTest {
   @Test
   void signingInputIgnoresTheSignatureAndMapOrder() {
     EncoderVersion m = signed(Drafts.draft("m", 2));
-    EncoderVersion other = EncoderVersion.newBuilder(m).setSignature(ByteBuffer.wrap(new byte[] {1, 2, 3})).build();
+    EncoderVersion other =
+        EncoderVersion.newBuilder(m).setSignature(ByteBuffer.wrap(new byte[] {1, 2, 3})).build();
     assertArrayEquals(SigningInput.of(m), SigningInput.of(other));
 
     Map<String, String> forward = new LinkedHashMap<>();
@@ -111,16 +120,21 @@ class SigningTest {
   }
 
   @Test
-  void signingInputIsDomainSchemaFingerprintAndTheAvroBinaryWithAnEmptySignature() throws Exception {
+  void signingInputIsDomainSchemaFingerprintAndTheAvroBinaryWithAnEmptySignature()
+      throws Exception {
     EncoderVersion m = signed(Drafts.draft("m", 3));
-    EncoderVersion blank = EncoderVersion.newBuilder(m).setSignature(ByteBuffer.allocate(0)).build();
+    EncoderVersion blank =
+        EncoderVersion.newBuilder(m).setSignature(ByteBuffer.allocate(0)).build();
     // Written in key order, as the definition asks (the builder's copy would be a HashMap).
     blank.getArchitecture().setParams(new TreeMap<>(m.getArchitecture().getParams()));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes("mocostream encoder-version v2\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-    out.writeBytes(java.security.MessageDigest.getInstance("SHA-256").digest(
-        org.apache.avro.SchemaNormalization.toParsingForm(EncoderVersion.getClassSchema())
-            .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    out.writeBytes(
+        "mocostream encoder-version v2\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    out.writeBytes(
+        java.security.MessageDigest.getInstance("SHA-256")
+            .digest(
+                org.apache.avro.SchemaNormalization.toParsingForm(EncoderVersion.getClassSchema())
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
     new SpecificDatumWriter<EncoderVersion>(EncoderVersion.class).write(blank, enc);
     enc.flush();
@@ -137,7 +151,8 @@ class SigningTest {
 
   @Test
   void aNewerManifestSchemaKeepsItsExtraFieldsCoveredBySignature() throws Exception {
-    // A future writer adds a field; an old reader still verifies with the writer's schema, and tampering with
+    // A future writer adds a field; an old reader still verifies with the writer's schema, and
+    // tampering with
     // the new field is caught although the reader's generated class does not know it.
     Schema old = EncoderVersion.getClassSchema();
     Schema newer = withExtraField(old);
@@ -164,7 +179,8 @@ class SigningTest {
     assertFalse(EncoderRecords.isManifest(r));
   }
 
-  private static GenericRecord roundTripGeneric(GenericRecord record, Schema schema) throws Exception {
+  private static GenericRecord roundTripGeneric(GenericRecord record, Schema schema)
+      throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
     if (record instanceof EncoderVersion) {

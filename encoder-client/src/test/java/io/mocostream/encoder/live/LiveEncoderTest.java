@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,13 +20,13 @@ import io.mocostream.encoder.format.Sha256;
 import io.mocostream.encoder.publish.EncoderPublisher;
 import io.mocostream.encoder.publish.EncoderPublisher.Prepared;
 import io.mocostream.encoder.publish.ModelTopics;
+import io.mocostream.frames.DecodedImage;
+import io.mocostream.frames.FrameLimits;
+import io.mocostream.frames.FrameRejectedException;
 import io.mocostream.schemas.EncoderChunk;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.testkit.KafkaCluster;
 import io.mocostream.testkit.KafkaClusterExtension;
-import io.mocostream.frames.FrameLimits;
-import io.mocostream.frames.DecodedImage;
-import io.mocostream.frames.FrameRejectedException;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -65,15 +64,17 @@ class LiveEncoderTest {
 
   private static String topic(KafkaCluster cluster, String name) {
     String topic = "live." + name + "." + IDS.incrementAndGet();
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
       assertTrue(ModelTopics.ensure(admin, topic));
     }
     return topic;
   }
 
   private static KafkaProducer<String, Object> producer(KafkaCluster cluster) {
-    return EncoderPublisher.createProducer(cluster.bootstrapServers(), cluster.registryUrl(),
-        "live-test-" + IDS.incrementAndGet());
+    return EncoderPublisher.createProducer(
+        cluster.bootstrapServers(), cluster.registryUrl(), "live-test-" + IDS.incrementAndGet());
   }
 
   private LiveEncoder.Builder live(KafkaCluster cluster, String topic, Recorder rec) {
@@ -132,7 +133,10 @@ class LiveEncoderTest {
     assertArrayEquals(reference(weights, img), e.vector(), EPS, "vector of version " + version);
   }
 
-  private static void sendInTransaction(KafkaProducer<String, Object> producer, String topic, List<EncoderChunk> chunks,
+  private static void sendInTransaction(
+      KafkaProducer<String, Object> producer,
+      String topic,
+      List<EncoderChunk> chunks,
       EncoderVersion manifest) {
     producer.beginTransaction();
     for (EncoderChunk c : chunks) {
@@ -148,7 +152,8 @@ class LiveEncoderTest {
     Recorder rec = new Recorder();
     byte[] w1 = weights(ARCH, 1);
     byte[] w2 = weights(ARCH, 2);
-    try (LiveEncoder live = live(cluster, topic, rec).decodeLimits(new FrameLimits(4000, 10_000)).build().start();
+    try (LiveEncoder live =
+            live(cluster, topic, rec).decodeLimits(new FrameLimits(4000, 10_000)).build().start();
         KafkaProducer<String, Object> producer = producer(cluster)) {
       assertFalse(live.awaitReady(Duration.ofMillis(300)));
       assertTrue(live.current().isEmpty());
@@ -177,32 +182,39 @@ class LiveEncoderTest {
 
       // Encoded bytes: decoded within the limits, the same vector as the decoded image.
       DecodedImage img = image(5);
-      BufferedImage grey = new BufferedImage(img.width(), img.height(), BufferedImage.TYPE_BYTE_GRAY);
+      BufferedImage grey =
+          new BufferedImage(img.width(), img.height(), BufferedImage.TYPE_BYTE_GRAY);
       grey.getRaster().setDataElements(0, 0, img.width(), img.height(), img.pixels());
       ByteArrayOutputStream png = new ByteArrayOutputStream();
       ImageIO.write(grey, "png", png);
       assertArrayEquals(live.embed(img).vector(), live.embed(png.toByteArray()).vector(), 0f);
-      FrameRejectedException notImage = assertThrows(FrameRejectedException.class,
-          () -> live.embed(new byte[] {1, 2, 3, 4}, "request 9"));
+      FrameRejectedException notImage =
+          assertThrows(
+              FrameRejectedException.class, () -> live.embed(new byte[] {1, 2, 3, 4}, "request 9"));
       assertEquals(io.mocostream.frames.Reason.UNSUPPORTED_TYPE, notImage.reason());
       assertTrue(notImage.getMessage().contains("request 9"), notImage.getMessage());
-      byte[] big = java.util.Arrays.copyOf(png.toByteArray(), 5000); // over the 4000-byte limit: refused before decoding
-      assertEquals(io.mocostream.frames.Reason.TOO_MANY_BYTES,
+      byte[] big =
+          java.util.Arrays.copyOf(
+              png.toByteArray(), 5000); // over the 4000-byte limit: refused before decoding
+      assertEquals(
+          io.mocostream.frames.Reason.TOO_MANY_BYTES,
           assertThrows(FrameRejectedException.class, () -> live.embed(big)).reason());
 
       // Batches: one version for all, the same vectors as one at a time.
       List<Embedding> batch = live.embedAll(List.of(image(7), image(8)));
       assertArrayEquals(reference(w1, image(8)), batch.get(1).vector(), EPS);
       float[] pre = new float[2 * ARCH.imageFloats()];
-      new io.mocostream.vision.augment.Augmenter(io.mocostream.vision.augment.AugmentConfig.mocoV2(16, 1))
+      new io.mocostream.vision.augment.Augmenter(
+              io.mocostream.vision.augment.AugmentConfig.mocoV2(16, 1))
           .center(image(7), pre, 0);
-      new io.mocostream.vision.augment.Augmenter(io.mocostream.vision.augment.AugmentConfig.mocoV2(16, 1))
+      new io.mocostream.vision.augment.Augmenter(
+              io.mocostream.vision.augment.AugmentConfig.mocoV2(16, 1))
           .center(image(8), pre, ARCH.imageFloats());
       List<Embedding> fromFloats = live.embed(pre, 2);
       assertArrayEquals(batch.get(0).vector(), fromFloats.get(0).vector(), EPS);
       assertArrayEquals(batch.get(1).vector(), fromFloats.get(1).vector(), EPS);
-      IllegalArgumentException wrongGeometry = assertThrows(IllegalArgumentException.class,
-          () -> live.embed(new float[3 * 16 * 16], 1));
+      IllegalArgumentException wrongGeometry =
+          assertThrows(IllegalArgumentException.class, () -> live.embed(new float[3 * 16 * 16], 1));
       assertTrue(wrongGeometry.getMessage().contains("1×16×16"), wrongGeometry.getMessage());
 
       publisher(topic).publishInOwnTransaction(producer, draft(MODEL, 2, 0.62), w2);
@@ -219,7 +231,8 @@ class LiveEncoderTest {
   }
 
   @Test
-  void refusedVersionsAreCountedAndThePreviousVersionKeepsServing(KafkaCluster cluster) throws Exception {
+  void refusedVersionsAreCountedAndThePreviousVersionKeepsServing(KafkaCluster cluster)
+      throws Exception {
     String topic = topic(cluster, "refusals");
     Recorder rec = new Recorder();
     EncoderPublisher publisher = publisher(topic);
@@ -238,7 +251,13 @@ class LiveEncoderTest {
         if (c.getIndex() == 1) {
           data[100] ^= 0x10;
         }
-        tampered.add(new EncoderChunk(c.getModelName(), c.getVersion(), c.getIndex(), c.getCount(), ByteBuffer.wrap(data)));
+        tampered.add(
+            new EncoderChunk(
+                c.getModelName(),
+                c.getVersion(),
+                c.getIndex(),
+                c.getCount(),
+                ByteBuffer.wrap(data)));
       }
       sendInTransaction(producer, topic, tampered, p2.manifest());
       RefusedVersion r = rec.nextRefused();
@@ -246,9 +265,11 @@ class LiveEncoderTest {
       assertEquals(Reason.SHA_MISMATCH, r.reason());
       assertServes(live, 1, w1);
 
-      // v3: intact chunks, but the manifest (validly signed by the trusted key) states another SHA-256.
+      // v3: intact chunks, but the manifest (validly signed by the trusted key) states another
+      // SHA-256.
       Prepared p3 = publisher.prepare(draft(MODEL, 3, 0.6), weights(ARCH, 3));
-      EncoderVersion wrongSha = EncoderVersion.newBuilder(p3.manifest()).setPayloadSha256(Sha256.hex(w1)).build();
+      EncoderVersion wrongSha =
+          EncoderVersion.newBuilder(p3.manifest()).setPayloadSha256(Sha256.hex(w1)).build();
       wrongSha.setSignature(ByteBuffer.wrap(signer.signManifest(wrongSha)));
       sendInTransaction(producer, topic, p3.chunks(), wrongSha);
       r = rec.nextRefused();
@@ -265,7 +286,8 @@ class LiveEncoderTest {
       assertEquals(Reason.UNKNOWN_KEY, r.reason());
       assertServes(live, 1, w1);
 
-      // v5: the manifest altered after signing (a better kNN claimed): the signature no longer matches.
+      // v5: the manifest altered after signing (a better kNN claimed): the signature no longer
+      // matches.
       Prepared p5 = publisher.prepare(draft(MODEL, 5, 0.6), weights(ARCH, 5));
       EncoderVersion forged = EncoderVersion.newBuilder(p5.manifest()).build();
       forged.getMetrics().setKnnTop1(0.99);
@@ -275,22 +297,24 @@ class LiveEncoderTest {
       assertEquals(Reason.BAD_SIGNATURE, r.reason());
       assertServes(live, 1, w1);
 
-      // v6: published in a transaction that is aborted: read_committed never shows it, so it never serves.
+      // v6: published in a transaction that is aborted: read_committed never shows it, so it never
+      // serves.
       producer.beginTransaction();
       publisher.publish(producer, draft(MODEL, 6, 0.6), weights(ARCH, 6));
       producer.flush();
       producer.abortTransaction();
       // v7: a truncated version committed: its last chunk is missing.
       Prepared p7 = publisher.prepare(draft(MODEL, 7, 0.6), weights(ARCH, 7));
-      sendInTransaction(producer, topic, p7.chunks().subList(0, p7.chunks().size() - 1), p7.manifest());
+      sendInTransaction(
+          producer, topic, p7.chunks().subList(0, p7.chunks().size() - 1), p7.manifest());
       r = rec.nextRefused();
       assertEquals(7, r.version(), "the aborted version 6 was never judged");
       assertEquals(Reason.MISSING_CHUNKS, r.reason());
       assertServes(live, 1, w1);
 
       // v8: authentic, but the weights belong to another architecture than the manifest declares.
-      publisher.publishInOwnTransaction(producer, draft(MODEL, 8, 0.6),
-          weights(ARCH.withWidth(8), 8));
+      publisher.publishInOwnTransaction(
+          producer, draft(MODEL, 8, 0.6), weights(ARCH.withWidth(8), 8));
       r = rec.nextRefused();
       assertEquals(8, r.version());
       assertEquals(Reason.UNLOADABLE, r.reason());
@@ -308,16 +332,37 @@ class LiveEncoderTest {
       assertEquals(9, rec.nextAccepted().version());
       assertServes(live, 9, w9);
 
-      assertEquals(List.of("accepted 1", "refused 2 SHA_MISMATCH", "refused 3 SHA_MISMATCH", "refused 4 UNKNOWN_KEY",
-          "refused 5 BAD_SIGNATURE", "refused 7 MISSING_CHUNKS", "refused 8 UNLOADABLE", "refused 1 NOT_NEWER",
-          "accepted 9"), rec.order());
+      assertEquals(
+          List.of(
+              "accepted 1",
+              "refused 2 SHA_MISMATCH",
+              "refused 3 SHA_MISMATCH",
+              "refused 4 UNKNOWN_KEY",
+              "refused 5 BAD_SIGNATURE",
+              "refused 7 MISSING_CHUNKS",
+              "refused 8 UNLOADABLE",
+              "refused 1 NOT_NEWER",
+              "accepted 9"),
+          rec.order());
       assertEquals(7, live.refusedCount());
       Map<Reason, Long> expected = new HashMap<>();
       for (Reason reason : Reason.values()) {
         expected.put(reason, 0L);
       }
-      expected.putAll(Map.of(Reason.SHA_MISMATCH, 2L, Reason.UNKNOWN_KEY, 1L, Reason.BAD_SIGNATURE, 1L,
-          Reason.MISSING_CHUNKS, 1L, Reason.UNLOADABLE, 1L, Reason.NOT_NEWER, 1L));
+      expected.putAll(
+          Map.of(
+              Reason.SHA_MISMATCH,
+              2L,
+              Reason.UNKNOWN_KEY,
+              1L,
+              Reason.BAD_SIGNATURE,
+              1L,
+              Reason.MISSING_CHUNKS,
+              1L,
+              Reason.UNLOADABLE,
+              1L,
+              Reason.NOT_NEWER,
+              1L));
       assertEquals(expected, live.refusedByReason());
       assertEquals(2, live.acceptedCount());
       assertEquals(1, live.swapCount());
@@ -352,38 +397,48 @@ class LiveEncoderTest {
       CountDownLatch done = new CountDownLatch(threads);
       for (int t = 0; t < threads; t++) {
         int id = t;
-        Thread th = new Thread(() -> {
-          List<Long> mine = new ArrayList<>();
-          long last = 0;
-          try {
-            while (!stop.get()) {
-              Embedding e;
-              try {
-                e = live.embed(img);
-              } catch (RuntimeException ex) {
-                failures.incrementAndGet();
-                problems.add("thread " + id + ": " + ex);
-                continue;
-              }
-              requests.incrementAndGet();
-              if (e.version() < last) {
-                problems.add("thread " + id + " went back from version " + last + " to " + e.version());
-              }
-              if (e.version() != last) {
-                mine.add(e.version());
-              }
-              last = e.version();
-              float[] want = expected.get(e.version());
-              if (want == null || !close(want, e.vector())) {
-                wrong.incrementAndGet();
-                problems.add("thread " + id + ": vector does not match version " + e.version());
-              }
-            }
-          } finally {
-            seen.put(id, mine);
-            done.countDown();
-          }
-        }, "embedder-" + t);
+        Thread th =
+            new Thread(
+                () -> {
+                  List<Long> mine = new ArrayList<>();
+                  long last = 0;
+                  try {
+                    while (!stop.get()) {
+                      Embedding e;
+                      try {
+                        e = live.embed(img);
+                      } catch (RuntimeException ex) {
+                        failures.incrementAndGet();
+                        problems.add("thread " + id + ": " + ex);
+                        continue;
+                      }
+                      requests.incrementAndGet();
+                      if (e.version() < last) {
+                        problems.add(
+                            "thread "
+                                + id
+                                + " went back from version "
+                                + last
+                                + " to "
+                                + e.version());
+                      }
+                      if (e.version() != last) {
+                        mine.add(e.version());
+                      }
+                      last = e.version();
+                      float[] want = expected.get(e.version());
+                      if (want == null || !close(want, e.vector())) {
+                        wrong.incrementAndGet();
+                        problems.add(
+                            "thread " + id + ": vector does not match version " + e.version());
+                      }
+                    }
+                  } finally {
+                    seen.put(id, mine);
+                    done.countDown();
+                  }
+                },
+                "embedder-" + t);
         th.setDaemon(true);
         th.start();
       }
@@ -416,12 +471,18 @@ class LiveEncoderTest {
         assertEquals(versions, vs.get(vs.size() - 1), "thread " + s.getKey() + " saw " + vs);
       }
       assertEquals(versions - 1, live.swapCount());
-      assertEquals(versions - 1, live.retiredVersionsClosed(), "every retired version closed after its last request");
+      assertEquals(
+          versions - 1,
+          live.retiredVersionsClosed(),
+          "every retired version closed after its last request");
       assertEquals(requests.get(), live.embeddingCount());
-      assertTrue(live.inFlightAtSwaps() > 0, "no request was in flight at any swap: the test did not test it");
-      System.out.printf("swap under load: %d requests from %d threads, %d in flight at the %d swaps, swap ms"
-          + " (verified -> serving) %s%n", requests.get(), threads, live.inFlightAtSwaps(), versions - 1,
-          rec.swapMillis);
+      assertTrue(
+          live.inFlightAtSwaps() > 0,
+          "no request was in flight at any swap: the test did not test it");
+      System.out.printf(
+          "swap under load: %d requests from %d threads, %d in flight at the %d swaps, swap ms"
+              + " (verified -> serving) %s%n",
+          requests.get(), threads, live.inFlightAtSwaps(), versions - 1, rec.swapMillis);
     }
   }
 
@@ -438,12 +499,14 @@ class LiveEncoderTest {
   }
 
   @Test
-  void theQualityGateRefusesARegressionAndVersionsWithoutKnn(KafkaCluster cluster) throws Exception {
+  void theQualityGateRefusesARegressionAndVersionsWithoutKnn(KafkaCluster cluster)
+      throws Exception {
     String topic = topic(cluster, "gate");
     Recorder rec = new Recorder();
     EncoderPublisher publisher = publisher(topic);
     byte[] w3 = weights(ARCH, 3);
-    try (LiveEncoder live = live(cluster, topic, rec).policy(SwapPolicy.qualityGate(0.4, 0.05)).build().start();
+    try (LiveEncoder live =
+            live(cluster, topic, rec).policy(SwapPolicy.qualityGate(0.4, 0.05)).build().start();
         KafkaProducer<String, Object> producer = producer(cluster)) {
       publisher.publishInOwnTransaction(producer, draft(MODEL, 1, 0.60), weights(ARCH, 1));
       assertEquals(1, rec.nextAccepted().version());
@@ -452,11 +515,16 @@ class LiveEncoderTest {
       RefusedVersion r = rec.nextRefused();
       assertEquals(2, r.version());
       assertEquals(Reason.POLICY, r.reason());
-      assertTrue(r.message().contains("version 2") && r.message().contains("0.5000") && r.message().contains("0.6000")
-          && r.message().contains("0.0500"), r.message());
+      assertTrue(
+          r.message().contains("version 2")
+              && r.message().contains("0.5000")
+              && r.message().contains("0.6000")
+              && r.message().contains("0.0500"),
+          r.message());
       assertEquals(1, live.current().orElseThrow().version());
 
-      publisher.publishInOwnTransaction(producer, draft(MODEL, 3, 0.57), w3); // 0.03 worse: tolerated
+      publisher.publishInOwnTransaction(
+          producer, draft(MODEL, 3, 0.57), w3); // 0.03 worse: tolerated
       assertEquals(3, rec.nextAccepted().version());
 
       publisher.publishInOwnTransaction(producer, draft(MODEL, 4, 0.30), weights(ARCH, 4));
@@ -472,7 +540,13 @@ class LiveEncoderTest {
 
       assertServes(live, 3, w3);
       assertEquals(3, live.refusedCount(Reason.POLICY));
-      assertEquals(List.of("accepted 1", "refused 2 POLICY", "accepted 3", "refused 4 POLICY", "refused 5 POLICY"),
+      assertEquals(
+          List.of(
+              "accepted 1",
+              "refused 2 POLICY",
+              "accepted 3",
+              "refused 4 POLICY",
+              "refused 5 POLICY"),
           rec.order());
     }
   }
@@ -485,7 +559,8 @@ class LiveEncoderTest {
     byte[] w2 = weights(ARCH, 2);
     try (KafkaProducer<String, Object> producer = producer(cluster)) {
       for (long v = 1; v <= 3; v++) {
-        publisher.publishInOwnTransaction(producer, draft(MODEL, v, 0.6), v == 2 ? w2 : weights(ARCH, v));
+        publisher.publishInOwnTransaction(
+            producer, draft(MODEL, v, 0.6), v == 2 ? w2 : weights(ARCH, v));
       }
       try (LiveEncoder live = live(cluster, topic, rec).policy(SwapPolicy.pin(2)).build().start()) {
         assertTrue(live.awaitReady(WAIT));
@@ -495,7 +570,9 @@ class LiveEncoderTest {
         while (rec.order().size() < 4 && System.nanoTime() < until) {
           Thread.sleep(20);
         }
-        assertEquals(List.of("refused 1 POLICY", "accepted 2", "refused 3 POLICY", "refused 4 POLICY"), rec.order());
+        assertEquals(
+            List.of("refused 1 POLICY", "accepted 2", "refused 3 POLICY", "refused 4 POLICY"),
+            rec.order());
         assertTrue(rec.refused.stream().allMatch(r -> r.message().contains("pinned version 2")));
         assertServes(live, 2, w2);
         assertEquals(1, live.acceptedCount());
@@ -505,7 +582,8 @@ class LiveEncoderTest {
   }
 
   @Test
-  void aRestartComesUpOnTheNewestVersionWithoutReadingTheHistory(KafkaCluster cluster) throws Exception {
+  void aRestartComesUpOnTheNewestVersionWithoutReadingTheHistory(KafkaCluster cluster)
+      throws Exception {
     String topic = topic(cluster, "restart");
     EncoderPublisher publisher = publisher(topic);
     int versions = 12;
@@ -528,10 +606,16 @@ class LiveEncoderTest {
     try (LiveEncoder live = live(cluster, topic, rec).build().start()) {
       assertTrue(live.awaitReady(WAIT));
       assertServes(live, versions, last);
-      assertEquals(List.of("accepted " + versions), rec.order(), "straight to the newest, nothing older loaded");
-      // 4 records + 1 commit marker per version: the newest manifest sits at 5·12 − 2 = 58, its chunks at 55..57.
+      assertEquals(
+          List.of("accepted " + versions),
+          rec.order(),
+          "straight to the newest, nothing older loaded");
+      // 4 records + 1 commit marker per version: the newest manifest sits at 5·12 − 2 = 58, its
+      // chunks at 55..57.
       long total = versions * 4L;
-      assertTrue(live.lowestOffsetRead() >= 5L * (versions - 4), "lowest offset read " + live.lowestOffsetRead());
+      assertTrue(
+          live.lowestOffsetRead() >= 5L * (versions - 4),
+          "lowest offset read " + live.lowestOffsetRead());
       assertTrue(live.recordsRead() <= 16, "records read " + live.recordsRead() + " of " + total);
     }
   }

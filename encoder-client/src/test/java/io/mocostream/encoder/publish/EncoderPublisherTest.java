@@ -33,16 +33,26 @@ class EncoderPublisherTest {
 
   @Test
   void incompleteDraftsAndEmptyPayloadsAreRefusedNamingTheProblem() {
-    IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
-        () -> publisher.prepare(Drafts.draft("m", 1), new byte[0]));
-    assertTrue(empty.getMessage().contains("model m version 1") && empty.getMessage().contains("empty"),
+    IllegalArgumentException empty =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> publisher.prepare(Drafts.draft("m", 1), new byte[0]));
+    assertTrue(
+        empty.getMessage().contains("model m version 1") && empty.getMessage().contains("empty"),
         empty.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> publisher.prepare(Drafts.draft("m", 0), new byte[1]));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class, () -> publisher.prepare(Drafts.draft("m", 0), new byte[1]));
+    assertThrows(
+        IllegalArgumentException.class,
         () -> publisher.prepare(Drafts.draft("m", 1).clearModelName(), new byte[1]));
-    RuntimeException missing = assertThrows(RuntimeException.class,
-        () -> publisher.prepare(EncoderVersion.newBuilder().setModelName("m").setVersion(1), new byte[1]));
-    assertTrue(missing.getMessage().contains("architecture") || missing.getMessage().contains("not set"),
+    RuntimeException missing =
+        assertThrows(
+            RuntimeException.class,
+            () ->
+                publisher.prepare(
+                    EncoderVersion.newBuilder().setModelName("m").setVersion(1), new byte[1]));
+    assertTrue(
+        missing.getMessage().contains("architecture") || missing.getMessage().contains("not set"),
         missing.getMessage());
   }
 }

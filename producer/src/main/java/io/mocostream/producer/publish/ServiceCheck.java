@@ -30,9 +30,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks, before streaming, that the broker and the registry answer, so that a service that is down is a clear
- * error within seconds instead of a stalled first send; and makes sure the topic exists (created with the broker's
- * default partitions and replication when missing).
+ * Checks, before streaming, that the broker and the registry answer, so that a service that is down
+ * is a clear error within seconds instead of a stalled first send; and makes sure the topic exists
+ * (created with the broker's default partitions and replication when missing).
  */
 public final class ServiceCheck {
   private static final Logger log = LoggerFactory.getLogger(ServiceCheck.class);
@@ -44,14 +44,23 @@ public final class ServiceCheck {
   private ServiceCheck() {}
 
   /** Both services, then the topic. */
-  public static TopicInfo check(String bootstrap, String registryUrl, String topic, Duration timeout) {
+  public static TopicInfo check(
+      String bootstrap, String registryUrl, String topic, Duration timeout) {
     return check(bootstrap, registryUrl, topic, timeout, ClientSettings.NONE);
   }
 
-  /** Both services with the client settings of a secured cluster (SASL/TLS, registry credentials), then the topic. */
-  public static TopicInfo check(String bootstrap, String registryUrl, String topic, Duration timeout,
+  /**
+   * Both services with the client settings of a secured cluster (SASL/TLS, registry credentials),
+   * then the topic.
+   */
+  public static TopicInfo check(
+      String bootstrap,
+      String registryUrl,
+      String topic,
+      Duration timeout,
       ClientSettings clients) {
-    // Registry first: it answers (or not) in milliseconds, and a run that cannot serialize must not create topics.
+    // Registry first: it answers (or not) in milliseconds, and a run that cannot serialize must not
+    // create topics.
     checkRegistry(registryUrl, timeout, clients);
     return checkBroker(bootstrap, topic, timeout, clients);
   }
@@ -62,30 +71,38 @@ public final class ServiceCheck {
   }
 
   /**
-   * Broker reachable, topic present (described, so a principal without CREATE rights can publish to an existing
-   * topic) or created; an authorization failure names the ACL that is missing.
+   * Broker reachable, topic present (described, so a principal without CREATE rights can publish to
+   * an existing topic) or created; an authorization failure names the ACL that is missing.
    */
-  public static TopicInfo checkBroker(String bootstrap, String topic, Duration timeout, ClientSettings clients) {
+  public static TopicInfo checkBroker(
+      String bootstrap, String topic, Duration timeout, ClientSettings clients) {
     int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
     probeTcp(bootstrap, ms);
-    Map<String, Object> conf = clients.admin(Map.of(
-        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms,
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms,
-        AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000));
+    Map<String, Object> conf =
+        clients.admin(
+            Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms,
+                AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000));
     Admin admin;
     try {
       admin = Admin.create(conf);
     } catch (KafkaException e) {
-      throw new PublishException("broker address '" + bootstrap + "' is not usable: "
-          + FramePublisher.messageChain(e), e);
+      throw new PublishException(
+          "broker address '" + bootstrap + "' is not usable: " + FramePublisher.messageChain(e), e);
     }
     try (admin) {
       try {
         admin.describeCluster().nodes().get(ms, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.TimeoutException | ExecutionException e) {
-        throw new PublishException("broker at " + bootstrap + " unreachable: no answer within "
-            + timeout.toSeconds() + " s" + (e.getCause() == null ? "" : ": " + FramePublisher.messageChain(e.getCause())),
+        throw new PublishException(
+            "broker at "
+                + bootstrap
+                + " unreachable: no answer within "
+                + timeout.toSeconds()
+                + " s"
+                + (e.getCause() == null ? "" : ": " + FramePublisher.messageChain(e.getCause())),
             e);
       }
       boolean created = false;
@@ -98,22 +115,37 @@ public final class ServiceCheck {
           throw new PublishException(denied, e.getCause());
         }
         if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
-          throw new PublishException("cannot describe topic " + topic + " at " + bootstrap + ": "
-              + FramePublisher.messageChain(e.getCause()), e);
+          throw new PublishException(
+              "cannot describe topic "
+                  + topic
+                  + " at "
+                  + bootstrap
+                  + ": "
+                  + FramePublisher.messageChain(e.getCause()),
+              e);
         }
         try {
-          admin.createTopics(List.of(new NewTopic(topic, Optional.empty(), Optional.empty())))
-              .all().get(ms, TimeUnit.MILLISECONDS);
+          admin
+              .createTopics(List.of(new NewTopic(topic, Optional.empty(), Optional.empty())))
+              .all()
+              .get(ms, TimeUnit.MILLISECONDS);
           created = true;
           log.info("created topic {} with the broker's default partitions and replication", topic);
         } catch (ExecutionException ce) {
           String createDenied = clients.denied(ce.getCause(), "CREATE", "topic " + topic);
           if (createDenied != null) {
-            throw new PublishException("topic " + topic + " does not exist and " + createDenied, ce.getCause());
+            throw new PublishException(
+                "topic " + topic + " does not exist and " + createDenied, ce.getCause());
           }
           if (!(ce.getCause() instanceof TopicExistsException)) {
-            throw new PublishException("cannot create topic " + topic + " at " + bootstrap + ": "
-                + FramePublisher.messageChain(ce.getCause()), ce);
+            throw new PublishException(
+                "cannot create topic "
+                    + topic
+                    + " at "
+                    + bootstrap
+                    + ": "
+                    + FramePublisher.messageChain(ce.getCause()),
+                ce);
           }
         }
         description = describeUntilPresent(admin, topic, ms);
@@ -127,26 +159,35 @@ public final class ServiceCheck {
         if (denied == null) {
           throw e;
         }
-        // Without the right the limit is unknown: keep Kafka's default, and let the broker refuse larger frames.
+        // Without the right the limit is unknown: keep Kafka's default, and let the broker refuse
+        // larger frames.
         log.warn("{}; assuming Kafka's default max.message.bytes for {}", denied, topic);
         config = null;
       }
       ConfigEntry max = config == null ? null : config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
-      long maxMessageBytes = max == null || max.value() == null ? 1_048_588L : Long.parseLong(max.value());
+      long maxMessageBytes =
+          max == null || max.value() == null ? 1_048_588L : Long.parseLong(max.value());
       return new TopicInfo(topic, description.partitions().size(), maxMessageBytes, created);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new PublishException("interrupted while checking the broker at " + bootstrap, e);
     } catch (java.util.concurrent.TimeoutException | ExecutionException e) {
-      throw new PublishException("broker at " + bootstrap + " did not answer about topic " + topic + ": "
-          + FramePublisher.messageChain(e), e);
+      throw new PublishException(
+          "broker at "
+              + bootstrap
+              + " did not answer about topic "
+              + topic
+              + ": "
+              + FramePublisher.messageChain(e),
+          e);
     }
   }
 
   /**
-   * Fails at once when no bootstrap address accepts a TCP connection. The admin client would retry a refused
-   * connection until its timeout and then only say it timed out; a refused or unresolvable address is known in
-   * milliseconds and deserves its own reason. A silent (firewalled) address still takes the connect timeout.
+   * Fails at once when no bootstrap address accepts a TCP connection. The admin client would retry
+   * a refused connection until its timeout and then only say it timed out; a refused or
+   * unresolvable address is known in milliseconds and deserves its own reason. A silent
+   * (firewalled) address still takes the connect timeout.
    */
   static void probeTcp(String bootstrap, int timeoutMs) {
     StringBuilder problems = new StringBuilder();
@@ -154,17 +195,30 @@ public final class ServiceCheck {
       String a = address.trim();
       int colon = a.lastIndexOf(':');
       if (a.isEmpty() || colon <= 0 || colon == a.length() - 1) {
-        problems.append(problems.length() == 0 ? "" : "; ").append("'").append(a).append("' is not host:port");
+        problems
+            .append(problems.length() == 0 ? "" : "; ")
+            .append("'")
+            .append(a)
+            .append("' is not host:port");
         continue;
       }
       String host = a.substring(0, colon).replace("[", "").replace("]", "");
       try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress(host, Integer.parseInt(a.substring(colon + 1))), timeoutMs);
+        socket.connect(
+            new InetSocketAddress(host, Integer.parseInt(a.substring(colon + 1))), timeoutMs);
         return;
       } catch (NumberFormatException e) {
-        problems.append(problems.length() == 0 ? "" : "; ").append("'").append(a).append("' has no numeric port");
+        problems
+            .append(problems.length() == 0 ? "" : "; ")
+            .append("'")
+            .append(a)
+            .append("' has no numeric port");
       } catch (IOException | IllegalArgumentException e) {
-        problems.append(problems.length() == 0 ? "" : "; ").append(a).append(": ").append(e.getMessage());
+        problems
+            .append(problems.length() == 0 ? "" : "; ")
+            .append(a)
+            .append(": ")
+            .append(e.getMessage());
       }
     }
     throw new PublishException("broker at " + bootstrap + " unreachable: " + problems);
@@ -172,7 +226,11 @@ public final class ServiceCheck {
 
   private static TopicDescription describe(Admin admin, String topic, int ms)
       throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
-    return admin.describeTopics(List.of(topic)).allTopicNames().get(ms, TimeUnit.MILLISECONDS).get(topic);
+    return admin
+        .describeTopics(List.of(topic))
+        .allTopicNames()
+        .get(ms, TimeUnit.MILLISECONDS)
+        .get(topic);
   }
 
   /** A freshly created topic takes a moment to appear in metadata. */
@@ -183,7 +241,8 @@ public final class ServiceCheck {
       try {
         return describe(admin, topic, ms);
       } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
           throw e;
         }
         Thread.sleep(100);
@@ -192,8 +251,8 @@ public final class ServiceCheck {
   }
 
   /**
-   * The registry answers {@code GET /subjects} with 200. A comma-separated URL list (as Confluent's clients
-   * accept) passes when any of them answers.
+   * The registry answers {@code GET /subjects} with 200. A comma-separated URL list (as Confluent's
+   * clients accept) passes when any of them answers.
    */
   public static void checkRegistry(String registryUrl, Duration timeout) {
     checkRegistry(registryUrl, timeout, ClientSettings.NONE);
@@ -214,16 +273,27 @@ public final class ServiceCheck {
     if (registry.sslContext() != null) {
       builder.sslContext(registry.sslContext());
     }
-    String authorization = registry.bearerToken() != null ? "Bearer " + registry.bearerToken()
-        : registry.basicAuthUserInfo() == null ? null : "Basic " + java.util.Base64.getEncoder()
-            .encodeToString(registry.basicAuthUserInfo().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    String authorization =
+        registry.bearerToken() != null
+            ? "Bearer " + registry.bearerToken()
+            : registry.basicAuthUserInfo() == null
+                ? null
+                : "Basic "
+                    + java.util.Base64.getEncoder()
+                        .encodeToString(
+                            registry
+                                .basicAuthUserInfo()
+                                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     HttpClient http = builder.build();
     StringBuilder problems = new StringBuilder();
     for (String base : registryUrl.split(",")) {
       String url = base.trim().replaceAll("/+$", "") + "/subjects";
       try {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET()
-            .header("Accept", "application/vnd.schemaregistry.v1+json");
+        HttpRequest.Builder request =
+            HttpRequest.newBuilder(URI.create(url))
+                .timeout(timeout)
+                .GET()
+                .header("Accept", "application/vnd.schemaregistry.v1+json");
         if (authorization != null) {
           request.header("Authorization", authorization);
         }
@@ -231,16 +301,26 @@ public final class ServiceCheck {
         if (r.statusCode() == 200) {
           return;
         }
-        problems.append(problems.length() == 0 ? "" : "; ").append(url).append(" answered HTTP ")
-            .append(r.statusCode()).append(' ').append(abbreviate(r.body()));
+        problems
+            .append(problems.length() == 0 ? "" : "; ")
+            .append(url)
+            .append(" answered HTTP ")
+            .append(r.statusCode())
+            .append(' ')
+            .append(abbreviate(r.body()));
       } catch (IllegalArgumentException e) {
-        problems.append(problems.length() == 0 ? "" : "; ").append("bad URL '").append(base).append("': ")
+        problems
+            .append(problems.length() == 0 ? "" : "; ")
+            .append("bad URL '")
+            .append(base)
+            .append("': ")
             .append(e.getMessage());
       } catch (IOException e) {
         problems.append(problems.length() == 0 ? "" : "; ").append(url).append(": ").append(e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new PublishException("interrupted while checking the schema registry at " + registryUrl, e);
+        throw new PublishException(
+            "interrupted while checking the schema registry at " + registryUrl, e);
       }
     }
     throw new PublishException("schema registry at " + registryUrl + " unreachable: " + problems);

@@ -12,37 +12,45 @@ import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
 
 /**
- * Turns any source into the feed of a few fixed cameras: each item of the underlying source is shown by one camera
- * as a burst of {@code burst} frames that drift a little (shift, scale, brightness), and {@code cameras} cameras
- * emit their frames interleaved, round-robin, as live feeds reach a broker. Consecutive frames of one camera are
- * near-duplicates, which is what a MoCo queue filled from a live feed suffers from (false negatives) and what the
- * trainer's replay buffer and same-source masking are for.
+ * Turns any source into the feed of a few fixed cameras: each item of the underlying source is
+ * shown by one camera as a burst of {@code burst} frames that drift a little (shift, scale,
+ * brightness), and {@code cameras} cameras emit their frames interleaved, round-robin, as live
+ * feeds reach a broker. Consecutive frames of one camera are near-duplicates, which is what a MoCo
+ * queue filled from a live feed suffers from (false negatives) and what the trainer's replay buffer
+ * and same-source masking are for.
  *
  * <p>Camera {@code c} keys its frames {@code ID/cam-c}; frame {@code f} of a camera is captured at
- * {@code t0 + f·interval}. Frames are raw pixels of the item's size (grey stays grey, anything else becomes RGB).
- * The drift of item {@code i} is drawn from a generator seeded by {@code (seed, i)} alone, so a run is the same
- * bytes every time. Refused inputs of the underlying source pass through unchanged.
+ * {@code t0 + f·interval}. Frames are raw pixels of the item's size (grey stays grey, anything else
+ * becomes RGB). The drift of item {@code i} is drawn from a generator seeded by {@code (seed, i)}
+ * alone, so a run is the same bytes every time. Refused inputs of the underlying source pass
+ * through unchanged.
  */
 public final class CorrelatedSource implements FrameSource {
   public static final int DEFAULT_BURST = 8;
   public static final int DEFAULT_CAMERAS = 4;
   public static final long DEFAULT_INTERVAL_MS = 100;
-  /** Per frame at most: shift drift in pixels, scale drift (relative), brightness drift (relative). */
+
+  /**
+   * Per frame at most: shift drift in pixels, scale drift (relative), brightness drift (relative).
+   */
   static final double SHIFT_STEP = 0.5;
+
   static final double SCALE_STEP = 0.015;
   static final double BRIGHTNESS_STEP = 0.03;
+
   /** Bounds of the accumulated drift within a burst. */
   static final double MAX_SHIFT = 3;
+
   static final double MIN_SCALE = 0.9;
   static final double MAX_SCALE = 1.1;
   static final double MIN_BRIGHTNESS = 0.75;
   static final double MAX_BRIGHTNESS = 1.25;
 
   /**
-   * @param burst      frames per item (≥ 1)
-   * @param cameras    cameras (distinct source ids) emitting interleaved (≥ 1)
+   * @param burst frames per item (≥ 1)
+   * @param cameras cameras (distinct source ids) emitting interleaved (≥ 1)
    * @param intervalMs capture time between two frames of one camera
-   * @param seed       seed of the drift
+   * @param seed seed of the drift
    */
   public record Settings(int burst, int cameras, long intervalMs, long seed) {
     public Settings {
@@ -140,7 +148,10 @@ public final class CorrelatedSource implements FrameSource {
     }
   }
 
-  /** Loads the camera's next item; false when the underlying source has none (or it was refused: see passThrough). */
+  /**
+   * Loads the camera's next item; false when the underlying source has none (or it was refused: see
+   * passThrough).
+   */
   private boolean startBurst(Camera cam) throws IOException, InterruptedException {
     cam.item = null;
     if (innerDone) {
@@ -160,8 +171,12 @@ public final class CorrelatedSource implements FrameSource {
     try {
       pixels = decode(item);
     } catch (IOException | RuntimeException ex) {
-      passThrough.add(new SourceEntry.Refused(new io.mocostream.producer.validate.Refusal(item.origin(),
-          io.mocostream.frames.Reason.UNDECODABLE, "cannot decode it for a correlated burst: " + ex.getMessage())));
+      passThrough.add(
+          new SourceEntry.Refused(
+              new io.mocostream.producer.validate.Refusal(
+                  item.origin(),
+                  io.mocostream.frames.Reason.UNDECODABLE,
+                  "cannot decode it for a correlated burst: " + ex.getMessage())));
       return false;
     }
     if (t0 == null) {
@@ -202,13 +217,21 @@ public final class CorrelatedSource implements FrameSource {
     cam.framesEmitted++;
     cam.frame++;
     ContentType type = cam.pixels.channels() == 1 ? ContentType.RAW_GREY : ContentType.RAW_RGB;
-    return new SourceItem(id, item.origin() + "@cam-" + cam.index + "#" + (cam.frame - 1), type, frame,
-        cam.pixels.width(), cam.pixels.height(), item.label(), capture, attrs);
+    return new SourceItem(
+        id,
+        item.origin() + "@cam-" + cam.index + "#" + (cam.frame - 1),
+        type,
+        frame,
+        cam.pixels.width(),
+        cam.pixels.height(),
+        item.label(),
+        capture,
+        attrs);
   }
 
   /**
-   * out(x, y) = b · in(c + (x − c − d)/s), bilinear, edges clamped: the item shifted by d, scaled by s about its
-   * centre c, brightness times b.
+   * out(x, y) = b · in(c + (x − c − d)/s), bilinear, edges clamped: the item shifted by d, scaled
+   * by s about its centre c, brightness times b.
    */
   static byte[] render(Pixels p, double dx, double dy, double scale, double brightness) {
     int w = p.width();
@@ -244,10 +267,18 @@ public final class CorrelatedSource implements FrameSource {
   private static Pixels decode(SourceItem item) throws IOException {
     if (item.contentType() == ContentType.RAW_GREY || item.contentType() == ContentType.RAW_RGB) {
       int ch = item.contentType() == ContentType.RAW_GREY ? 1 : 3;
-      if (item.width() == null || item.height() == null
+      if (item.width() == null
+          || item.height() == null
           || (long) item.width() * item.height() * ch != item.data().length) {
-        throw new IOException("raw item of " + item.data().length + " bytes does not match " + item.width() + "×"
-            + item.height() + "×" + ch);
+        throw new IOException(
+            "raw item of "
+                + item.data().length
+                + " bytes does not match "
+                + item.width()
+                + "×"
+                + item.height()
+                + "×"
+                + ch);
       }
       return new Pixels(item.width(), item.height(), ch, item.data());
     }
@@ -293,8 +324,14 @@ public final class CorrelatedSource implements FrameSource {
 
   @Override
   public String describe() {
-    return inner.describe() + " as " + settings.cameras() + " correlated cameras (bursts of " + settings.burst()
-        + " frames, seed " + settings.seed() + ")";
+    return inner.describe()
+        + " as "
+        + settings.cameras()
+        + " correlated cameras (bursts of "
+        + settings.burst()
+        + " frames, seed "
+        + settings.seed()
+        + ")";
   }
 
   @Override

@@ -1,8 +1,8 @@
 package io.mocostream.producer.source;
 
+import io.mocostream.frames.Reason;
 import io.mocostream.producer.validate.FrameValidator;
 import io.mocostream.producer.validate.Refusal;
-import io.mocostream.frames.Reason;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
@@ -33,26 +33,29 @@ import org.slf4j.LoggerFactory;
 /**
  * Image files from a folder and its sub-folders.
  *
- * <p><b>One pass</b> (default): every regular file, in sorted relative-path order so that two runs publish the
- * same sequence. <b>Watch</b>: the files already there, then every file dropped in later, until closed.
+ * <p><b>One pass</b> (default): every regular file, in sorted relative-path order so that two runs
+ * publish the same sequence. <b>Watch</b>: the files already there, then every file dropped in
+ * later, until closed.
  *
  * <p>Skipped in both modes: hidden names (starting with {@code .}) and in-progress names ending in
- * {@link #IN_PROGRESS_SUFFIXES}: an uploader that writes {@code .x.jpg.tmp} and renames it into place is never
- * seen half-written.
+ * {@link #IN_PROGRESS_SUFFIXES}: an uploader that writes {@code .x.jpg.tmp} and renames it into
+ * place is never seen half-written.
  *
- * <p><b>When a watched file counts as complete</b>: the WatchService only says that a file appeared or changed,
- * not that its writer is done. A file is published once its size and modification time have stayed the same for
- * the settle period (default {@value #DEFAULT_SETTLE_MS} ms), checked at least twice. A renamed-into-place file
- * is stable at once and goes out one settle period later; one still being copied keeps changing and waits. A file
- * rewritten after publishing (new size or time) is published again as a new frame; an unchanged one never twice.
+ * <p><b>When a watched file counts as complete</b>: the WatchService only says that a file appeared
+ * or changed, not that its writer is done. A file is published once its size and modification time
+ * have stayed the same for the settle period (default {@value #DEFAULT_SETTLE_MS} ms), checked at
+ * least twice. A renamed-into-place file is stable at once and goes out one settle period later;
+ * one still being copied keeps changing and waits. A file rewritten after publishing (new size or
+ * time) is published again as a new frame; an unchanged one never twice.
  *
- * <p>Files are checked against the byte limit by their size before being read; a file that is empty, too big or
- * unreadable is a {@link SourceEntry.Refused}, never dropped silently.
+ * <p>Files are checked against the byte limit by their size before being read; a file that is
+ * empty, too big or unreadable is a {@link SourceEntry.Refused}, never dropped silently.
  */
 public final class DirSource implements FrameSource {
   private static final Logger log = LoggerFactory.getLogger(DirSource.class);
 
   public static final long DEFAULT_SETTLE_MS = 500;
+
   /** Names of files still being written by common tools (curl, rsync, browsers, WinSCP). */
   public static final List<String> IN_PROGRESS_SUFFIXES =
       List.of(".tmp", ".part", ".partial", ".crdownload", ".filepart", ".download");
@@ -65,7 +68,8 @@ public final class DirSource implements FrameSource {
 
   // One pass: the sorted listing taken at start (or rewind).
   private Iterator<Path> listing;
-  // Watch: files seen but not yet stable, by path in sorted order; files ready to go; what was already emitted.
+  // Watch: files seen but not yet stable, by path in sorted order; files ready to go; what was
+  // already emitted.
   private WatchService watcher;
   private final Map<WatchKey, Path> watchedDirs = new HashMap<>();
   private final TreeMap<Path, Observation> pending = new TreeMap<>();
@@ -73,7 +77,10 @@ public final class DirSource implements FrameSource {
   private final Set<Observation> emitted = new HashSet<>();
   private volatile boolean closed;
 
-  /** Size and time of a file when last looked at; {@code since} is when they were first seen at these values. */
+  /**
+   * Size and time of a file when last looked at; {@code since} is when they were first seen at
+   * these values.
+   */
   private record Observation(Path path, long size, long mtime, long since) {
     boolean sameFile(Observation o) {
       return o != null && path.equals(o.path) && size == o.size && mtime == o.mtime;
@@ -84,11 +91,13 @@ public final class DirSource implements FrameSource {
     }
   }
 
-  public DirSource(Path root, String sourceId, FrameValidator validator, boolean watch) throws IOException {
+  public DirSource(Path root, String sourceId, FrameValidator validator, boolean watch)
+      throws IOException {
     this(root, sourceId, validator, watch, DEFAULT_SETTLE_MS);
   }
 
-  public DirSource(Path root, String sourceId, FrameValidator validator, boolean watch, long settleMs)
+  public DirSource(
+      Path root, String sourceId, FrameValidator validator, boolean watch, long settleMs)
       throws IOException {
     if (!Files.isDirectory(root)) {
       throw new NoSuchFileException(root.toString(), null, "not a directory");
@@ -99,7 +108,8 @@ public final class DirSource implements FrameSource {
     this.watch = watch;
     this.settleNanos = TimeUnit.MILLISECONDS.toNanos(settleMs);
     if (watch) {
-      // Register before listing, so a file dropped in between is seen by one or the other (duplicates merge).
+      // Register before listing, so a file dropped in between is seen by one or the other
+      // (duplicates merge).
       watcher = FileSystems.getDefault().newWatchService();
       registerTree(this.root);
     } else {
@@ -117,7 +127,9 @@ public final class DirSource implements FrameSource {
     }
     try {
       while (ready.isEmpty()) {
-        WatchKey key = watcher.poll(Math.max(1, TimeUnit.NANOSECONDS.toMillis(settleNanos) / 2), TimeUnit.MILLISECONDS);
+        WatchKey key =
+            watcher.poll(
+                Math.max(1, TimeUnit.NANOSECONDS.toMillis(settleNanos) / 2), TimeUnit.MILLISECONDS);
         for (; key != null; key = watcher.poll()) {
           handle(key);
         }
@@ -162,7 +174,8 @@ public final class DirSource implements FrameSource {
   /** Regular, non-hidden, complete-named files under {@code dir}, sorted by path. */
   private List<Path> list(Path dir) throws IOException {
     try (Stream<Path> files = Files.walk(dir)) {
-      return files.filter(p -> !p.equals(dir))
+      return files
+          .filter(p -> !p.equals(dir))
           .filter(p -> !hiddenBelow(dir, p))
           .filter(p -> Files.isRegularFile(p))
           .filter(p -> eligibleName(p))
@@ -203,7 +216,15 @@ public final class DirSource implements FrameSource {
       if (size.isPresent()) {
         return new SourceEntry.Refused(size.get());
       }
-      return new SourceItem(sourceId, origin, null, data, null, null, null, attrs.lastModifiedTime().toMillis(),
+      return new SourceItem(
+          sourceId,
+          origin,
+          null,
+          data,
+          null,
+          null,
+          null,
+          attrs.lastModifiedTime().toMillis(),
           Map.of("file", root.relativize(file).toString()));
     } catch (IOException | SecurityException e) {
       return new SourceEntry.Refused(new Refusal(origin, Reason.UNREADABLE, e.toString()));
@@ -214,7 +235,9 @@ public final class DirSource implements FrameSource {
 
   private void registerTree(Path dir) throws IOException {
     for (Path d : directories(dir)) {
-      WatchKey key = d.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+      WatchKey key =
+          d.register(
+              watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
       watchedDirs.put(key, d);
     }
     for (Path f : list(dir)) {
@@ -275,7 +298,8 @@ public final class DirSource implements FrameSource {
   /** Moves files unchanged for the settle period to {@link #ready}, in path order. */
   private void promoteStable() {
     long t = System.nanoTime();
-    for (Iterator<Map.Entry<Path, Observation>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<Path, Observation>> it = pending.entrySet().iterator();
+        it.hasNext(); ) {
       Map.Entry<Path, Observation> e = it.next();
       Observation now = stat(e.getKey());
       if (now == null) {
@@ -293,7 +317,8 @@ public final class DirSource implements FrameSource {
 
   private static Observation stat(Path file) {
     try {
-      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes a =
+          Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (!a.isRegularFile()) {
         return null;
       }

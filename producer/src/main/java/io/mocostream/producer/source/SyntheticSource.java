@@ -18,16 +18,20 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  * Procedural images with known classes, for tests and demos; endless (use {@code --max}).
  *
  * <p>Class {@code c} of {@code C} is a pattern of stripes at angle {@code π·c/C} with a period of
- * {@code 4 + 2·(c mod 3)} pixels and a tint of hue {@code c/C}. Each image draws its class, stripe phase,
- * contrast, brightness and per-pixel Gaussian noise from a generator seeded by {@code (seed, index)} alone: image
- * {@code i} is the same bytes in every run and does not depend on the images before it.
+ * {@code 4 + 2·(c mod 3)} pixels and a tint of hue {@code c/C}. Each image draws its class, stripe
+ * phase, contrast, brightness and per-pixel Gaussian noise from a generator seeded by {@code (seed,
+ * index)} alone: image {@code i} is the same bytes in every run and does not depend on the images
+ * before it.
  */
 public final class SyntheticSource implements FrameSource {
   public static final int DEFAULT_CLASSES = 10;
   public static final int DEFAULT_SIZE = 32;
 
   /** How frames are encoded: PNG exercises the decode path downstream; raw skips encoding. */
-  public enum Encoding { PNG, RAW_RGB }
+  public enum Encoding {
+    PNG,
+    RAW_RGB
+  }
 
   private final int classes;
   private final long seed;
@@ -60,9 +64,22 @@ public final class SyntheticSource implements FrameSource {
     long i = index++;
     Image img = image(i);
     byte[] data = encoding == Encoding.PNG ? png(img.rgb(), size) : img.rgb();
-    return new SourceItem(sourceId, "synthetic#" + i, encoding == Encoding.PNG ? ContentType.PNG : ContentType.RAW_RGB,
-        data, size, size, img.label(), System.currentTimeMillis(),
-        Map.of("generator", "synthetic-stripes-v1", "seed", Long.toString(seed), "index", Long.toString(i)));
+    return new SourceItem(
+        sourceId,
+        "synthetic#" + i,
+        encoding == Encoding.PNG ? ContentType.PNG : ContentType.RAW_RGB,
+        data,
+        size,
+        size,
+        img.label(),
+        System.currentTimeMillis(),
+        Map.of(
+            "generator",
+            "synthetic-stripes-v1",
+            "seed",
+            Long.toString(seed),
+            "index",
+            Long.toString(i)));
   }
 
   /** Image {@code i}: its class and its pixels as interleaved RGB bytes (size×size×3). */
@@ -70,7 +87,8 @@ public final class SyntheticSource implements FrameSource {
 
   /** Pure function of (seed, classes, size, i). */
   public Image image(long i) {
-    // SplittableRandom's constructor mixes its seed; combining with a large odd constant keeps (seed, i) pairs apart.
+    // SplittableRandom's constructor mixes its seed; combining with a large odd constant keeps
+    // (seed, i) pairs apart.
     SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
     int c = rnd.nextInt(classes);
     double theta = Math.PI * c / classes;
@@ -79,7 +97,9 @@ public final class SyntheticSource implements FrameSource {
     double contrast = 0.6 + 0.4 * rnd.nextDouble();
     double brightness = 0.1 * (rnd.nextDouble() - 0.5);
     int tint = Color.HSBtoRGB((float) c / classes, 0.6f, 1f);
-    double[] tintRgb = {((tint >> 16) & 0xFF) / 255.0, ((tint >> 8) & 0xFF) / 255.0, (tint & 0xFF) / 255.0};
+    double[] tintRgb = {
+      ((tint >> 16) & 0xFF) / 255.0, ((tint >> 8) & 0xFF) / 255.0, (tint & 0xFF) / 255.0
+    };
     double cos = Math.cos(theta);
     double sin = Math.sin(theta);
     Gaussian gauss = new Gaussian(rnd);
@@ -98,8 +118,9 @@ public final class SyntheticSource implements FrameSource {
   }
 
   /**
-   * Standard normal numbers by Box–Muller from the image's own generator, both values of each pair used
-   * (SplittableRandom has no nextGaussian on Java 17, and java.util.Random's would be a second, shared stream).
+   * Standard normal numbers by Box–Muller from the image's own generator, both values of each pair
+   * used (SplittableRandom has no nextGaussian on Java 17, and java.util.Random's would be a
+   * second, shared stream).
    */
   private static final class Gaussian {
     private final SplittableRandom rnd;
@@ -140,7 +161,8 @@ public final class SyntheticSource implements FrameSource {
       bgr[o + 2] = rgb[o];
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(size * size * 3 + 1024);
-    // A memory-cached stream: ImageIO.write(img, fmt, OutputStream) would spill through a temp file.
+    // A memory-cached stream: ImageIO.write(img, fmt, OutputStream) would spill through a temp
+    // file.
     try (ImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
       writer.setOutput(ios);
       writer.write(img);
@@ -163,7 +185,16 @@ public final class SyntheticSource implements FrameSource {
 
   @Override
   public String describe() {
-    return "synthetic " + classes + " classes, " + size + "×" + size + " " + encoding + ", seed " + seed;
+    return "synthetic "
+        + classes
+        + " classes, "
+        + size
+        + "×"
+        + size
+        + " "
+        + encoding
+        + ", seed "
+        + seed;
   }
 
   @Override

@@ -4,8 +4,9 @@ import io.mocostream.frames.Reason;
 import java.util.Objects;
 
 /**
- * A candidate frame that was not published, with the input it came from (file path, {@code file#index},
- * upload) and the reason. Refusals are logged and counted per reason, never dropped silently.
+ * A candidate frame that was not published, with the input it came from (file path, {@code
+ * file#index}, upload) and the reason. Refusals are logged and counted per reason, never dropped
+ * silently.
  */
 public record Refusal(String origin, Reason reason, String message) implements Verdict {
   public Refusal {

@@ -21,28 +21,45 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code mocostream produce --source http:...} as a user runs it, against the real broker and registry, stopping
- * by itself after {@code max} published frames (the attack tests end with ordinary uploads).
+ * {@code mocostream produce --source http:...} as a user runs it, against the real broker and
+ * registry, stopping by itself after {@code max} published frames (the attack tests end with
+ * ordinary uploads).
  */
 final class UploadEndpointUnderAttack {
   final URI base;
   final URI frames;
   final String topic = "attacked-uploads-" + UUID.randomUUID().toString().substring(0, 8);
   final CompletableFuture<ProduceSummary> run;
-  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
-  /** @param host null: the default bind address */
-  UploadEndpointUnderAttack(KafkaCluster cluster, String host, int max, String token) throws Exception {
+  /**
+   * @param host null: the default bind address
+   */
+  UploadEndpointUnderAttack(KafkaCluster cluster, String host, int max, String token)
+      throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
-    ProduceOptions opts = ProduceOptions.of(cluster.bootstrapServers(), cluster.registryUrl(),
-            "http:" + (host == null ? "" : host + ":") + port)
-        .withTopic(topic).withMax(max).withProgress(ProduceOptions.ProgressMode.QUIET).withUploadToken(token);
-    run = CompletableFuture.supplyAsync(() -> ProduceCommand.run(opts,
-        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+    ProduceOptions opts =
+        ProduceOptions.of(
+                cluster.bootstrapServers(),
+                cluster.registryUrl(),
+                "http:" + (host == null ? "" : host + ":") + port)
+            .withTopic(topic)
+            .withMax(max)
+            .withProgress(ProduceOptions.ProgressMode.QUIET)
+            .withUploadToken(token);
+    run =
+        CompletableFuture.supplyAsync(
+            () ->
+                ProduceCommand.run(
+                    opts,
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
     base = URI.create("http://127.0.0.1:" + port);
     frames = base.resolve(FrameEndpoint.FRAMES_PATH);
     awaitHealthy();
@@ -56,8 +73,11 @@ final class UploadEndpointUnderAttack {
         throw new AssertionError("the produce command ended before serving");
       }
       try {
-        if (http.send(HttpRequest.newBuilder(base.resolve(FrameEndpoint.HEALTH_PATH)).GET().build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+        if (http.send(
+                    HttpRequest.newBuilder(base.resolve(FrameEndpoint.HEALTH_PATH)).GET().build(),
+                    HttpResponse.BodyHandlers.discarding())
+                .statusCode()
+            == 200) {
           return;
         }
       } catch (ConnectException e) {
@@ -69,8 +89,11 @@ final class UploadEndpointUnderAttack {
   }
 
   HttpResponse<String> upload(byte[] png, String... headers) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(frames).timeout(Duration.ofSeconds(60))
-        .header("Content-Type", "image/png").POST(HttpRequest.BodyPublishers.ofByteArray(png));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(frames)
+            .timeout(Duration.ofSeconds(60))
+            .header("Content-Type", "image/png")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(png));
     if (headers.length > 0) {
       b.headers(headers);
     }

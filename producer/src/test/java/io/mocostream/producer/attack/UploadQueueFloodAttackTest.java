@@ -17,24 +17,34 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Threat: a flood of requests queueing without bound at the upload endpoint (its pool's queue was unbounded:
- * memory and latency grew with the flood). Attack: occupy every worker and queue slot with slow requests, then
- * send an ordinary upload. Defence: the queue is bounded and the upload is answered 503 with Retry-After at once
- * (long before any slow request is cut off), instead of waiting behind the flood.
+ * Threat: a flood of requests queueing without bound at the upload endpoint (its pool's queue was
+ * unbounded: memory and latency grew with the flood). Attack: occupy every worker and queue slot
+ * with slow requests, then send an ordinary upload. Defence: the queue is bounded and the upload is
+ * answered 503 with Retry-After at once (long before any slow request is cut off), instead of
+ * waiting behind the flood.
  */
 @ExtendWith(KafkaClusterExtension.class)
 class UploadQueueFloodAttackTest {
   @Test
   void aFullQueueAnswers503AtOnce(KafkaCluster cluster) throws Exception {
     UploadEndpointUnderAttack endpoint = new UploadEndpointUnderAttack(cluster, null, 1, null);
-    try (SlowClients flood = SlowClients.open(endpoint.base, FrameEndpoint.DEFAULT_THREADS + FrameEndpoint.DEFAULT_QUEUE,
-        "POST", FrameEndpoint.FRAMES_PATH, Duration.ofSeconds(1))) {
+    try (SlowClients flood =
+        SlowClients.open(
+            endpoint.base,
+            FrameEndpoint.DEFAULT_THREADS + FrameEndpoint.DEFAULT_QUEUE,
+            "POST",
+            FrameEndpoint.FRAMES_PATH,
+            Duration.ofSeconds(1))) {
       Thread.sleep(1000); // every flood connection handed to the pool
-      HttpResponse<String> r = endpoint.http.send(java.net.http.HttpRequest.newBuilder(endpoint.frames)
-              .timeout(HttpDefences.requestDeadline().dividedBy(2))
-              .header("Content-Type", "image/png")
-              .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(TestImages.png(32, 24))).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          endpoint.http.send(
+              java.net.http.HttpRequest.newBuilder(endpoint.frames)
+                  .timeout(HttpDefences.requestDeadline().dividedBy(2))
+                  .header("Content-Type", "image/png")
+                  .POST(
+                      java.net.http.HttpRequest.BodyPublishers.ofByteArray(TestImages.png(32, 24)))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertEquals(503, r.statusCode(), r.body());
       assertTrue(r.body().contains("overloaded"), r.body());
       assertEquals("1", r.headers().firstValue("Retry-After").orElse(null));

@@ -18,20 +18,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Threat: slowloris against the upload endpoint; 16 slow connections held its 16 workers for good. Attack: more
- * slow connections than workers and queue slots together, then an ordinary upload. Defence: the request deadline
- * cuts them off and the upload is published.
+ * Threat: slowloris against the upload endpoint; 16 slow connections held its 16 workers for good.
+ * Attack: more slow connections than workers and queue slots together, then an ordinary upload.
+ * Defence: the request deadline cuts them off and the upload is published.
  */
 @ExtendWith(KafkaClusterExtension.class)
 class UploadSlowlorisAttackTest {
   @Test
-  void slowConnectionsAreCutOffAndAnOrdinaryUploadIsPublished(KafkaCluster cluster) throws Exception {
+  void slowConnectionsAreCutOffAndAnOrdinaryUploadIsPublished(KafkaCluster cluster)
+      throws Exception {
     Duration deadline = HttpDefences.requestDeadline();
     assertTrue(deadline != null, "a request deadline is in force");
     UploadEndpointUnderAttack endpoint = new UploadEndpointUnderAttack(cluster, null, 1, null);
     int slowCount = FrameEndpoint.DEFAULT_THREADS + FrameEndpoint.DEFAULT_QUEUE + 2;
-    try (SlowClients slow = SlowClients.open(endpoint.base, slowCount, "POST", FrameEndpoint.FRAMES_PATH,
-        Duration.ofSeconds(1))) {
+    try (SlowClients slow =
+        SlowClients.open(
+            endpoint.base, slowCount, "POST", FrameEndpoint.FRAMES_PATH, Duration.ofSeconds(1))) {
       long giveUp = System.nanoTime() + deadline.plusSeconds(30).toNanos();
       int status = -1;
       while (status != 201 && System.nanoTime() < giveUp) {
@@ -39,14 +41,17 @@ class UploadSlowlorisAttackTest {
           HttpResponse<String> r = endpoint.upload(TestImages.png(32, 24));
           status = r.statusCode();
           if (status == 503) {
-            Thread.sleep(1000L * Integer.parseInt(r.headers().firstValue("Retry-After").orElse("1")));
+            Thread.sleep(
+                1000L * Integer.parseInt(r.headers().firstValue("Retry-After").orElse("1")));
           }
         } catch (IOException timedOutOrReset) {
           status = -1;
         }
       }
       assertEquals(201, status, "an ordinary upload is published while slow clients attack");
-      assertTrue(slow.awaitAllCutOff(deadline.plusSeconds(10)), slow.stillOpen() + " slow connections still open");
+      assertTrue(
+          slow.awaitAllCutOff(deadline.plusSeconds(10)),
+          slow.stillOpen() + " slow connections still open");
     }
     ProduceSummary s = endpoint.run.get(60, TimeUnit.SECONDS); // --max 1 reached
     assertEquals(1, s.published());

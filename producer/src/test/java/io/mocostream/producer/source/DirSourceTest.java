@@ -6,11 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mocostream.producer.testing.TestImages;
-import io.mocostream.producer.validate.FrameValidator;
 import io.mocostream.frames.FrameLimits;
 import io.mocostream.frames.Reason;
-import java.io.IOException;
+import io.mocostream.producer.testing.TestImages;
+import io.mocostream.producer.validate.FrameValidator;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -61,7 +60,8 @@ class DirSourceTest {
         SourceItem item = assertInstanceOf(SourceItem.class, e);
         assertEquals("cam", item.sourceId());
         assertArrayEquals(Files.readAllBytes(Path.of(item.origin())), item.data());
-        assertEquals(Files.getLastModifiedTime(Path.of(item.origin())).toMillis(), item.captureTimeMs());
+        assertEquals(
+            Files.getLastModifiedTime(Path.of(item.origin())).toMillis(), item.captureTimeMs());
         files.add(item.attributes().get("file"));
       }
       assertEquals(List.of("a.jpg", "b.png", "sub/c.gif"), files);
@@ -73,14 +73,16 @@ class DirSourceTest {
   @Test
   void emptyAndOversizedFilesAreRefusedWithoutReadingThem() throws Exception {
     Files.write(dir.resolve("empty.jpg"), new byte[0]);
-    // A sparse 3 GiB file: reading it into a byte[] would fail outright, so refusing it proves it was not read.
+    // A sparse 3 GiB file: reading it into a byte[] would fail outright, so refusing it proves it
+    // was not read.
     try (RandomAccessFile f = new RandomAccessFile(dir.resolve("huge.png").toFile(), "rw")) {
       f.setLength(3L << 30);
     }
     try (DirSource s = new DirSource(dir, "cam", validator, false)) {
       List<SourceEntry> all = drain(s);
       assertEquals(2, all.size());
-      assertEquals(Reason.EMPTY, assertInstanceOf(SourceEntry.Refused.class, all.get(0)).refusal().reason());
+      assertEquals(
+          Reason.EMPTY, assertInstanceOf(SourceEntry.Refused.class, all.get(0)).refusal().reason());
       SourceEntry.Refused huge = assertInstanceOf(SourceEntry.Refused.class, all.get(1));
       assertEquals(Reason.TOO_MANY_BYTES, huge.refusal().reason());
       assertTrue(huge.refusal().origin().endsWith("huge.png"));
@@ -130,15 +132,20 @@ class DirSourceTest {
   @Test
   void watchSeesNewSubfolders() throws Exception {
     try (DirSource s = new DirSource(dir, "cam", validator, true, 200)) {
-      CompletableFuture<SourceEntry> next = CompletableFuture.supplyAsync(() -> {
-        try {
-          return s.next();
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      }, pool);
+      CompletableFuture<SourceEntry> next =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return s.next();
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              },
+              pool);
       Path sub = Files.createDirectories(dir.resolve("day1"));
-      Thread.sleep(300); // let the watcher register the new folder before the file lands (either way it is found)
+      Thread.sleep(
+          300); // let the watcher register the new folder before the file lands (either way it is
+      // found)
       Files.write(sub.resolve("x.png"), TestImages.png(4, 4));
       SourceItem item = assertInstanceOf(SourceItem.class, next.get(30, TimeUnit.SECONDS));
       assertEquals("day1/x.png", item.attributes().get("file"));

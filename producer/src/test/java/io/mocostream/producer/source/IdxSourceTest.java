@@ -57,7 +57,8 @@ class IdxSourceTest {
 
   private Path write(String name, byte[] bytes, boolean gzip) throws IOException {
     Path p = dir.resolve(name);
-    try (OutputStream out = gzip ? new GZIPOutputStream(Files.newOutputStream(p)) : Files.newOutputStream(p)) {
+    try (OutputStream out =
+        gzip ? new GZIPOutputStream(Files.newOutputStream(p)) : Files.newOutputStream(p)) {
       out.write(bytes);
     }
     return p;
@@ -117,12 +118,14 @@ class IdxSourceTest {
   }
 
   private IdxFormatException fails(Path images, Path labels) {
-    return assertThrows(IdxFormatException.class, () -> new IdxSource(images, labels, "x", FrameLimits.DEFAULT));
+    return assertThrows(
+        IdxFormatException.class, () -> new IdxSource(images, labels, "x", FrameLimits.DEFAULT));
   }
 
   @Test
   void rejectsBadMagicTypeAndDimensions() throws IOException {
-    Path jpegish = write("a.idx", new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0, 0, 0, 0, 0}, false);
+    Path jpegish =
+        write("a.idx", new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0, 0, 0, 0, 0}, false);
     assertTrue(fails(jpegish, null).getMessage().contains("not an IDX file"));
     Path floats = write("f.idx", idx(0x0D, new int[] {1, 2, 2}, new byte[16]), false);
     assertTrue(fails(floats, null).getMessage().contains("0xd"));
@@ -130,7 +133,8 @@ class IdxSourceTest {
     assertTrue(fails(twoDims, null).getMessage().contains("3 dimensions"));
     Path zeroRows = write("z.idx", idx(8, new int[] {2, 0, 2}, new byte[0]), false);
     assertTrue(fails(zeroRows, null).getMessage().contains("invalid dimension 1"));
-    Path headerCut = write("h.idx", Arrays.copyOf(idx(8, new int[] {2, 2, 2}, new byte[8]), 9), false);
+    Path headerCut =
+        write("h.idx", Arrays.copyOf(idx(8, new int[] {2, 2, 2}, new byte[8]), 9), false);
     assertTrue(fails(headerCut, null).getMessage().contains("inside its IDX header"));
   }
 
@@ -139,7 +143,8 @@ class IdxSourceTest {
     Path images = write("img.idx", idx(8, new int[] {5, 3, 4}, pixels(5, 3, 4)), false);
     Path fourLabels = write("lab4.idx", idx(8, new int[] {4}, labels(4)), false);
     IdxFormatException e = fails(images, fourLabels);
-    assertTrue(e.getMessage().contains("4 labels") && e.getMessage().contains("5 images"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("4 labels") && e.getMessage().contains("5 images"), e.getMessage());
 
     byte[] full = idx(8, new int[] {5, 3, 4}, pixels(5, 3, 4));
     Path cut = write("cut.idx", Arrays.copyOf(full, full.length - 7), false);
@@ -154,13 +159,18 @@ class IdxSourceTest {
   @Test
   void truncatedGzipFailsWhenTheDataEnds() throws IOException {
     byte[] full = idx(8, new int[] {5, 3, 4}, pixels(5, 3, 4));
-    Path cut = write("cut.idx.gz", Arrays.copyOf(full, full.length - 20), true); // well-formed gzip of short data
+    Path cut =
+        write(
+            "cut.idx.gz",
+            Arrays.copyOf(full, full.length - 20),
+            true); // well-formed gzip of short data
     try (IdxSource src = new IdxSource(cut, null, "x", FrameLimits.DEFAULT)) {
       assertInstanceOf(SourceItem.class, src.next());
       assertInstanceOf(SourceItem.class, src.next());
       assertInstanceOf(SourceItem.class, src.next());
       IdxFormatException e = assertThrows(IdxFormatException.class, src::next);
-      assertTrue(e.getMessage().contains("declares 5 images, the data ends after 3"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("declares 5 images, the data ends after 3"), e.getMessage());
     }
   }
 
@@ -175,7 +185,9 @@ class IdxSourceTest {
   void readsFashionMnistWhenInstalled() throws IOException {
     Path images = Path.of("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
     Path labels = Path.of("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz");
-    Assumptions.assumeTrue(Files.isReadable(images) && Files.isReadable(labels), "dataset-fashion-mnist not installed");
+    Assumptions.assumeTrue(
+        Files.isReadable(images) && Files.isReadable(labels),
+        "dataset-fashion-mnist not installed");
     try (IdxSource src = new IdxSource(images, labels, "fashion", FrameLimits.DEFAULT)) {
       assertEquals(10_000, src.count());
       assertEquals(28, src.rows());
@@ -185,7 +197,8 @@ class IdxSourceTest {
       while ((e = src.next()) != null) {
         perClass[((SourceItem) e).label()]++;
       }
-      assertArrayEquals(new int[] {1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000}, perClass);
+      assertArrayEquals(
+          new int[] {1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000}, perClass);
     }
   }
 }

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mocostream.producer.validate.FrameValidator;
 import io.mocostream.frames.FrameLimits;
+import io.mocostream.producer.validate.FrameValidator;
 import io.mocostream.producer.validate.Verdict;
 import io.mocostream.schemas.ContentType;
 import java.awt.image.BufferedImage;
@@ -59,13 +59,16 @@ class SyntheticSourceTest {
       counts[s.image(i).label()]++;
     }
     for (int c = 0; c < 5; c++) {
-      assertTrue(counts[c] > 60 && counts[c] < 140, "class " + c + " drawn " + counts[c] + " times of 500");
+      assertTrue(
+          counts[c] > 60 && counts[c] < 140,
+          "class " + c + " drawn " + counts[c] + " times of 500");
     }
   }
 
   @Test
   void classesAreDistinguishableByTheirStripeOrientation() {
-    // Mean absolute difference along the stripe direction is small, across it large: the class is in the image.
+    // Mean absolute difference along the stripe direction is small, across it large: the class is
+    // in the image.
     SyntheticSource s = new SyntheticSource(4, 5, 32, SyntheticSource.Encoding.RAW_RGB, "s");
     for (int i = 0; i < 40; i++) {
       SyntheticSource.Image img = s.image(i);
@@ -104,15 +107,19 @@ class SyntheticSourceTest {
     int rgb = img.getRGB(5, 7);
     byte[] raw = s.image(0).rgb();
     int o = (7 * 32 + 5) * 3;
-    assertEquals(((raw[o] & 0xFF) << 16) | ((raw[o + 1] & 0xFF) << 8) | (raw[o + 2] & 0xFF), rgb & 0xFFFFFF);
-    Verdict v = new FrameValidator(FrameLimits.DEFAULT).validate(item.origin(), item.data(), item.contentType(),
-        item.width(), item.height());
+    assertEquals(
+        ((raw[o] & 0xFF) << 16) | ((raw[o + 1] & 0xFF) << 8) | (raw[o + 2] & 0xFF), rgb & 0xFFFFFF);
+    Verdict v =
+        new FrameValidator(FrameLimits.DEFAULT)
+            .validate(item.origin(), item.data(), item.contentType(), item.width(), item.height());
     assertEquals(new Verdict.Accepted(ContentType.PNG, 32, 32), v);
   }
 
   @Test
   void rejectsBadParameters() {
     assertThrows(IllegalArgumentException.class, () -> new SyntheticSource(0, 0, "s"));
-    assertThrows(IllegalArgumentException.class, () -> new SyntheticSource(3, 0, 2, SyntheticSource.Encoding.PNG, "s"));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new SyntheticSource(3, 0, 2, SyntheticSource.Encoding.PNG, "s"));
   }
 }

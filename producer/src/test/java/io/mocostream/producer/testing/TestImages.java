@@ -21,7 +21,8 @@ public final class TestImages {
     BufferedImage img = new BufferedImage(w, h, type);
     Graphics2D g = img.createGraphics();
     for (int y = 0; y < h; y++) {
-      g.setColor(new Color((y * 255) / Math.max(1, h - 1), 80, 255 - (y * 255) / Math.max(1, h - 1)));
+      g.setColor(
+          new Color((y * 255) / Math.max(1, h - 1), 80, 255 - (y * 255) / Math.max(1, h - 1)));
       g.drawLine(0, y, w, y);
     }
     g.setColor(Color.YELLOW);
@@ -61,8 +62,8 @@ public final class TestImages {
   }
 
   /**
-   * A PNG that is valid up to and including a header declaring {@code w×h} RGB pixels, followed by a tiny IDAT
-   * and IEND: decoding it would need w·h·4 bytes; reading the header needs none.
+   * A PNG that is valid up to and including a header declaring {@code w×h} RGB pixels, followed by
+   * a tiny IDAT and IEND: decoding it would need w·h·4 bytes; reading the header needs none.
    */
   public static byte[] pngHeaderOnly(int w, int h) {
     ByteBuffer ihdr = ByteBuffer.allocate(13);

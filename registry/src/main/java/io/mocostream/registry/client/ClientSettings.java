@@ -25,17 +25,18 @@ import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 
 /**
- * How a command's clients reach a secured cluster: Kafka client properties (security.protocol, SASL, TLS, anything
- * else) laid over the command's own settings for its producers, consumers, admin clients and Kafka Streams apps,
- * and schema registry client settings (basic auth, bearer token, {@code schema.registry.ssl.*}).
+ * How a command's clients reach a secured cluster: Kafka client properties (security.protocol,
+ * SASL, TLS, anything else) laid over the command's own settings for its producers, consumers,
+ * admin clients and Kafka Streams apps, and schema registry client settings (basic auth, bearer
+ * token, {@code schema.registry.ssl.*}).
  *
- * <p>One properties file holds both, as in Confluent's client files: keys that the registry client defines
- * ({@link SchemaRegistryClientConfig}) are registry settings, every other key is a Kafka client setting. The
- * user's settings win over the command's: that is what "laid over" means, so a file can also tune
- * {@code linger.ms} or {@code client.id}. {@code bootstrap.servers} and {@code schema.registry.url} in a file are
- * honoured the same way.
+ * <p>One properties file holds both, as in Confluent's client files: keys that the registry client
+ * defines ({@link SchemaRegistryClientConfig}) are registry settings, every other key is a Kafka
+ * client setting. The user's settings win over the command's: that is what "laid over" means, so a
+ * file can also tune {@code linger.ms} or {@code client.id}. {@code bootstrap.servers} and {@code
+ * schema.registry.url} in a file are honoured the same way.
  *
- * @param kafka    Kafka client properties (values as strings, as in a properties file)
+ * @param kafka Kafka client properties (values as strings, as in a properties file)
  * @param registry registry client settings, named as in {@link SchemaRegistryClientConfig}
  */
 public record ClientSettings(Map<String, String> kafka, Map<String, String> registry) {
@@ -68,10 +69,11 @@ public record ClientSettings(Map<String, String> kafka, Map<String, String> regi
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       p.load(r);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the client config file " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read the client config file " + file + ": " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("client config file " + file + " is not a properties file: "
-          + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "client config file " + file + " is not a properties file: " + e.getMessage(), e);
     }
     Map<String, String> m = new LinkedHashMap<>();
     p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k).trim()));
@@ -87,12 +89,18 @@ public record ClientSettings(Map<String, String> kafka, Map<String, String> regi
     return new ClientSettings(k, r);
   }
 
-  /** A producer's config: {@code own} with the Kafka settings a producer knows laid over, plus the registry settings. */
+  /**
+   * A producer's config: {@code own} with the Kafka settings a producer knows laid over, plus the
+   * registry settings.
+   */
   public Map<String, Object> producer(Map<String, ?> own) {
     return layered(own, ProducerConfig.configNames());
   }
 
-  /** A consumer's config: {@code own} with the consumer's Kafka settings laid over, plus the registry settings. */
+  /**
+   * A consumer's config: {@code own} with the consumer's Kafka settings laid over, plus the
+   * registry settings.
+   */
   public Map<String, Object> consumer(Map<String, ?> own) {
     return layered(own, ConsumerConfig.configNames());
   }
@@ -100,17 +108,19 @@ public record ClientSettings(Map<String, String> kafka, Map<String, String> regi
   /** An admin client's config: {@code own} with the admin client's Kafka settings laid over. */
   public Map<String, Object> admin(Map<String, ?> own) {
     Map<String, Object> m = new HashMap<>(own);
-    kafka.forEach((k, v) -> {
-      if (AdminClientConfig.configNames().contains(k)) {
-        m.put(k, v);
-      }
-    });
+    kafka.forEach(
+        (k, v) -> {
+          if (AdminClientConfig.configNames().contains(k)) {
+            m.put(k, v);
+          }
+        });
     return m;
   }
 
   /**
-   * A Kafka Streams app's config: {@code own} with every Kafka setting laid over (Streams hands client settings to
-   * its producers, consumers and admin client), plus the registry settings for its serdes.
+   * A Kafka Streams app's config: {@code own} with every Kafka setting laid over (Streams hands
+   * client settings to its producers, consumers and admin client), plus the registry settings for
+   * its serdes.
    */
   public Map<String, Object> streams(Map<String, ?> own) {
     Map<String, Object> m = new HashMap<>(own);
@@ -134,8 +144,8 @@ public record ClientSettings(Map<String, String> kafka, Map<String, String> regi
   }
 
   /**
-   * The SASL principal these settings log in as ({@code User:name} from {@code sasl.jaas.config}), or a
-   * description when there is none to read (TLS client certificates, Kerberos, plaintext).
+   * The SASL principal these settings log in as ({@code User:name} from {@code sasl.jaas.config}),
+   * or a description when there is none to read (TLS client certificates, Kerberos, plaintext).
    */
   public String principal() {
     String jaas = kafka.get(SaslConfigs.SASL_JAAS_CONFIG);
@@ -150,20 +160,26 @@ public record ClientSettings(Map<String, String> kafka, Map<String, String> regi
   }
 
   /**
-   * When {@code t} or one of its causes is a Kafka authorization error: one line naming the principal, the
-   * operation and the resource, i.e. the ACL an operator has to add; else null.
+   * When {@code t} or one of its causes is a Kafka authorization error: one line naming the
+   * principal, the operation and the resource, i.e. the ACL an operator has to add; else null.
    *
-   * @param operation what the client was doing, as an ACL operation (READ, WRITE, DESCRIBE, CREATE, ...)
-   * @param resource  the resource when the error does not name one, e.g. "transactional id mocostream-trainer-m"
+   * @param operation what the client was doing, as an ACL operation (READ, WRITE, DESCRIBE, CREATE,
+   *     ...)
+   * @param resource the resource when the error does not name one, e.g. "transactional id
+   *     mocostream-trainer-m"
    */
   public String denied(Throwable t, String operation, String resource) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
       String what;
       String op = operation;
       if (c instanceof TopicAuthorizationException e) {
-        what = e.unauthorizedTopics().isEmpty() ? resource : "topic " + String.join(", ", e.unauthorizedTopics());
+        what =
+            e.unauthorizedTopics().isEmpty()
+                ? resource
+                : "topic " + String.join(", ", e.unauthorizedTopics());
       } else if (c instanceof GroupAuthorizationException e) {
-        op = "READ"; // every group operation of a client (join, fetch or commit offsets) needs READ on the group
+        op = "READ"; // every group operation of a client (join, fetch or commit offsets) needs READ
+        // on the group
         what = e.groupId() == null ? "its consumer group" : "group " + e.groupId();
       } else if (c instanceof TransactionalIdAuthorizationException) {
         what = resource;
@@ -174,18 +190,27 @@ public record ClientSettings(Map<String, String> kafka, Map<String, String> regi
       } else {
         continue;
       }
-      return "principal " + principal() + " lacks " + op + " on " + what + " (" + c.getMessage() + ")";
+      return "principal "
+          + principal()
+          + " lacks "
+          + op
+          + " on "
+          + what
+          + " ("
+          + c.getMessage()
+          + ")";
     }
     return null;
   }
 
   private Map<String, Object> layered(Map<String, ?> own, Set<String> names) {
     Map<String, Object> m = new HashMap<>(own);
-    kafka.forEach((k, v) -> {
-      if (names.contains(k)) {
-        m.put(k, v);
-      }
-    });
+    kafka.forEach(
+        (k, v) -> {
+          if (names.contains(k)) {
+            m.put(k, v);
+          }
+        });
     m.putAll(registry);
     return m;
   }
@@ -193,7 +218,10 @@ public record ClientSettings(Map<String, String> kafka, Map<String, String> regi
   @Override
   public String toString() {
     // Keys only: the values hold passwords and tokens.
-    return "ClientSettings[kafka=" + new TreeSet<>(kafka.keySet()) + ", registry=" + new TreeSet<>(registry.keySet())
+    return "ClientSettings[kafka="
+        + new TreeSet<>(kafka.keySet())
+        + ", registry="
+        + new TreeSet<>(registry.keySet())
         + "]";
   }
 }

@@ -18,8 +18,10 @@ public enum CompatibilityLevel {
 
   /** The new schema must read data written with the old ones. */
   public final boolean backward;
+
   /** The old schemas must read data written with the new one. */
   public final boolean forward;
+
   /** Checked against every earlier (non-deleted) version, not just the latest. */
   public final boolean transitive;
 

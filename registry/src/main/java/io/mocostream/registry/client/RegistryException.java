@@ -1,9 +1,10 @@
 package io.mocostream.registry.client;
 
 /**
- * A schema registry request failed: the registry answered with an error, or no registry URL could be reached.
- * Carries the HTTP status and Confluent {@code error_code} (e.g. 40401 subject not found, 40403 schema not found,
- * 409/40901 incompatible, 42201 invalid schema), the URL and the subject, so callers can branch on the code.
+ * A schema registry request failed: the registry answered with an error, or no registry URL could
+ * be reached. Carries the HTTP status and Confluent {@code error_code} (e.g. 40401 subject not
+ * found, 40403 schema not found, 409/40901 incompatible, 42201 invalid schema), the URL and the
+ * subject, so callers can branch on the code.
  */
 public class RegistryException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -16,8 +17,8 @@ public class RegistryException extends RuntimeException {
   private final String url;
   private final String subject;
 
-  public RegistryException(String message, int status, int errorCode, String url, String subject,
-      Throwable cause) {
+  public RegistryException(
+      String message, int status, int errorCode, String url, String subject, Throwable cause) {
     super(message, cause);
     this.status = status;
     this.errorCode = errorCode;
@@ -30,7 +31,10 @@ public class RegistryException extends RuntimeException {
     return status;
   }
 
-  /** Confluent error code from the response body ({@code error_code}); the HTTP status when the body had none. */
+  /**
+   * Confluent error code from the response body ({@code error_code}); the HTTP status when the body
+   * had none.
+   */
   public int errorCode() {
     return errorCode;
   }

@@ -8,13 +8,13 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
- * Configuration names of the schema registry client, spelled exactly as Confluent's client spells them so that
- * one properties file configures this client and Confluent's alike. Parsed with Kafka's own {@link ConfigDef}
- * (types, defaults, validation, docs), like {@code ProducerConfig}.
+ * Configuration names of the schema registry client, spelled exactly as Confluent's client spells
+ * them so that one properties file configures this client and Confluent's alike. Parsed with
+ * Kafka's own {@link ConfigDef} (types, defaults, validation, docs), like {@code ProducerConfig}.
  *
- * <p>TLS settings are Kafka's client SSL settings under the {@value #CLIENT_NAMESPACE} prefix, for example
- * {@code schema.registry.ssl.truststore.location}; they are turned into an {@code SSLContext} by Kafka's
- * {@code DefaultSslEngineFactory}, so JKS, PKCS12 and PEM stores all work.
+ * <p>TLS settings are Kafka's client SSL settings under the {@value #CLIENT_NAMESPACE} prefix, for
+ * example {@code schema.registry.ssl.truststore.location}; they are turned into an {@code
+ * SSLContext} by Kafka's {@code DefaultSslEngineFactory}, so JKS, PKCS12 and PEM stores all work.
  */
 public final class SchemaRegistryClientConfig extends AbstractConfig {
 
@@ -38,15 +38,19 @@ public final class SchemaRegistryClientConfig extends AbstractConfig {
           + " basic.auth.credentials.source=USER_INFO.";
 
   /** Deprecated spelling Confluent still accepts; read when {@link #USER_INFO_CONFIG} is absent. */
-  public static final String SCHEMA_REGISTRY_USER_INFO_CONFIG = "schema.registry.basic.auth.user.info";
-  public static final String SCHEMA_REGISTRY_USER_INFO_DOC = "Deprecated alias of " + USER_INFO_CONFIG + ".";
+  public static final String SCHEMA_REGISTRY_USER_INFO_CONFIG =
+      "schema.registry.basic.auth.user.info";
+
+  public static final String SCHEMA_REGISTRY_USER_INFO_DOC =
+      "Deprecated alias of " + USER_INFO_CONFIG + ".";
 
   public static final String BEARER_AUTH_CREDENTIALS_SOURCE = "bearer.auth.credentials.source";
   public static final String BEARER_AUTH_CREDENTIALS_SOURCE_DOC =
       "STATIC_TOKEN to send bearer.auth.token as 'Authorization: Bearer <token>' with every request (unset: no"
           + " bearer token). Confluent's OAUTHBEARER and SASL_OAUTHBEARER_INHERIT sources are not supported.";
   public static final String BEARER_AUTH_TOKEN_CONFIG = "bearer.auth.token";
-  public static final String BEARER_AUTH_TOKEN_DOC = "The static bearer token (bearer.auth.credentials.source=STATIC_TOKEN).";
+  public static final String BEARER_AUTH_TOKEN_DOC =
+      "The static bearer token (bearer.auth.credentials.source=STATIC_TOKEN).";
   public static final String CREDENTIALS_SOURCE_STATIC_TOKEN = "STATIC_TOKEN";
 
   public static final String HTTP_CONNECT_TIMEOUT_MS = "http.connect.timeout.ms";
@@ -62,6 +66,7 @@ public final class SchemaRegistryClientConfig extends AbstractConfig {
 
   /** Values of {@link #BASIC_AUTH_CREDENTIALS_SOURCE}. */
   public static final String CREDENTIALS_SOURCE_URL = "URL";
+
   public static final String CREDENTIALS_SOURCE_USER_INFO = "USER_INFO";
 
   private static final ConfigDef CONFIG = addTo(new ConfigDef());
@@ -75,28 +80,68 @@ public final class SchemaRegistryClientConfig extends AbstractConfig {
     return new ConfigDef(CONFIG);
   }
 
-  /** Adds the client's definitions to {@code def} (the serdes' config embeds them) and returns it. */
+  /**
+   * Adds the client's definitions to {@code def} (the serdes' config embeds them) and returns it.
+   */
   public static ConfigDef addTo(ConfigDef def) {
-    // No ConfigDef default-less definition for the URL: a serde handed a ready client needs none. Whoever builds a
-    // client from configs checks that one is there (RegistryClientConfig.fromConfigs), with Kafka's wording.
-    def.define(SCHEMA_REGISTRY_URL_CONFIG, Type.LIST, List.of(), Importance.HIGH, SCHEMA_REGISTRY_URL_DOC)
-        .define(BASIC_AUTH_CREDENTIALS_SOURCE, Type.STRING, CREDENTIALS_SOURCE_URL,
-            ConfigDef.CaseInsensitiveValidString.in(CREDENTIALS_SOURCE_URL, CREDENTIALS_SOURCE_USER_INFO),
-            Importance.MEDIUM, BASIC_AUTH_CREDENTIALS_SOURCE_DOC)
+    // No ConfigDef default-less definition for the URL: a serde handed a ready client needs none.
+    // Whoever builds a
+    // client from configs checks that one is there (RegistryClientConfig.fromConfigs), with Kafka's
+    // wording.
+    def.define(
+            SCHEMA_REGISTRY_URL_CONFIG,
+            Type.LIST,
+            List.of(),
+            Importance.HIGH,
+            SCHEMA_REGISTRY_URL_DOC)
+        .define(
+            BASIC_AUTH_CREDENTIALS_SOURCE,
+            Type.STRING,
+            CREDENTIALS_SOURCE_URL,
+            ConfigDef.CaseInsensitiveValidString.in(
+                CREDENTIALS_SOURCE_URL, CREDENTIALS_SOURCE_USER_INFO),
+            Importance.MEDIUM,
+            BASIC_AUTH_CREDENTIALS_SOURCE_DOC)
         .define(USER_INFO_CONFIG, Type.PASSWORD, "", Importance.MEDIUM, USER_INFO_DOC)
-        .define(SCHEMA_REGISTRY_USER_INFO_CONFIG, Type.PASSWORD, "", Importance.LOW, SCHEMA_REGISTRY_USER_INFO_DOC)
-        .define(BEARER_AUTH_CREDENTIALS_SOURCE, Type.STRING, "",
-            ConfigDef.CaseInsensitiveValidString.in("", CREDENTIALS_SOURCE_STATIC_TOKEN), Importance.MEDIUM,
+        .define(
+            SCHEMA_REGISTRY_USER_INFO_CONFIG,
+            Type.PASSWORD,
+            "",
+            Importance.LOW,
+            SCHEMA_REGISTRY_USER_INFO_DOC)
+        .define(
+            BEARER_AUTH_CREDENTIALS_SOURCE,
+            Type.STRING,
+            "",
+            ConfigDef.CaseInsensitiveValidString.in("", CREDENTIALS_SOURCE_STATIC_TOKEN),
+            Importance.MEDIUM,
             BEARER_AUTH_CREDENTIALS_SOURCE_DOC)
-        .define(BEARER_AUTH_TOKEN_CONFIG, Type.PASSWORD, "", Importance.MEDIUM, BEARER_AUTH_TOKEN_DOC)
-        .define(HTTP_CONNECT_TIMEOUT_MS, Type.INT, HTTP_CONNECT_TIMEOUT_MS_DEFAULT, ConfigDef.Range.atLeast(1),
-            Importance.LOW, HTTP_CONNECT_TIMEOUT_MS_DOC)
-        .define(HTTP_READ_TIMEOUT_MS, Type.INT, HTTP_READ_TIMEOUT_MS_DEFAULT, ConfigDef.Range.atLeast(1),
-            Importance.LOW, HTTP_READ_TIMEOUT_MS_DOC);
-    // Kafka's client TLS settings (ssl.truststore.location, ssl.keystore.type, ...) under schema.registry.,
+        .define(
+            BEARER_AUTH_TOKEN_CONFIG, Type.PASSWORD, "", Importance.MEDIUM, BEARER_AUTH_TOKEN_DOC)
+        .define(
+            HTTP_CONNECT_TIMEOUT_MS,
+            Type.INT,
+            HTTP_CONNECT_TIMEOUT_MS_DEFAULT,
+            ConfigDef.Range.atLeast(1),
+            Importance.LOW,
+            HTTP_CONNECT_TIMEOUT_MS_DOC)
+        .define(
+            HTTP_READ_TIMEOUT_MS,
+            Type.INT,
+            HTTP_READ_TIMEOUT_MS_DEFAULT,
+            ConfigDef.Range.atLeast(1),
+            Importance.LOW,
+            HTTP_READ_TIMEOUT_MS_DOC);
+    // Kafka's client TLS settings (ssl.truststore.location, ssl.keystore.type, ...) under
+    // schema.registry.,
     // the way Confluent's client defines them.
     for (ConfigDef.ConfigKey key : new ConfigDef().withClientSslSupport().configKeys().values()) {
-      def.define(CLIENT_NAMESPACE + key.name, key.type, key.defaultValue, key.validator, key.importance,
+      def.define(
+          CLIENT_NAMESPACE + key.name,
+          key.type,
+          key.defaultValue,
+          key.validator,
+          key.importance,
           key.documentation);
     }
     return def;

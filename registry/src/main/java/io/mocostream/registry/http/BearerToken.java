@@ -6,9 +6,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * A shared-secret bearer token check for the project's HTTP servers ({@code serve}, the upload endpoint). Both sides
- * are compared as SHA-256 digests: digests have one length whatever was presented, so {@link MessageDigest#isEqual}
- * runs in constant time and leaks neither the token's content nor its length.
+ * A shared-secret bearer token check for the project's HTTP servers ({@code serve}, the upload
+ * endpoint). Both sides are compared as SHA-256 digests: digests have one length whatever was
+ * presented, so {@link MessageDigest#isEqual} runs in constant time and leaks neither the token's
+ * content nor its length.
  */
 public final class BearerToken {
   private final byte[] digest; // null: no token configured, every request is admitted
@@ -27,7 +28,10 @@ public final class BearerToken {
     return digest != null;
   }
 
-  /** Whether the request carries {@code Authorization: Bearer <token>} with the configured token (or none is set). */
+  /**
+   * Whether the request carries {@code Authorization: Bearer <token>} with the configured token (or
+   * none is set).
+   */
   public boolean admits(HttpExchange ex) {
     if (digest == null) {
       return true;

@@ -4,7 +4,10 @@ import java.nio.ByteBuffer;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericContainer;
 
-/** The schema of a value handed to the serializer: its own for Avro objects, a primitive schema otherwise. */
+/**
+ * The schema of a value handed to the serializer: its own for Avro objects, a primitive schema
+ * otherwise.
+ */
 final class AvroSchemas {
   private static final Schema BOOLEAN = Schema.create(Schema.Type.BOOLEAN);
   private static final Schema INT = Schema.create(Schema.Type.INT);
@@ -40,7 +43,14 @@ final class AvroSchemas {
 
   static boolean isPrimitive(Schema schema) {
     switch (schema.getType()) {
-      case NULL: case BOOLEAN: case INT: case LONG: case FLOAT: case DOUBLE: case STRING: case BYTES:
+      case NULL:
+      case BOOLEAN:
+      case INT:
+      case LONG:
+      case FLOAT:
+      case DOUBLE:
+      case STRING:
+      case BYTES:
         return true;
       default:
         return false;

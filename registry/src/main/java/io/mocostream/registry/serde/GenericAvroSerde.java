@@ -9,7 +9,10 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 
-/** Serde of {@link GenericRecord} for Kafka Streams, on {@link KafkaAvroSerializer}/{@link KafkaAvroDeserializer}. */
+/**
+ * Serde of {@link GenericRecord} for Kafka Streams, on {@link KafkaAvroSerializer}/{@link
+ * KafkaAvroDeserializer}.
+ */
 public class GenericAvroSerde implements Serde<GenericRecord> {
   private final KafkaAvroSerializer serializer;
   private final KafkaAvroDeserializer deserializer;
@@ -20,7 +23,8 @@ public class GenericAvroSerde implements Serde<GenericRecord> {
 
   public GenericAvroSerde(SchemaRegistryClient client) {
     this.serializer = client == null ? new KafkaAvroSerializer() : new KafkaAvroSerializer(client);
-    this.deserializer = client == null ? new KafkaAvroDeserializer() : new KafkaAvroDeserializer(client);
+    this.deserializer =
+        client == null ? new KafkaAvroDeserializer() : new KafkaAvroDeserializer(client);
   }
 
   @Override
@@ -41,8 +45,12 @@ public class GenericAvroSerde implements Serde<GenericRecord> {
     return (topic, data) -> {
       Object value = deserializer.deserialize(topic, data);
       if (value != null && !(value instanceof GenericRecord)) {
-        throw new SerializationException("record of topic '" + topic + "' is a " + value.getClass().getName()
-            + " (a primitive schema), not a GenericRecord");
+        throw new SerializationException(
+            "record of topic '"
+                + topic
+                + "' is a "
+                + value.getClass().getName()
+                + " (a primitive schema), not a GenericRecord");
       }
       return (GenericRecord) value;
     };

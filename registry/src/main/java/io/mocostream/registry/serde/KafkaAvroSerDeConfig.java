@@ -8,14 +8,15 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
- * Settings of {@link KafkaAvroSerializer} and {@link KafkaAvroDeserializer}, named exactly as Confluent's
- * {@code KafkaAvroSerializerConfig}/{@code KafkaAvroDeserializerConfig} name them, plus every client setting of
- * {@link SchemaRegistryClientConfig} (URL, basic auth, TLS, timeouts). A producer or consumer config map can be
- * handed over as is: unrelated keys are ignored.
+ * Settings of {@link KafkaAvroSerializer} and {@link KafkaAvroDeserializer}, named exactly as
+ * Confluent's {@code KafkaAvroSerializerConfig}/{@code KafkaAvroDeserializerConfig} name them, plus
+ * every client setting of {@link SchemaRegistryClientConfig} (URL, basic auth, TLS, timeouts). A
+ * producer or consumer config map can be handed over as is: unrelated keys are ignored.
  */
 public final class KafkaAvroSerDeConfig extends AbstractConfig {
 
-  public static final String SCHEMA_REGISTRY_URL_CONFIG = SchemaRegistryClientConfig.SCHEMA_REGISTRY_URL_CONFIG;
+  public static final String SCHEMA_REGISTRY_URL_CONFIG =
+      SchemaRegistryClientConfig.SCHEMA_REGISTRY_URL_CONFIG;
 
   public static final String AUTO_REGISTER_SCHEMAS = "auto.register.schemas";
   public static final String AUTO_REGISTER_SCHEMAS_DOC =
@@ -60,17 +61,46 @@ public final class KafkaAvroSerDeConfig extends AbstractConfig {
       "Subject naming for values: TopicNameStrategy (<topic>-value, the default), RecordNameStrategy or"
           + " TopicRecordNameStrategy; Confluent's class names are accepted too.";
 
-  private static final ConfigDef CONFIG = SchemaRegistryClientConfig.addTo(new ConfigDef())
-      .define(AUTO_REGISTER_SCHEMAS, Type.BOOLEAN, true, Importance.MEDIUM, AUTO_REGISTER_SCHEMAS_DOC)
-      .define(USE_LATEST_VERSION, Type.BOOLEAN, false, Importance.LOW, USE_LATEST_VERSION_DOC)
-      .define(LATEST_CACHE_TTL, Type.LONG, -1L, Importance.LOW, LATEST_CACHE_TTL_DOC)
-      .define(SPECIFIC_AVRO_READER_CONFIG, Type.BOOLEAN, false, Importance.LOW, SPECIFIC_AVRO_READER_DOC)
-      .define(SPECIFIC_AVRO_KEY_TYPE_CONFIG, Type.CLASS, null, Importance.LOW, SPECIFIC_AVRO_KEY_TYPE_DOC)
-      .define(SPECIFIC_AVRO_VALUE_TYPE_CONFIG, Type.CLASS, null, Importance.LOW, SPECIFIC_AVRO_VALUE_TYPE_DOC)
-      .define(KEY_SUBJECT_NAME_STRATEGY, Type.STRING, SubjectNameStrategy.TOPIC.name, Importance.LOW,
-          KEY_SUBJECT_NAME_STRATEGY_DOC)
-      .define(VALUE_SUBJECT_NAME_STRATEGY, Type.STRING, SubjectNameStrategy.TOPIC.name, Importance.LOW,
-          VALUE_SUBJECT_NAME_STRATEGY_DOC);
+  private static final ConfigDef CONFIG =
+      SchemaRegistryClientConfig.addTo(new ConfigDef())
+          .define(
+              AUTO_REGISTER_SCHEMAS,
+              Type.BOOLEAN,
+              true,
+              Importance.MEDIUM,
+              AUTO_REGISTER_SCHEMAS_DOC)
+          .define(USE_LATEST_VERSION, Type.BOOLEAN, false, Importance.LOW, USE_LATEST_VERSION_DOC)
+          .define(LATEST_CACHE_TTL, Type.LONG, -1L, Importance.LOW, LATEST_CACHE_TTL_DOC)
+          .define(
+              SPECIFIC_AVRO_READER_CONFIG,
+              Type.BOOLEAN,
+              false,
+              Importance.LOW,
+              SPECIFIC_AVRO_READER_DOC)
+          .define(
+              SPECIFIC_AVRO_KEY_TYPE_CONFIG,
+              Type.CLASS,
+              null,
+              Importance.LOW,
+              SPECIFIC_AVRO_KEY_TYPE_DOC)
+          .define(
+              SPECIFIC_AVRO_VALUE_TYPE_CONFIG,
+              Type.CLASS,
+              null,
+              Importance.LOW,
+              SPECIFIC_AVRO_VALUE_TYPE_DOC)
+          .define(
+              KEY_SUBJECT_NAME_STRATEGY,
+              Type.STRING,
+              SubjectNameStrategy.TOPIC.name,
+              Importance.LOW,
+              KEY_SUBJECT_NAME_STRATEGY_DOC)
+          .define(
+              VALUE_SUBJECT_NAME_STRATEGY,
+              Type.STRING,
+              SubjectNameStrategy.TOPIC.name,
+              Importance.LOW,
+              VALUE_SUBJECT_NAME_STRATEGY_DOC);
 
   public KafkaAvroSerDeConfig(Map<?, ?> originals) {
     super(CONFIG, originals, false);

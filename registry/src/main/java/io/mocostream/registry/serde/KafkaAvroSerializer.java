@@ -26,15 +26,15 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * Kafka serializer writing Avro in Confluent's wire format (magic byte 0, 4-byte big-endian schema id, Avro
- * binary), registering or looking up the schema under the subject {@code <topic>-value} / {@code <topic>-key}
- * (TopicNameStrategy, the default). Accepts generated SpecificRecords, GenericRecords, and the primitives
- * Confluent's serializer accepts (String, Integer, Long, Float, Double, Boolean, byte[], ByteBuffer). Null is
- * written as null (a tombstone).
+ * Kafka serializer writing Avro in Confluent's wire format (magic byte 0, 4-byte big-endian schema
+ * id, Avro binary), registering or looking up the schema under the subject {@code <topic>-value} /
+ * {@code <topic>-key} (TopicNameStrategy, the default). Accepts generated SpecificRecords,
+ * GenericRecords, and the primitives Confluent's serializer accepts (String, Integer, Long, Float,
+ * Double, Boolean, byte[], ByteBuffer). Null is written as null (a tombstone).
  *
- * <p>Configure with {@code schema.registry.url} and the other names in {@link KafkaAvroSerDeConfig}. After the
- * first record of a schema no HTTP request is made: ids are cached by the client, writers per schema, and the
- * output buffer and encoder are reused per thread.
+ * <p>Configure with {@code schema.registry.url} and the other names in {@link
+ * KafkaAvroSerDeConfig}. After the first record of a schema no HTTP request is made: ids are cached
+ * by the client, writers per schema, and the output buffer and encoder are reused per thread.
  */
 public class KafkaAvroSerializer implements Serializer<Object> {
   private SchemaRegistryClient client;
@@ -46,19 +46,26 @@ public class KafkaAvroSerializer implements Serializer<Object> {
   private SubjectNameStrategy strategy = SubjectNameStrategy.TOPIC;
   private boolean configured;
 
-  private final ConcurrentMap<Schema, DatumWriter<Object>> specificWriters = new ConcurrentHashMap<>();
-  private final ConcurrentMap<Schema, DatumWriter<Object>> genericWriters = new ConcurrentHashMap<>();
+  private final ConcurrentMap<Schema, DatumWriter<Object>> specificWriters =
+      new ConcurrentHashMap<>();
+  private final ConcurrentMap<Schema, DatumWriter<Object>> genericWriters =
+      new ConcurrentHashMap<>();
   private final ConcurrentMap<String, Latest> latestBySubject = new ConcurrentHashMap<>();
-  // Record schemas already checked to have the same layout as a subject's latest schema (use.latest.version).
+  // Record schemas already checked to have the same layout as a subject's latest schema
+  // (use.latest.version).
   private final ConcurrentMap<Schema, Schema> layoutChecked = new ConcurrentHashMap<>();
-  private final ThreadLocal<WireFormat.Buffer> buffers = ThreadLocal.withInitial(WireFormat.Buffer::new);
+  private final ThreadLocal<WireFormat.Buffer> buffers =
+      ThreadLocal.withInitial(WireFormat.Buffer::new);
 
   private record Latest(int id, Schema schema, long fetchedNanos) {}
 
   /** For Kafka's reflective construction; call {@link #configure} before use. */
   public KafkaAvroSerializer() {}
 
-  /** Uses a shared client (its caches are shared too); {@link #configure} still reads the serde settings. */
+  /**
+   * Uses a shared client (its caches are shared too); {@link #configure} still reads the serde
+   * settings.
+   */
   public KafkaAvroSerializer(SchemaRegistryClient client) {
     this.client = Objects.requireNonNull(client, "client");
   }
@@ -96,20 +103,26 @@ public class KafkaAvroSerializer implements Serializer<Object> {
       return null;
     }
     if (!configured) {
-      throw new IllegalStateException("KafkaAvroSerializer used before configure(...): set "
-          + KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG);
+      throw new IllegalStateException(
+          "KafkaAvroSerializer used before configure(...): set "
+              + KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG);
     }
     Schema schema = AvroSchemas.of(data);
     if (schema == null) {
-      throw new SerializationException("cannot serialize a " + data.getClass().getName() + " for topic '" + topic
-          + "': not an Avro record and not a primitive Avro supports (String, Integer, Long, Float, Double,"
-          + " Boolean, byte[], ByteBuffer)");
+      throw new SerializationException(
+          "cannot serialize a "
+              + data.getClass().getName()
+              + " for topic '"
+              + topic
+              + "': not an Avro record and not a primitive Avro supports (String, Integer, Long, Float, Double,"
+              + " Boolean, byte[], ByteBuffer)");
     }
     String subject;
     try {
       subject = strategy.subject(topic, isKey, schema);
     } catch (IllegalArgumentException e) {
-      throw new SerializationException("cannot name the subject for topic '" + topic + "': " + e.getMessage(), e);
+      throw new SerializationException(
+          "cannot name the subject for topic '" + topic + "': " + e.getMessage(), e);
     }
     int id;
     Schema writeSchema = schema;
@@ -142,22 +155,39 @@ public class KafkaAvroSerializer implements Serializer<Object> {
       return buffer.finishRecord();
     } catch (IOException | AvroRuntimeException | ClassCastException | NullPointerException e) {
       buffer.finishRecord();
-      throw new SerializationException("cannot serialize a " + data.getClass().getName() + " for topic '" + topic
-          + "' (subject '" + subject + "', schema id " + id + ", schema " + schema.getFullName() + "): "
-          + e.getMessage(), e);
+      throw new SerializationException(
+          "cannot serialize a "
+              + data.getClass().getName()
+              + " for topic '"
+              + topic
+              + "' (subject '"
+              + subject
+              + "', schema id "
+              + id
+              + ", schema "
+              + schema.getFullName()
+              + "): "
+              + e.getMessage(),
+          e);
     }
   }
 
   private DatumWriter<Object> writer(Schema schema, Object data) {
     if (data instanceof SpecificRecord) {
-      return specificWriters.computeIfAbsent(schema, s -> {
-        // The class's own model knows its logical-type conversions (timestamp-millis as Instant, ...).
-        SpecificData model = data instanceof SpecificRecordBase ? ((SpecificRecordBase) data).getSpecificData()
-            : SpecificData.getForClass(data.getClass());
-        return new SpecificDatumWriter<>(s, model);
-      });
+      return specificWriters.computeIfAbsent(
+          schema,
+          s -> {
+            // The class's own model knows its logical-type conversions (timestamp-millis as
+            // Instant, ...).
+            SpecificData model =
+                data instanceof SpecificRecordBase
+                    ? ((SpecificRecordBase) data).getSpecificData()
+                    : SpecificData.getForClass(data.getClass());
+            return new SpecificDatumWriter<>(s, model);
+          });
     }
-    return genericWriters.computeIfAbsent(schema, s -> new GenericDatumWriter<>(s, GenericData.get()));
+    return genericWriters.computeIfAbsent(
+        schema, s -> new GenericDatumWriter<>(s, GenericData.get()));
   }
 
   private Latest latest(String subject) {
@@ -173,35 +203,54 @@ public class KafkaAvroSerializer implements Serializer<Object> {
   }
 
   /**
-   * Writing a record with another schema is only sound when fields line up position by position, since Avro
-   * writers read record fields by position: the parsing canonical forms (names, types, order; no docs or
-   * defaults) must match.
+   * Writing a record with another schema is only sound when fields line up position by position,
+   * since Avro writers read record fields by position: the parsing canonical forms (names, types,
+   * order; no docs or defaults) must match.
    */
   private void checkLayout(Schema recordSchema, Latest latest, String subject, String topic) {
     if (recordSchema == latest.schema() || layoutChecked.get(recordSchema) == latest.schema()) {
       return;
     }
     if (!recordSchema.equals(latest.schema())
-        && !SchemaNormalization.toParsingForm(recordSchema).equals(SchemaNormalization.toParsingForm(latest.schema()))) {
-      throw new SerializationException("use.latest.version: the record's schema " + recordSchema.getFullName()
-          + " does not have the same fields in the same order as the latest schema (id " + latest.id()
-          + ") of subject '" + subject + "' for topic '" + topic + "'; regenerate the record class or turn "
-          + KafkaAvroSerDeConfig.USE_LATEST_VERSION + " off");
+        && !SchemaNormalization.toParsingForm(recordSchema)
+            .equals(SchemaNormalization.toParsingForm(latest.schema()))) {
+      throw new SerializationException(
+          "use.latest.version: the record's schema "
+              + recordSchema.getFullName()
+              + " does not have the same fields in the same order as the latest schema (id "
+              + latest.id()
+              + ") of subject '"
+              + subject
+              + "' for topic '"
+              + topic
+              + "'; regenerate the record class or turn "
+              + KafkaAvroSerDeConfig.USE_LATEST_VERSION
+              + " off");
     }
     layoutChecked.put(recordSchema, latest.schema());
   }
 
   private String registryFailure(RegistryException e, String topic, String subject, Schema schema) {
-    String what = "schema " + schema.getFullName() + " for topic '" + topic + "' (subject '" + subject + "')";
+    String what =
+        "schema " + schema.getFullName() + " for topic '" + topic + "' (subject '" + subject + "')";
     if (!useLatest && !autoRegister && e.status() == 404) {
-      return what + " is not registered and " + KafkaAvroSerDeConfig.AUTO_REGISTER_SCHEMAS
-          + "=false, so it is not registered automatically: register it first. Registry said: " + e.getMessage();
+      return what
+          + " is not registered and "
+          + KafkaAvroSerDeConfig.AUTO_REGISTER_SCHEMAS
+          + "=false, so it is not registered automatically: register it first. Registry said: "
+          + e.getMessage();
     }
     if (e.unreachable()) {
       return "cannot get an id for " + what + ": " + e.getMessage();
     }
-    return (useLatest ? "cannot fetch the latest version of subject '" + subject + "' for topic '" + topic + "': "
-        : autoRegister ? "cannot register " + what + ": " : "cannot look up " + what + ": ") + e.getMessage();
+    return (useLatest
+            ? "cannot fetch the latest version of subject '"
+                + subject
+                + "' for topic '"
+                + topic
+                + "': "
+            : autoRegister ? "cannot register " + what + ": " : "cannot look up " + what + ": ")
+        + e.getMessage();
   }
 
   @Override

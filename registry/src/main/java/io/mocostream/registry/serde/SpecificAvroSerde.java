@@ -11,15 +11,19 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * Typed Serde of generated Avro classes for Kafka Streams, on {@link KafkaAvroSerializer} and
- * {@link KafkaAvroDeserializer} with {@code specific.avro.reader=true}. Given the class, records are read into
- * it whatever the writer schema's name (as Confluent's {@code specific.avro.value.type}).
+ * {@link KafkaAvroDeserializer} with {@code specific.avro.reader=true}. Given the class, records
+ * are read into it whatever the writer schema's name (as Confluent's {@code
+ * specific.avro.value.type}).
  */
 public class SpecificAvroSerde<T extends SpecificRecord> implements Serde<T> {
   private final Class<T> type;
   private final KafkaAvroSerializer serializer;
   private final KafkaAvroDeserializer deserializer;
 
-  /** For reflective construction (default.value.serde): reads into the class the writer schema names. */
+  /**
+   * For reflective construction (default.value.serde): reads into the class the writer schema
+   * names.
+   */
   public SpecificAvroSerde() {
     this(null, null);
   }
@@ -32,7 +36,8 @@ public class SpecificAvroSerde<T extends SpecificRecord> implements Serde<T> {
   public SpecificAvroSerde(Class<T> type, SchemaRegistryClient client) {
     this.type = type;
     this.serializer = client == null ? new KafkaAvroSerializer() : new KafkaAvroSerializer(client);
-    this.deserializer = client == null ? new KafkaAvroDeserializer() : new KafkaAvroDeserializer(client);
+    this.deserializer =
+        client == null ? new KafkaAvroDeserializer() : new KafkaAvroDeserializer(client);
   }
 
   @Override
@@ -40,8 +45,11 @@ public class SpecificAvroSerde<T extends SpecificRecord> implements Serde<T> {
     Map<String, Object> withReader = new HashMap<>(configs);
     withReader.put(KafkaAvroSerDeConfig.SPECIFIC_AVRO_READER_CONFIG, true);
     if (type != null) {
-      withReader.put(isKey ? KafkaAvroSerDeConfig.SPECIFIC_AVRO_KEY_TYPE_CONFIG
-          : KafkaAvroSerDeConfig.SPECIFIC_AVRO_VALUE_TYPE_CONFIG, type);
+      withReader.put(
+          isKey
+              ? KafkaAvroSerDeConfig.SPECIFIC_AVRO_KEY_TYPE_CONFIG
+              : KafkaAvroSerDeConfig.SPECIFIC_AVRO_VALUE_TYPE_CONFIG,
+          type);
     }
     serializer.configure(withReader, isKey);
     deserializer.configure(withReader, isKey);
@@ -69,8 +77,13 @@ public class SpecificAvroSerde<T extends SpecificRecord> implements Serde<T> {
       public T deserialize(String topic, byte[] data) {
         Object value = deserializer.deserialize(topic, data);
         if (value != null && type != null && !type.isInstance(value)) {
-          throw new SerializationException("record of topic '" + topic + "' is a " + value.getClass().getName()
-              + ", expected " + type.getName());
+          throw new SerializationException(
+              "record of topic '"
+                  + topic
+                  + "' is a "
+                  + value.getClass().getName()
+                  + ", expected "
+                  + type.getName());
         }
         @SuppressWarnings("unchecked")
         T typed = (T) value;

@@ -23,7 +23,9 @@ enum SubjectNameStrategy {
         return s;
       }
     }
-    throw new ConfigException(setting, value,
+    throw new ConfigException(
+        setting,
+        value,
         "unknown subject name strategy; use TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy");
   }
 
@@ -40,8 +42,8 @@ enum SubjectNameStrategy {
 
   private String recordName(Schema schema) {
     if (schema.getType() != Schema.Type.RECORD) {
-      throw new IllegalArgumentException(name + " needs a record schema to name the subject, got "
-          + schema.getType());
+      throw new IllegalArgumentException(
+          name + " needs a record schema to name the subject, got " + schema.getType());
     }
     return schema.getFullName();
   }

@@ -5,7 +5,8 @@ import java.util.Arrays;
 import org.apache.avro.io.BinaryEncoder;
 
 /**
- * Confluent's wire format: magic byte 0, the schema id as a 4-byte big-endian int, then plain Avro binary.
+ * Confluent's wire format: magic byte 0, the schema id as a 4-byte big-endian int, then plain Avro
+ * binary.
  */
 final class WireFormat {
   static final byte MAGIC_BYTE = 0;
@@ -15,17 +16,21 @@ final class WireFormat {
   private WireFormat() {}
 
   static int readId(byte[] data) {
-    return ((data[1] & 0xff) << 24) | ((data[2] & 0xff) << 16) | ((data[3] & 0xff) << 8) | (data[4] & 0xff);
+    return ((data[1] & 0xff) << 24)
+        | ((data[2] & 0xff) << 16)
+        | ((data[3] & 0xff) << 8)
+        | (data[4] & 0xff);
   }
 
   /**
    * A per-thread growable output buffer with its reused Avro encoder. Hand-written rather than a
-   * ByteArrayOutputStream because that one synchronizes every write and cannot be rewound cheaply; on the
-   * serializer's hot path the only allocation left is the returned byte[].
+   * ByteArrayOutputStream because that one synchronizes every write and cannot be rewound cheaply;
+   * on the serializer's hot path the only allocation left is the returned byte[].
    */
   static final class Buffer extends OutputStream {
     private static final int INITIAL = 8 * 1024;
-    // A buffer grown past this by one huge record is dropped after use rather than pinned to the thread forever.
+    // A buffer grown past this by one huge record is dropped after use rather than pinned to the
+    // thread forever.
     private static final int KEEP_AT_MOST = 4 * 1024 * 1024;
 
     private byte[] bytes = new byte[INITIAL];
@@ -71,7 +76,9 @@ final class WireFormat {
         throw new IllegalStateException("serialized record exceeds 2 GiB");
       }
       if (needed > bytes.length) {
-        bytes = Arrays.copyOf(bytes, Math.max(needed, (int) Math.min(Integer.MAX_VALUE - 8, bytes.length * 2L)));
+        bytes =
+            Arrays.copyOf(
+                bytes, Math.max(needed, (int) Math.min(Integer.MAX_VALUE - 8, bytes.length * 2L)));
       }
     }
   }

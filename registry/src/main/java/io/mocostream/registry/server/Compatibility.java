@@ -9,8 +9,8 @@ import org.apache.avro.SchemaCompatibility.Incompatibility;
 import org.apache.avro.SchemaCompatibility.SchemaPairCompatibility;
 
 /**
- * Compatibility rules on Avro's own {@link SchemaCompatibility} (reader/writer resolution), with messages worded
- * like Confluent's so that tooling reading them sees familiar text.
+ * Compatibility rules on Avro's own {@link SchemaCompatibility} (reader/writer resolution), with
+ * messages worded like Confluent's so that tooling reading them sees familiar text.
  */
 final class Compatibility {
   private Compatibility() {}
@@ -19,9 +19,9 @@ final class Compatibility {
   record Earlier(int version, Schema schema) {}
 
   /**
-   * Incompatibilities of {@code candidate} against {@code earlier} (ascending versions, live ones only) under
-   * {@code level}: all of them when transitive, else only the latest. Empty when compatible. Each problem is
-   * one message, then Confluent's trailing context messages.
+   * Incompatibilities of {@code candidate} against {@code earlier} (ascending versions, live ones
+   * only) under {@code level}: all of them when transitive, else only the latest. Empty when
+   * compatible. Each problem is one message, then Confluent's trailing context messages.
    */
   static List<String> check(CompatibilityLevel level, Schema candidate, List<Earlier> earlier) {
     List<String> problems = new ArrayList<>();
@@ -34,12 +34,18 @@ final class Compatibility {
       Earlier old = against.get(i);
       List<String> found = new ArrayList<>();
       if (level.backward) {
-        found.addAll(describe(SchemaCompatibility.checkReaderWriterCompatibility(candidate, old.schema()),
-            "new", "old"));
+        found.addAll(
+            describe(
+                SchemaCompatibility.checkReaderWriterCompatibility(candidate, old.schema()),
+                "new",
+                "old"));
       }
       if (level.forward) {
-        found.addAll(describe(SchemaCompatibility.checkReaderWriterCompatibility(old.schema(), candidate),
-            "old", "new"));
+        found.addAll(
+            describe(
+                SchemaCompatibility.checkReaderWriterCompatibility(old.schema(), candidate),
+                "old",
+                "new"));
       }
       if (!found.isEmpty()) {
         problems.addAll(found);
@@ -52,8 +58,12 @@ final class Compatibility {
     return problems;
   }
 
-  /** Messages for one reader/writer check; {@code reader}/{@code writer} say which side is "new" or "old". */
-  private static List<String> describe(SchemaPairCompatibility result, String reader, String writer) {
+  /**
+   * Messages for one reader/writer check; {@code reader}/{@code writer} say which side is "new" or
+   * "old".
+   */
+  private static List<String> describe(
+      SchemaPairCompatibility result, String reader, String writer) {
     List<String> out = new ArrayList<>();
     if (result.getType() == SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
       return out;
@@ -64,34 +74,82 @@ final class Compatibility {
       String description;
       switch (inc.getType()) {
         case READER_FIELD_MISSING_DEFAULT_VALUE:
-          description = "The field '" + info + "' at path '" + path + "' in the " + reader
-              + " schema has no default value and is missing in the " + writer + " schema";
+          description =
+              "The field '"
+                  + info
+                  + "' at path '"
+                  + path
+                  + "' in the "
+                  + reader
+                  + " schema has no default value and is missing in the "
+                  + writer
+                  + " schema";
           break;
         case TYPE_MISMATCH:
-          description = "The type (path '" + path + "') of a field in the " + reader
-              + " schema does not match with the " + writer + " schema";
+          description =
+              "The type (path '"
+                  + path
+                  + "') of a field in the "
+                  + reader
+                  + " schema does not match with the "
+                  + writer
+                  + " schema";
           break;
         case NAME_MISMATCH:
           description = "The name of the schema has changed (path '" + path + "')";
           break;
         case MISSING_ENUM_SYMBOLS:
-          description = "The " + reader + " schema is missing enum symbols '" + info + "' at path '" + path
-              + "' in the " + writer + " schema";
+          description =
+              "The "
+                  + reader
+                  + " schema is missing enum symbols '"
+                  + info
+                  + "' at path '"
+                  + path
+                  + "' in the "
+                  + writer
+                  + " schema";
           break;
         case MISSING_UNION_BRANCH:
-          description = "The " + reader + " schema is missing a type inside a union field at path '" + path
-              + "' in the " + writer + " schema";
+          description =
+              "The "
+                  + reader
+                  + " schema is missing a type inside a union field at path '"
+                  + path
+                  + "' in the "
+                  + writer
+                  + " schema";
           break;
         case FIXED_SIZE_MISMATCH:
-          description = "The size of FIXED type field at path '" + path + "' in the " + reader
-              + " schema does not match with the " + writer + " schema";
+          description =
+              "The size of FIXED type field at path '"
+                  + path
+                  + "' in the "
+                  + reader
+                  + " schema does not match with the "
+                  + writer
+                  + " schema";
           break;
         default:
-          description = inc.getType() + " at path '" + path + "' (" + reader + " schema reading " + writer
-              + " schema): " + info;
+          description =
+              inc.getType()
+                  + " at path '"
+                  + path
+                  + "' ("
+                  + reader
+                  + " schema reading "
+                  + writer
+                  + " schema): "
+                  + info;
       }
-      out.add("{errorType:'" + inc.getType() + "', description:'" + description + "', additionalInfo:'" + info
-          + "'}");
+      out.add(
+          "{errorType:'"
+              + inc.getType()
+              + "', description:'"
+              + description
+              + "', additionalInfo:'"
+              + info
+              + "'}");
     }
     return out;
   }

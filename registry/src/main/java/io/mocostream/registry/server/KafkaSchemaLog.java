@@ -34,10 +34,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The registry's storage: one compacted, single-partition topic, as in Confluent's registry. A reader thread
- * tails it from the beginning and applies each record to the in-memory state; writers produce with acks=all and
- * then wait until the reader has applied their offset, so the state only ever holds what is durably in Kafka,
- * in log order, and a restart rebuilds exactly the same state.
+ * The registry's storage: one compacted, single-partition topic, as in Confluent's registry. A
+ * reader thread tails it from the beginning and applies each record to the in-memory state; writers
+ * produce with acks=all and then wait until the reader has applied their offset, so the state only
+ * ever holds what is durably in Kafka, in log order, and a restart rebuilds exactly the same state.
  */
 final class KafkaSchemaLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KafkaSchemaLog.class);
@@ -71,11 +71,17 @@ final class KafkaSchemaLog implements AutoCloseable {
   private Thread reader;
   private volatile boolean running;
   private final Object progress = new Object();
+
   /** Offset of the next record the reader will apply (guarded by {@link #progress}). */
   private long nextOffset;
+
   private volatile long applied;
 
-  KafkaSchemaLog(String bootstrap, String topic, Map<String, Object> extraKafkaConfig, Applier applier,
+  KafkaSchemaLog(
+      String bootstrap,
+      String topic,
+      Map<String, Object> extraKafkaConfig,
+      Applier applier,
       Duration timeout) {
     this.bootstrap = bootstrap;
     this.topic = topic;
@@ -85,7 +91,10 @@ final class KafkaSchemaLog implements AutoCloseable {
     this.timeout = timeout;
   }
 
-  /** Creates the topic if missing, starts the reader and returns once the whole existing log is applied. */
+  /**
+   * Creates the topic if missing, starts the reader and returns once the whole existing log is
+   * applied.
+   */
   void start() throws StoreException {
     Map<String, Object> common = new HashMap<>(extraKafkaConfig);
     common.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -97,8 +106,12 @@ final class KafkaSchemaLog implements AutoCloseable {
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout.toMillis());
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE));
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.min(timeout.toMillis() * 2, Integer.MAX_VALUE));
+    p.put(
+        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
+        (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE));
+    p.put(
+        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+        (int) Math.min(timeout.toMillis() * 2, Integer.MAX_VALUE));
     producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
 
     Map<String, Object> c = withClientId(common, "schema-registry-reader");
@@ -124,10 +137,11 @@ final class KafkaSchemaLog implements AutoCloseable {
   }
 
   /**
-   * Confluent's layout: compacted (a registry must never lose a schema to retention), one partition (one total
-   * order of writes), replication min(3, brokers): 1 on a laptop's single broker. An existing topic is checked,
-   * and so is one just created: right after a create the broker may not list the topic yet, so unknown-topic and
-   * other retriable answers are retried until the store timeout.
+   * Confluent's layout: compacted (a registry must never lose a schema to retention), one partition
+   * (one total order of writes), replication min(3, brokers): 1 on a laptop's single broker. An
+   * existing topic is checked, and so is one just created: right after a create the broker may not
+   * list the topic yet, so unknown-topic and other retriable answers are retried until the store
+   * timeout.
    */
   private void ensureTopic() throws StoreException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -135,8 +149,12 @@ final class KafkaSchemaLog implements AutoCloseable {
     while (true) {
       try {
         try {
-          TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames()
-              .get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(topic);
+          TopicDescription description =
+              admin
+                  .describeTopics(List.of(topic))
+                  .allTopicNames()
+                  .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                  .get(topic);
           validate(description);
           return;
         } catch (ExecutionException e) {
@@ -145,13 +163,22 @@ final class KafkaSchemaLog implements AutoCloseable {
           }
         }
         createTried = true;
-        int brokers = admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
+        int brokers =
+            admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
         short rf = (short) Math.max(1, Math.min(3, brokers));
-        NewTopic newTopic = new NewTopic(topic, 1, rf).configs(Map.of(
-            TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+        NewTopic newTopic =
+            new NewTopic(topic, 1, rf)
+                .configs(
+                    Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
         try {
-          admin.createTopics(List.of(newTopic)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-          log.info("created schemas topic {} (compacted, 1 partition, replication factor {})", topic, rf);
+          admin
+              .createTopics(List.of(newTopic))
+              .all()
+              .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+          log.info(
+              "created schemas topic {} (compacted, 1 partition, replication factor {})",
+              topic,
+              rf);
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
             throw e;
@@ -159,13 +186,28 @@ final class KafkaSchemaLog implements AutoCloseable {
         }
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
-          throw new StoreException("cannot prepare schemas topic " + topic + " on Kafka " + bootstrap + ": "
-              + e.getCause(), false, e.getCause());
+          throw new StoreException(
+              "cannot prepare schemas topic "
+                  + topic
+                  + " on Kafka "
+                  + bootstrap
+                  + ": "
+                  + e.getCause(),
+              false,
+              e.getCause());
         }
         pause();
       } catch (TimeoutException e) {
-        throw new StoreException("cannot prepare schemas topic " + topic + " on Kafka " + bootstrap + " within "
-            + timeout.toMillis() + " ms: is Kafka running there?", true, e);
+        throw new StoreException(
+            "cannot prepare schemas topic "
+                + topic
+                + " on Kafka "
+                + bootstrap
+                + " within "
+                + timeout.toMillis()
+                + " ms: is Kafka running there?",
+            true,
+            e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new StoreException("interrupted while preparing schemas topic " + topic, false, e);
@@ -176,17 +218,33 @@ final class KafkaSchemaLog implements AutoCloseable {
   private void validate(TopicDescription description)
       throws StoreException, ExecutionException, InterruptedException, TimeoutException {
     if (description.partitions().size() != 1) {
-      throw new StoreException("schemas topic " + topic + " has " + description.partitions().size()
-          + " partitions; it must have exactly 1 so that all registry writes have one order", false, null);
+      throw new StoreException(
+          "schemas topic "
+              + topic
+              + " has "
+              + description.partitions().size()
+              + " partitions; it must have exactly 1 so that all registry writes have one order",
+          false,
+          null);
     }
     ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-    Config config = admin.describeConfigs(List.of(resource)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .get(resource);
+    Config config =
+        admin
+            .describeConfigs(List.of(resource))
+            .all()
+            .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+            .get(resource);
     ConfigEntry policy = config.get(TopicConfig.CLEANUP_POLICY_CONFIG);
-    if (policy == null || !Set.of(policy.value().split(",")).contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
-      throw new StoreException("schemas topic " + topic + " has cleanup.policy="
-          + (policy == null ? "?" : policy.value()) + "; it must be compact, or retention would delete schemas",
-          false, null);
+    if (policy == null
+        || !Set.of(policy.value().split(",")).contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
+      throw new StoreException(
+          "schemas topic "
+              + topic
+              + " has cleanup.policy="
+              + (policy == null ? "?" : policy.value())
+              + "; it must be compact, or retention would delete schemas",
+          false,
+          null);
     }
   }
 
@@ -207,7 +265,10 @@ final class KafkaSchemaLog implements AutoCloseable {
             applier.apply(r.offset(), r.key(), r.value());
           } catch (Exception e) {
             // One unreadable record must not stop the registry; it is reported, with where it is.
-            log.warn("skipping unreadable record at offset {} of schemas topic {}: {}", r.offset(), topic,
+            log.warn(
+                "skipping unreadable record at offset {} of schemas topic {}: {}",
+                r.offset(),
+                topic,
                 e.toString());
           }
           applied++;
@@ -246,13 +307,22 @@ final class KafkaSchemaLog implements AutoCloseable {
   /** Appends one record, acknowledged by all in-sync replicas, and returns its offset. */
   long append(byte[] key, byte[] value) throws StoreException {
     try {
-      return producer.send(new ProducerRecord<>(topic, 0, key, value)).get(timeout.toMillis() * 2,
-          TimeUnit.MILLISECONDS).offset();
+      return producer
+          .send(new ProducerRecord<>(topic, 0, key, value))
+          .get(timeout.toMillis() * 2, TimeUnit.MILLISECONDS)
+          .offset();
     } catch (ExecutionException e) {
-      throw new StoreException("cannot write to schemas topic " + topic + ": " + e.getCause(), false, e.getCause());
+      throw new StoreException(
+          "cannot write to schemas topic " + topic + ": " + e.getCause(), false, e.getCause());
     } catch (TimeoutException e) {
-      throw new StoreException("write to schemas topic " + topic + " not acknowledged within "
-          + timeout.multipliedBy(2).toMillis() + " ms", true, e);
+      throw new StoreException(
+          "write to schemas topic "
+              + topic
+              + " not acknowledged within "
+              + timeout.multipliedBy(2).toMillis()
+              + " ms",
+          true,
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StoreException("interrupted while writing to schemas topic " + topic, false, e);
@@ -264,24 +334,40 @@ final class KafkaSchemaLog implements AutoCloseable {
     awaitPosition(offset + 1);
   }
 
-  /** Waits until the reader has applied everything in the topic now (writes from other registries too). */
+  /**
+   * Waits until the reader has applied everything in the topic now (writes from other registries
+   * too).
+   */
   void catchUp() throws StoreException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long end;
     while (true) {
       try {
-        end = admin.listOffsets(Map.of(partition, OffsetSpec.latest())).partitionResult(partition)
-            .get(timeout.toMillis(), TimeUnit.MILLISECONDS).offset();
+        end =
+            admin
+                .listOffsets(Map.of(partition, OffsetSpec.latest()))
+                .partitionResult(partition)
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .offset();
         break;
       } catch (ExecutionException e) {
-        // Retriable: a topic just created and not yet in the broker's metadata, a leader moving, ...
+        // Retriable: a topic just created and not yet in the broker's metadata, a leader moving,
+        // ...
         if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
-          throw new StoreException("cannot read the end offset of schemas topic " + topic + ": " + e.getCause(),
-              e.getCause() instanceof RetriableException, e.getCause());
+          throw new StoreException(
+              "cannot read the end offset of schemas topic " + topic + ": " + e.getCause(),
+              e.getCause() instanceof RetriableException,
+              e.getCause());
         }
       } catch (TimeoutException e) {
-        throw new StoreException("end offset of schemas topic " + topic + " not known within " + timeout.toMillis()
-            + " ms", true, e);
+        throw new StoreException(
+            "end offset of schemas topic "
+                + topic
+                + " not known within "
+                + timeout.toMillis()
+                + " ms",
+            true,
+            e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new StoreException("interrupted while reading schemas topic " + topic, false, e);
@@ -297,15 +383,25 @@ final class KafkaSchemaLog implements AutoCloseable {
       while (nextOffset < target) {
         long left = deadline - System.nanoTime();
         if (left <= 0 || !running) {
-          throw new StoreException("the registry's reader of " + topic + " has applied up to offset " + nextOffset
-              + " but offset " + (target - 1) + " was awaited; gave up after " + timeout.toMillis() + " ms", true,
+          throw new StoreException(
+              "the registry's reader of "
+                  + topic
+                  + " has applied up to offset "
+                  + nextOffset
+                  + " but offset "
+                  + (target - 1)
+                  + " was awaited; gave up after "
+                  + timeout.toMillis()
+                  + " ms",
+              true,
               null);
         }
         try {
           progress.wait(Math.max(1, left / 1_000_000));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          throw new StoreException("interrupted while waiting for the reader of " + topic, false, e);
+          throw new StoreException(
+              "interrupted while waiting for the reader of " + topic, false, e);
         }
       }
     }
@@ -331,7 +427,8 @@ final class KafkaSchemaLog implements AutoCloseable {
     if (consumer != null && (reader == null || !reader.isAlive())) {
       consumer.close();
     }
-    // Every send was awaited and every admin call given up on by now: nothing pending is worth waiting for,
+    // Every send was awaited and every admin call given up on by now: nothing pending is worth
+    // waiting for,
     // and with Kafka gone the defaults would hold close() for seconds.
     if (producer != null) {
       producer.close(Duration.ofSeconds(1));

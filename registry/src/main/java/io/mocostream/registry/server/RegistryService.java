@@ -12,10 +12,11 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.apache.avro.Schema;
 
 /**
- * The registry's operations with Confluent's semantics and error codes. Reads come from the in-memory state;
- * every write goes through the Kafka log first (see {@link KafkaSchemaLog}) and is answered only once the reader
- * has applied it. Writes are serialized by one lock: the registry is its topic's single writer, and deciding an
- * id or version then writing it must not interleave with another such decision.
+ * The registry's operations with Confluent's semantics and error codes. Reads come from the
+ * in-memory state; every write goes through the Kafka log first (see {@link KafkaSchemaLog}) and is
+ * answered only once the reader has applied it. Writes are serialized by one lock: the registry is
+ * its topic's single writer, and deciding an id or version then writing it must not interleave with
+ * another such decision.
  */
 final class RegistryService {
   static final int LATEST = -1;
@@ -41,8 +42,10 @@ final class RegistryService {
     try {
       return new Schema.Parser().parse(text);
     } catch (RuntimeException e) {
-      // SchemaParseException mostly, but Avro throws others (AvroTypeException for bad defaults, ...).
-      throw RestError.invalidSchema("Invalid schema " + abbreviate(text) + ", details: " + e.getMessage());
+      // SchemaParseException mostly, but Avro throws others (AvroTypeException for bad defaults,
+      // ...).
+      throw RestError.invalidSchema(
+          "Invalid schema " + abbreviate(text) + ", details: " + e.getMessage());
     }
   }
 
@@ -60,14 +63,23 @@ final class RegistryService {
     if (v == LATEST || v >= 1) {
       return v;
     }
-    throw new RestError(422, RestError.INVALID_VERSION, "The specified version '" + text + "' is not a valid version"
-        + " id. Allowed values are between [1, 2^31-1] and the string \"latest\"");
+    throw new RestError(
+        422,
+        RestError.INVALID_VERSION,
+        "The specified version '"
+            + text
+            + "' is not a valid version"
+            + " id. Allowed values are between [1, 2^31-1] and the string \"latest\"");
   }
 
   static void checkSubjectName(String subject) {
     if (subject.isEmpty() || subject.chars().anyMatch(Character::isISOControl)) {
-      throw new RestError(422, RestError.INVALID_SUBJECT, "The specified subject '" + subject.replaceAll(
-          "\\p{Cntrl}", "?") + "' is not a valid subject name: empty or with control characters");
+      throw new RestError(
+          422,
+          RestError.INVALID_SUBJECT,
+          "The specified subject '"
+              + subject.replaceAll("\\p{Cntrl}", "?")
+              + "' is not a valid subject name: empty or with control characters");
     }
   }
 
@@ -81,7 +93,10 @@ final class RegistryService {
     return names.stream().filter(n -> n.startsWith(prefix)).toList();
   }
 
-  /** Versions of a subject; 40401 when it has none (live ones, unless deleted ones are asked for too). */
+  /**
+   * Versions of a subject; 40401 when it has none (live ones, unless deleted ones are asked for
+   * too).
+   */
   List<Version> versions(String subject, boolean includeDeleted) {
     List<Version> out = new ArrayList<>();
     for (Version v : state.versions(subject)) {
@@ -129,7 +144,8 @@ final class RegistryService {
   List<Version> all(boolean includeDeleted, boolean latestOnly, String prefix) {
     List<Version> out = new ArrayList<>();
     for (Version v : state.allVersions()) {
-      if ((includeDeleted || !v.deleted()) && (prefix == null || prefix.isEmpty() || v.subject().startsWith(prefix))) {
+      if ((includeDeleted || !v.deleted())
+          && (prefix == null || prefix.isEmpty() || v.subject().startsWith(prefix))) {
         if (latestOnly && !out.isEmpty() && out.get(out.size() - 1).subject().equals(v.subject())) {
           out.set(out.size() - 1, v);
         } else {
@@ -167,8 +183,9 @@ final class RegistryService {
   }
 
   /**
-   * Compatibility test: against one given version, or ({@code versionText} "latest" or null) against the
-   * subject's live versions as a registration would be checked. No subject at all is compatible with anything.
+   * Compatibility test: against one given version, or ({@code versionText} "latest" or null)
+   * against the subject's live versions as a registration would be checked. No subject at all is
+   * compatible with anything.
    */
   List<String> testCompatibility(String subject, String versionText, Schema schema) {
     List<Version> live = state.versions(subject).stream().filter(v -> !v.deleted()).toList();
@@ -176,8 +193,11 @@ final class RegistryService {
     if (versionText != null) {
       int wanted = parseVersion(versionText);
       if (wanted != LATEST) {
-        Version target = live.stream().filter(v -> v.version() == wanted).findFirst()
-            .orElseThrow(() -> RestError.versionNotFound(subject, wanted));
+        Version target =
+            live.stream()
+                .filter(v -> v.version() == wanted)
+                .findFirst()
+                .orElseThrow(() -> RestError.versionNotFound(subject, wanted));
         return Compatibility.check(level, schema, List.of(earlier(target)));
       }
     }
@@ -186,7 +206,10 @@ final class RegistryService {
 
   // ------------------------------------------------------------------------------------------------- writes
 
-  /** Registers a schema under a subject and returns its id (the existing one when already registered). */
+  /**
+   * Registers a schema under a subject and returns its id (the existing one when already
+   * registered).
+   */
   int register(String subject, Schema schema) {
     checkSubjectName(subject);
     String canonical = schema.toString();
@@ -202,8 +225,15 @@ final class RegistryService {
       }
       List<String> problems = Compatibility.check(effectiveLevel(subject), schema, earlier(live));
       if (!problems.isEmpty()) {
-        throw new RestError(409, RestError.INCOMPATIBLE_SCHEMA, "Schema being registered is incompatible with an"
-            + " earlier schema for subject \"" + subject + "\", details: [" + String.join(", ", problems) + "]");
+        throw new RestError(
+            409,
+            RestError.INCOMPATIBLE_SCHEMA,
+            "Schema being registered is incompatible with an"
+                + " earlier schema for subject \""
+                + subject
+                + "\", details: ["
+                + String.join(", ", problems)
+                + "]");
       }
       Integer known = state.idOf(canonical);
       // Ids are global: the same schema under another subject keeps its id, as in Confluent.
@@ -211,11 +241,18 @@ final class RegistryService {
       // Soft-deleted versions keep their numbers (their keys stay in the topic): count past them.
       int version = all.isEmpty() ? 1 : all.get(all.size() - 1).version() + 1;
       Version fresh = new Version(subject, version, id, canonical, false);
-      store.awaitApplied(store.append(StoreRecords.schemaKey(subject, version), StoreRecords.schemaValue(fresh)));
+      store.awaitApplied(
+          store.append(StoreRecords.schemaKey(subject, version), StoreRecords.schemaValue(fresh)));
       boolean landed = state.versions(subject).stream().anyMatch(v -> v.equals(fresh));
       if (!landed) {
-        throw new RestError(500, RestError.STORE_ERROR, "Error while registering schema under subject '" + subject
-            + "': another registry wrote version " + version + " concurrently; retry");
+        throw new RestError(
+            500,
+            RestError.STORE_ERROR,
+            "Error while registering schema under subject '"
+                + subject
+                + "': another registry wrote version "
+                + version
+                + " concurrently; retry");
       }
       parsed.putIfAbsent(canonical, schema);
       return id;
@@ -226,7 +263,10 @@ final class RegistryService {
     }
   }
 
-  /** Soft delete (all live versions) or, after that, permanent delete of a subject; returns the versions. */
+  /**
+   * Soft delete (all live versions) or, after that, permanent delete of a subject; returns the
+   * versions.
+   */
   List<Integer> deleteSubject(String subject, boolean permanent) {
     writeLock.lock();
     try {
@@ -238,16 +278,24 @@ final class RegistryService {
       List<Integer> live = all.stream().filter(v -> !v.deleted()).map(Version::version).toList();
       if (!permanent) {
         if (live.isEmpty()) {
-          throw new RestError(404, RestError.SUBJECT_SOFT_DELETED, "Subject '" + subject
-              + "' was soft deleted.Set permanent=true to delete permanently");
+          throw new RestError(
+              404,
+              RestError.SUBJECT_SOFT_DELETED,
+              "Subject '"
+                  + subject
+                  + "' was soft deleted.Set permanent=true to delete permanently");
         }
-        store.awaitApplied(store.append(StoreRecords.deleteSubjectKey(subject),
-            StoreRecords.deleteSubjectValue(subject, live.get(live.size() - 1))));
+        store.awaitApplied(
+            store.append(
+                StoreRecords.deleteSubjectKey(subject),
+                StoreRecords.deleteSubjectValue(subject, live.get(live.size() - 1))));
         return live;
       }
       if (!live.isEmpty()) {
-        throw new RestError(404, RestError.SUBJECT_NOT_SOFT_DELETED, "Subject '" + subject
-            + "' was not deleted first before being permanently deleted");
+        throw new RestError(
+            404,
+            RestError.SUBJECT_NOT_SOFT_DELETED,
+            "Subject '" + subject + "' was not deleted first before being permanently deleted");
       }
       long last = -1;
       for (Version v : all) {
@@ -268,24 +316,43 @@ final class RegistryService {
     writeLock.lock();
     try {
       store.catchUp();
-      List<Version> candidates = state.versions(subject).stream().filter(v -> permanent || !v.deleted()).toList();
+      List<Version> candidates =
+          state.versions(subject).stream().filter(v -> permanent || !v.deleted()).toList();
       if (candidates.isEmpty()) {
         throw RestError.subjectNotFound(subject);
       }
-      Version target = wanted == LATEST ? candidates.get(candidates.size() - 1)
-          : state.versions(subject).stream().filter(v -> v.version() == wanted).findFirst()
-              .orElseThrow(() -> RestError.versionNotFound(subject, wanted));
+      Version target =
+          wanted == LATEST
+              ? candidates.get(candidates.size() - 1)
+              : state.versions(subject).stream()
+                  .filter(v -> v.version() == wanted)
+                  .findFirst()
+                  .orElseThrow(() -> RestError.versionNotFound(subject, wanted));
       if (!permanent) {
         if (target.deleted()) {
-          throw new RestError(404, RestError.VERSION_SOFT_DELETED, "Subject '" + subject + "' Version "
-              + target.version() + " was soft deleted.Set permanent=true to delete permanently");
+          throw new RestError(
+              404,
+              RestError.VERSION_SOFT_DELETED,
+              "Subject '"
+                  + subject
+                  + "' Version "
+                  + target.version()
+                  + " was soft deleted.Set permanent=true to delete permanently");
         }
-        store.awaitApplied(store.append(StoreRecords.schemaKey(subject, target.version()),
-            StoreRecords.schemaValue(target.asDeleted())));
+        store.awaitApplied(
+            store.append(
+                StoreRecords.schemaKey(subject, target.version()),
+                StoreRecords.schemaValue(target.asDeleted())));
       } else {
         if (!target.deleted()) {
-          throw new RestError(404, RestError.VERSION_NOT_SOFT_DELETED, "Subject '" + subject + "' Version "
-              + target.version() + " was not deleted first before being permanently deleted");
+          throw new RestError(
+              404,
+              RestError.VERSION_NOT_SOFT_DELETED,
+              "Subject '"
+                  + subject
+                  + "' Version "
+                  + target.version()
+                  + " was not deleted first before being permanently deleted");
         }
         store.awaitApplied(store.append(StoreRecords.schemaKey(subject, target.version()), null));
       }
@@ -304,7 +371,8 @@ final class RegistryService {
     }
     writeLock.lock();
     try {
-      store.awaitApplied(store.append(StoreRecords.configKey(subjectOrNull), StoreRecords.configValue(level)));
+      store.awaitApplied(
+          store.append(StoreRecords.configKey(subjectOrNull), StoreRecords.configValue(level)));
       return level;
     } catch (StoreException e) {
       throw storeError("updating the compatibility level", e);
@@ -313,12 +381,16 @@ final class RegistryService {
     }
   }
 
-  /** Removes a subject's level (40408 when it has none) or resets the global one; returns the level removed. */
+  /**
+   * Removes a subject's level (40408 when it has none) or resets the global one; returns the level
+   * removed.
+   */
   CompatibilityLevel deleteLevel(String subjectOrNull) {
     writeLock.lock();
     try {
       store.catchUp();
-      CompatibilityLevel old = subjectOrNull == null ? globalLevel() : state.subjectLevel(subjectOrNull);
+      CompatibilityLevel old =
+          subjectOrNull == null ? globalLevel() : state.subjectLevel(subjectOrNull);
       if (old == null) {
         throw notConfigured(subjectOrNull);
       }
@@ -332,11 +404,14 @@ final class RegistryService {
   }
 
   static RestError notConfigured(String subject) {
-    return new RestError(404, RestError.SUBJECT_COMPATIBILITY_NOT_CONFIGURED, "Subject '" + subject
-        + "' does not have subject-level compatibility configured");
+    return new RestError(
+        404,
+        RestError.SUBJECT_COMPATIBILITY_NOT_CONFIGURED,
+        "Subject '" + subject + "' does not have subject-level compatibility configured");
   }
 
-  // ---------------------------------------------------------------------------------------------- internals
+  // ----------------------------------------------------------------------------------------------
+  // internals
 
   private List<Earlier> earlier(List<Version> versions) {
     List<Earlier> out = new ArrayList<>(versions.size());
@@ -347,22 +422,38 @@ final class RegistryService {
   }
 
   private Earlier earlier(Version v) {
-    Schema schema = parsed.computeIfAbsent(v.schema(), text -> {
-      try {
-        return new Schema.Parser().parse(text);
-      } catch (RuntimeException e) {
-        throw new RestError(500, RestError.STORE_ERROR, "stored schema of subject '" + v.subject() + "' version "
-            + v.version() + " (id " + v.id() + ") cannot be parsed: " + e.getMessage());
-      }
-    });
+    Schema schema =
+        parsed.computeIfAbsent(
+            v.schema(),
+            text -> {
+              try {
+                return new Schema.Parser().parse(text);
+              } catch (RuntimeException e) {
+                throw new RestError(
+                    500,
+                    RestError.STORE_ERROR,
+                    "stored schema of subject '"
+                        + v.subject()
+                        + "' version "
+                        + v.version()
+                        + " (id "
+                        + v.id()
+                        + ") cannot be parsed: "
+                        + e.getMessage());
+              }
+            });
     return new Earlier(v.version(), schema);
   }
 
   private static RestError storeError(String what, StoreException e) {
     return e.timeout
-        ? new RestError(500, RestError.OPERATION_TIMEOUT, "Timed out " + what + ": " + e.getMessage(), e)
-        : new RestError(500, RestError.STORE_ERROR, "Error in the backend data store while " + what + ": "
-            + e.getMessage(), e);
+        ? new RestError(
+            500, RestError.OPERATION_TIMEOUT, "Timed out " + what + ": " + e.getMessage(), e)
+        : new RestError(
+            500,
+            RestError.STORE_ERROR,
+            "Error in the backend data store while " + what + ": " + e.getMessage(),
+            e);
   }
 
   private static String abbreviate(String s) {

@@ -12,12 +12,13 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 
 /**
- * The registry's in-memory view, built only by replaying the {@code _schemas} topic (the reader thread is its
- * single mutator); HTTP threads read it under a read lock and get copies.
+ * The registry's in-memory view, built only by replaying the {@code _schemas} topic (the reader
+ * thread is its single mutator); HTTP threads read it under a read lock and get copies.
  *
- * <p>The next id is the largest id seen in the topic plus one. As in Confluent's registry, an id whose every
- * version was permanently deleted, and whose records compaction has since removed, is no longer seen after a
- * restart and could be handed out again; soft deletes (the normal case) keep their records and ids.
+ * <p>The next id is the largest id seen in the topic plus one. As in Confluent's registry, an id
+ * whose every version was permanently deleted, and whose records compaction has since removed, is
+ * no longer seen after a restart and could be handed out again; soft deletes (the normal case) keep
+ * their records and ids.
  */
 final class RegistryState {
 
@@ -36,109 +37,126 @@ final class RegistryState {
   private CompatibilityLevel globalLevel;
   private int maxId;
 
-  // ------------------------------------------------------------------------------------ mutations (reader thread)
+  // ------------------------------------------------------------------------------------ mutations
+  // (reader thread)
 
   void putVersion(Version v) {
-    write(() -> {
-      subjects.computeIfAbsent(v.subject(), s -> new TreeMap<>()).put(v.version(), v);
-      // A different text under an id already known would be a corrupt or foreign log: first writer wins.
-      schemaById.putIfAbsent(v.id(), v.schema());
-      idBySchema.putIfAbsent(v.schema(), v.id());
-      maxId = Math.max(maxId, v.id());
-      return null;
-    });
+    write(
+        () -> {
+          subjects.computeIfAbsent(v.subject(), s -> new TreeMap<>()).put(v.version(), v);
+          // A different text under an id already known would be a corrupt or foreign log: first
+          // writer wins.
+          schemaById.putIfAbsent(v.id(), v.schema());
+          idBySchema.putIfAbsent(v.schema(), v.id());
+          maxId = Math.max(maxId, v.id());
+          return null;
+        });
   }
 
   /** A tombstone: the version is gone for good; its id too once no version uses it any more. */
   void removeVersion(String subject, int version) {
-    write(() -> {
-      TreeMap<Integer, Version> versions = subjects.get(subject);
-      if (versions == null) {
-        return null;
-      }
-      Version removed = versions.remove(version);
-      if (versions.isEmpty()) {
-        subjects.remove(subject);
-      }
-      if (removed != null && !idInUse(removed.id())) {
-        String text = schemaById.remove(removed.id());
-        if (text != null) {
-          idBySchema.remove(text, removed.id());
-        }
-      }
-      return null;
-    });
+    write(
+        () -> {
+          TreeMap<Integer, Version> versions = subjects.get(subject);
+          if (versions == null) {
+            return null;
+          }
+          Version removed = versions.remove(version);
+          if (versions.isEmpty()) {
+            subjects.remove(subject);
+          }
+          if (removed != null && !idInUse(removed.id())) {
+            String text = schemaById.remove(removed.id());
+            if (text != null) {
+              idBySchema.remove(text, removed.id());
+            }
+          }
+          return null;
+        });
   }
 
   /** Confluent's DELETE_SUBJECT record: every version up to {@code upTo} is soft-deleted. */
   void softDeleteSubject(String subject, int upTo) {
-    write(() -> {
-      TreeMap<Integer, Version> versions = subjects.get(subject);
-      if (versions != null) {
-        for (Map.Entry<Integer, Version> e : versions.headMap(upTo, true).entrySet()) {
-          e.setValue(e.getValue().asDeleted());
-        }
-      }
-      return null;
-    });
+    write(
+        () -> {
+          TreeMap<Integer, Version> versions = subjects.get(subject);
+          if (versions != null) {
+            for (Map.Entry<Integer, Version> e : versions.headMap(upTo, true).entrySet()) {
+              e.setValue(e.getValue().asDeleted());
+            }
+          }
+          return null;
+        });
   }
 
   /** Confluent's CLEAR_SUBJECT record: soft-deleted versions of the subject are dropped. */
   void clearSubject(String subject) {
-    List<Integer> deleted = read(() -> {
-      List<Integer> out = new ArrayList<>();
-      TreeMap<Integer, Version> versions = subjects.get(subject);
-      if (versions != null) {
-        versions.values().stream().filter(Version::deleted).forEach(v -> out.add(v.version()));
-      }
-      return out;
-    });
+    List<Integer> deleted =
+        read(
+            () -> {
+              List<Integer> out = new ArrayList<>();
+              TreeMap<Integer, Version> versions = subjects.get(subject);
+              if (versions != null) {
+                versions.values().stream()
+                    .filter(Version::deleted)
+                    .forEach(v -> out.add(v.version()));
+              }
+              return out;
+            });
     deleted.forEach(v -> removeVersion(subject, v));
   }
 
   void setLevel(String subjectOrNull, CompatibilityLevel levelOrNull) {
-    write(() -> {
-      if (subjectOrNull == null) {
-        globalLevel = levelOrNull;
-      } else if (levelOrNull == null) {
-        subjectLevels.remove(subjectOrNull);
-      } else {
-        subjectLevels.put(subjectOrNull, levelOrNull);
-      }
-      return null;
-    });
+    write(
+        () -> {
+          if (subjectOrNull == null) {
+            globalLevel = levelOrNull;
+          } else if (levelOrNull == null) {
+            subjectLevels.remove(subjectOrNull);
+          } else {
+            subjectLevels.put(subjectOrNull, levelOrNull);
+          }
+          return null;
+        });
   }
 
   // --------------------------------------------------------------------------------------------------- reads
 
   /** All versions of the subject, soft-deleted ones included, ascending; empty when it has none. */
   List<Version> versions(String subject) {
-    return read(() -> {
-      NavigableMap<Integer, Version> versions = subjects.get(subject);
-      return versions == null ? List.of() : List.copyOf(versions.values());
-    });
+    return read(
+        () -> {
+          NavigableMap<Integer, Version> versions = subjects.get(subject);
+          return versions == null ? List.of() : List.copyOf(versions.values());
+        });
   }
 
-  /** Subject names, sorted; with {@code includeDeleted} also those whose versions are all soft-deleted. */
+  /**
+   * Subject names, sorted; with {@code includeDeleted} also those whose versions are all
+   * soft-deleted.
+   */
   List<String> subjectNames(boolean includeDeleted) {
-    return read(() -> {
-      TreeSet<String> out = new TreeSet<>();
-      subjects.forEach((name, versions) -> {
-        if (includeDeleted || versions.values().stream().anyMatch(v -> !v.deleted())) {
-          out.add(name);
-        }
-      });
-      return List.copyOf(out);
-    });
+    return read(
+        () -> {
+          TreeSet<String> out = new TreeSet<>();
+          subjects.forEach(
+              (name, versions) -> {
+                if (includeDeleted || versions.values().stream().anyMatch(v -> !v.deleted())) {
+                  out.add(name);
+                }
+              });
+          return List.copyOf(out);
+        });
   }
 
   /** Every version in the registry (soft-deleted ones included), by subject then version. */
   List<Version> allVersions() {
-    return read(() -> {
-      List<Version> out = new ArrayList<>();
-      new TreeMap<>(subjects).values().forEach(v -> out.addAll(v.values()));
-      return out;
-    });
+    return read(
+        () -> {
+          List<Version> out = new ArrayList<>();
+          new TreeMap<>(subjects).values().forEach(v -> out.addAll(v.values()));
+          return out;
+        });
   }
 
   String schemaText(int id) {
@@ -155,12 +173,14 @@ final class RegistryState {
 
   /** Versions (soft-deleted ones included) that carry the id. */
   List<Version> versionsWithId(int id) {
-    return read(() -> {
-      List<Version> out = new ArrayList<>();
-      new TreeMap<>(subjects).values().forEach(vs -> vs.values().stream().filter(v -> v.id() == id)
-          .forEach(out::add));
-      return out;
-    });
+    return read(
+        () -> {
+          List<Version> out = new ArrayList<>();
+          new TreeMap<>(subjects)
+              .values()
+              .forEach(vs -> vs.values().stream().filter(v -> v.id() == id).forEach(out::add));
+          return out;
+        });
   }
 
   CompatibilityLevel subjectLevel(String subject) {

@@ -1,8 +1,8 @@
 package io.mocostream.registry.server;
 
 /**
- * An error answer in Confluent's shape: HTTP status plus {@code {"error_code": int, "message": str}}.
- * The codes are Confluent's (io.confluent.kafka.schemaregistry.rest.exceptions.Errors).
+ * An error answer in Confluent's shape: HTTP status plus {@code {"error_code": int, "message":
+ * str}}. The codes are Confluent's (io.confluent.kafka.schemaregistry.rest.exceptions.Errors).
  */
 final class RestError extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -16,8 +16,12 @@ final class RestError extends RuntimeException {
   static final int VERSION_NOT_SOFT_DELETED = 40407;
   static final int SUBJECT_COMPATIBILITY_NOT_CONFIGURED = 40408;
   static final int SUBJECT_MODE_NOT_CONFIGURED = 40409;
-  /** Current Confluent releases answer an incompatible schema with HTTP 409 and error_code 40901. */
+
+  /**
+   * Current Confluent releases answer an incompatible schema with HTTP 409 and error_code 40901.
+   */
   static final int INCOMPATIBLE_SCHEMA = 40901;
+
   static final int INVALID_SCHEMA = 42201;
   static final int INVALID_VERSION = 42202;
   static final int INVALID_COMPATIBILITY_LEVEL = 42203;
@@ -50,7 +54,8 @@ final class RestError extends RuntimeException {
   }
 
   static RestError schemaNotFound(String what) {
-    return new RestError(404, SCHEMA_NOT_FOUND, what == null ? "Schema not found" : "Schema " + what + " not found");
+    return new RestError(
+        404, SCHEMA_NOT_FOUND, what == null ? "Schema not found" : "Schema " + what + " not found");
   }
 
   static RestError invalidSchema(String message) {
@@ -58,7 +63,8 @@ final class RestError extends RuntimeException {
   }
 
   static RestError badRequest(String message) {
-    // Confluent's REST layer (rest-utils JsonParseExceptionMapper/JsonMappingExceptionMapper) answers a body
+    // Confluent's REST layer (rest-utils JsonParseExceptionMapper/JsonMappingExceptionMapper)
+    // answers a body
     // that is not valid JSON, or JSON of the wrong shape, with 400 and error_code 400.
     return new RestError(400, 400, message);
   }

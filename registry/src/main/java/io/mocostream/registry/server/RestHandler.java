@@ -26,16 +26,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Confluent's REST API over the JDK's built-in HTTP server. Routes, status codes, error codes and JSON shapes
- * follow Confluent's registry so that its clients and tools work unchanged. Unknown query parameters are
- * ignored; an unknown path is 404/404, a known path with another method 405/405, and any failure is an error
- * JSON, never an HTML or stack-trace page.
+ * Confluent's REST API over the JDK's built-in HTTP server. Routes, status codes, error codes and
+ * JSON shapes follow Confluent's registry so that its clients and tools work unchanged. Unknown
+ * query parameters are ignored; an unknown path is 404/404, a known path with another method
+ * 405/405, and any failure is an error JSON, never an HTML or stack-trace page.
  */
 final class RestHandler implements HttpHandler {
   private static final Logger log = LoggerFactory.getLogger(RestHandler.class);
   static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+
   /** Request bodies are refused past this size before they are read. */
   static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final RegistryService service;
@@ -46,8 +48,13 @@ final class RestHandler implements HttpHandler {
 
   RestHandler(RegistryService service, String basicAuthUserInfo) {
     this.service = service;
-    this.expectedAuthorization = basicAuthUserInfo == null ? null : ("Basic " + java.util.Base64.getEncoder()
-        .encodeToString(basicAuthUserInfo.getBytes(StandardCharsets.UTF_8))).getBytes(StandardCharsets.UTF_8);
+    this.expectedAuthorization =
+        basicAuthUserInfo == null
+            ? null
+            : ("Basic "
+                    + java.util.Base64.getEncoder()
+                        .encodeToString(basicAuthUserInfo.getBytes(StandardCharsets.UTF_8)))
+                .getBytes(StandardCharsets.UTF_8);
   }
 
   long requestCount() {
@@ -60,27 +67,43 @@ final class RestHandler implements HttpHandler {
     Response response;
     try {
       if (HttpDefences.Workers.shedding()) {
-        exchange.getResponseHeaders().set("Retry-After", Integer.toString(HttpDefences.RETRY_AFTER_SECONDS));
-        throw new RestError(503, 503, "Service Unavailable: the registry is overloaded; retry in "
-            + HttpDefences.RETRY_AFTER_SECONDS + " s");
+        exchange
+            .getResponseHeaders()
+            .set("Retry-After", Integer.toString(HttpDefences.RETRY_AFTER_SECONDS));
+        throw new RestError(
+            503,
+            503,
+            "Service Unavailable: the registry is overloaded; retry in "
+                + HttpDefences.RETRY_AFTER_SECONDS
+                + " s");
       }
       authorize(exchange);
       response = route(exchange);
     } catch (RestError e) {
       if (e.status >= 500) {
-        log.warn("{} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.getMessage(),
+        log.warn(
+            "{} {} failed: {}",
+            exchange.getRequestMethod(),
+            exchange.getRequestURI(),
+            e.getMessage(),
             e.getCause());
       }
       if (e.status == 401 || e.status == 413 || e.status == 503) {
-        // The body stays unread (unauthenticated, too long, or no worker for it): close instead of draining it.
+        // The body stays unread (unauthenticated, too long, or no worker for it): close instead of
+        // draining it.
         exchange.getResponseHeaders().set("Connection", "close");
       }
       response = error(e.status, e.errorCode, e.getMessage());
     } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
-      // The details go to the log only, under an id the answer carries (an exception's text can name internals).
+      // The details go to the log only, under an id the answer carries (an exception's text can
+      // name internals).
       String id = HttpDefences.newRequestId();
-      log.error("request {}: {} {} failed unexpectedly", id, exchange.getRequestMethod(),
-          exchange.getRequestURI().getRawPath(), e);
+      log.error(
+          "request {}: {} {} failed unexpectedly",
+          id,
+          exchange.getRequestMethod(),
+          exchange.getRequestURI().getRawPath(),
+          e);
       exchange.getResponseHeaders().set("X-Request-Id", id);
       exchange.getResponseHeaders().set("Connection", "close");
       response = error(500, 500, "Internal Server Error (request id " + id + ")");
@@ -102,7 +125,8 @@ final class RestHandler implements HttpHandler {
     }
     String given = exchange.getRequestHeaders().getFirst("Authorization");
     // Constant-time comparison: the header is a credential.
-    if (given == null || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expectedAuthorization)) {
+    if (given == null
+        || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expectedAuthorization)) {
       exchange.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"SchemaRegistry\"");
       throw new RestError(401, 401, "Unauthorized");
     }
@@ -122,7 +146,8 @@ final class RestHandler implements HttpHandler {
     switch (p.get(0)) {
       case "subjects":
         if (n == 1) {
-          return method.equals("GET") ? ok(strings(service.subjects(deleted, q.get("subjectPrefix"))))
+          return method.equals("GET")
+              ? ok(strings(service.subjects(deleted, q.get("subjectPrefix"))))
               : notAllowed();
         }
         String subject = p.get(1);
@@ -142,9 +167,12 @@ final class RestHandler implements HttpHandler {
         if (n == 3) {
           switch (method) {
             case "GET":
-              return ok(ints(service.versions(subject, deleted).stream().map(Version::version).toList()));
+              return ok(
+                  ints(service.versions(subject, deleted).stream().map(Version::version).toList()));
             case "POST":
-              return ok(JSON.createObjectNode().put("id", service.register(subject, schemaOf(body(ex), true))));
+              return ok(
+                  JSON.createObjectNode()
+                      .put("id", service.register(subject, schemaOf(body(ex), true))));
             default:
               return notAllowed();
           }
@@ -155,21 +183,26 @@ final class RestHandler implements HttpHandler {
             case "GET":
               return ok(versionJson(service.version(subject, version, deleted)));
             case "DELETE":
-              return ok(JSON.getNodeFactory().numberNode(service.deleteVersion(subject, version,
-                  flag(q, "permanent"))));
+              return ok(
+                  JSON.getNodeFactory()
+                      .numberNode(service.deleteVersion(subject, version, flag(q, "permanent"))));
             default:
               return notAllowed();
           }
         }
         if (n == 5 && p.get(4).equals("schema")) {
-          return method.equals("GET") ? raw(service.version(subject, version, deleted).schema()) : notAllowed();
+          return method.equals("GET")
+              ? raw(service.version(subject, version, deleted).schema())
+              : notAllowed();
         }
         if (n == 5 && p.get(4).equals("referencedby")) {
           if (!method.equals("GET")) {
             return notAllowed();
           }
           service.version(subject, version, deleted);
-          return ok(JSON.createArrayNode()); // AVRO schemas here carry no references, so none refer to this one
+          return ok(
+              JSON.createArrayNode()); // AVRO schemas here carry no references, so none refer to
+          // this one
         }
         return notFound();
       case "schemas":
@@ -184,7 +217,8 @@ final class RestHandler implements HttpHandler {
             return notAllowed();
           }
           Schema schema = schemaOf(body(ex), false);
-          List<String> problems = service.testCompatibility(p.get(2), n == 5 ? p.get(4) : null, schema);
+          List<String> problems =
+              service.testCompatibility(p.get(2), n == 5 ? p.get(4) : null, schema);
           ObjectNode out = JSON.createObjectNode().put("is_compatible", problems.isEmpty());
           if (flag(q, "verbose")) {
             ArrayNode messages = out.putArray("messages");
@@ -205,7 +239,9 @@ final class RestHandler implements HttpHandler {
         return notAllowed();
       }
       ArrayNode out = JSON.createArrayNode();
-      service.all(deleted, flag(q, "latestOnly"), q.get("subjectPrefix")).forEach(v -> out.add(versionJson(v)));
+      service
+          .all(deleted, flag(q, "latestOnly"), q.get("subjectPrefix"))
+          .forEach(v -> out.add(versionJson(v)));
       return ok(out);
     }
     if (n == 2 && p.get(1).equals("types")) {
@@ -233,14 +269,22 @@ final class RestHandler implements HttpHandler {
     switch (p.get(3)) {
       case "schema":
         return raw(service.schemaById(id));
-      case "versions": {
-        ArrayNode out = JSON.createArrayNode();
-        service.versionsOfId(id, deleted).forEach(v -> out.addObject().put("subject", v.subject())
-            .put("version", v.version()));
-        return ok(out);
-      }
+      case "versions":
+        {
+          ArrayNode out = JSON.createArrayNode();
+          service
+              .versionsOfId(id, deleted)
+              .forEach(
+                  v -> out.addObject().put("subject", v.subject()).put("version", v.version()));
+          return ok(out);
+        }
       case "subjects":
-        return ok(strings(service.versionsOfId(id, deleted).stream().map(Version::subject).distinct().toList()));
+        return ok(
+            strings(
+                service.versionsOfId(id, deleted).stream()
+                    .map(Version::subject)
+                    .distinct()
+                    .toList()));
       default:
         return notFound();
     }
@@ -252,34 +296,47 @@ final class RestHandler implements HttpHandler {
     }
     String subject = p.size() == 2 ? p.get(1) : null;
     switch (method) {
-      case "GET": {
-        CompatibilityLevel level;
-        if (subject == null) {
-          level = service.globalLevel();
-        } else {
-          level = service.subjectLevel(subject);
-          if (level == null) {
-            if (!flag(q, "defaultToGlobal")) {
-              throw RegistryService.notConfigured(subject);
-            }
+      case "GET":
+        {
+          CompatibilityLevel level;
+          if (subject == null) {
             level = service.globalLevel();
+          } else {
+            level = service.subjectLevel(subject);
+            if (level == null) {
+              if (!flag(q, "defaultToGlobal")) {
+                throw RegistryService.notConfigured(subject);
+              }
+              level = service.globalLevel();
+            }
           }
+          return ok(JSON.createObjectNode().put("compatibilityLevel", level.name()));
         }
-        return ok(JSON.createObjectNode().put("compatibilityLevel", level.name()));
-      }
-      case "PUT": {
-        JsonNode body = body(ex);
-        JsonNode given = body.hasNonNull("compatibility") ? body.get("compatibility") : body.get("compatibilityLevel");
-        CompatibilityLevel level = given != null && given.isTextual() ? CompatibilityLevel.parse(given.asText()) : null;
-        if (level == null) {
-          throw new RestError(422, RestError.INVALID_COMPATIBILITY_LEVEL, "Invalid compatibility level"
-              + (given == null ? " (none given)" : " " + given) + ". Valid values are none, backward, forward, full,"
-              + " backward_transitive, forward_transitive, and full_transitive");
+      case "PUT":
+        {
+          JsonNode body = body(ex);
+          JsonNode given =
+              body.hasNonNull("compatibility")
+                  ? body.get("compatibility")
+                  : body.get("compatibilityLevel");
+          CompatibilityLevel level =
+              given != null && given.isTextual() ? CompatibilityLevel.parse(given.asText()) : null;
+          if (level == null) {
+            throw new RestError(
+                422,
+                RestError.INVALID_COMPATIBILITY_LEVEL,
+                "Invalid compatibility level"
+                    + (given == null ? " (none given)" : " " + given)
+                    + ". Valid values are none, backward, forward, full,"
+                    + " backward_transitive, forward_transitive, and full_transitive");
+          }
+          return ok(
+              JSON.createObjectNode()
+                  .put("compatibility", service.setLevel(subject, level).name()));
         }
-        return ok(JSON.createObjectNode().put("compatibility", service.setLevel(subject, level).name()));
-      }
       case "DELETE":
-        return ok(JSON.createObjectNode().put("compatibilityLevel", service.deleteLevel(subject).name()));
+        return ok(
+            JSON.createObjectNode().put("compatibilityLevel", service.deleteLevel(subject).name()));
       default:
         return notAllowed();
     }
@@ -294,18 +351,25 @@ final class RestHandler implements HttpHandler {
     switch (method) {
       case "GET":
         if (subject != null && !flag(q, "defaultToGlobal")) {
-          throw new RestError(404, RestError.SUBJECT_MODE_NOT_CONFIGURED, "Subject '" + subject
-              + "' does not have subject-level mode configured");
+          throw new RestError(
+              404,
+              RestError.SUBJECT_MODE_NOT_CONFIGURED,
+              "Subject '" + subject + "' does not have subject-level mode configured");
         }
         return ok(JSON.createObjectNode().put("mode", "READWRITE"));
-      case "PUT": {
-        JsonNode given = body(ex).get("mode");
-        if (given == null || !given.isTextual() || !given.asText().equalsIgnoreCase("READWRITE")) {
-          throw new RestError(422, RestError.INVALID_MODE, "Invalid mode " + given
-              + ". This registry supports READWRITE only");
+      case "PUT":
+        {
+          JsonNode given = body(ex).get("mode");
+          if (given == null
+              || !given.isTextual()
+              || !given.asText().equalsIgnoreCase("READWRITE")) {
+            throw new RestError(
+                422,
+                RestError.INVALID_MODE,
+                "Invalid mode " + given + ". This registry supports READWRITE only");
+          }
+          return ok(JSON.createObjectNode().put("mode", "READWRITE"));
         }
-        return ok(JSON.createObjectNode().put("mode", "READWRITE"));
-      }
       default:
         return notAllowed();
     }
@@ -318,8 +382,14 @@ final class RestHandler implements HttpHandler {
     if (length != null) {
       try {
         if (Long.parseLong(length.trim()) > MAX_BODY_BYTES) {
-          throw new RestError(413, 413, "Request body of " + length.trim() + " bytes is over the limit of "
-              + MAX_BODY_BYTES + " bytes");
+          throw new RestError(
+              413,
+              413,
+              "Request body of "
+                  + length.trim()
+                  + " bytes is over the limit of "
+                  + MAX_BODY_BYTES
+                  + " bytes");
         }
       } catch (NumberFormatException e) {
         throw RestError.badRequest("Content-Length '" + length + "' is not a number");
@@ -332,7 +402,8 @@ final class RestHandler implements HttpHandler {
       throw RestError.badRequest("cannot read the request body: " + e.getMessage());
     }
     if (bytes.length > MAX_BODY_BYTES) {
-      throw new RestError(413, 413, "Request body is over the limit of " + MAX_BODY_BYTES + " bytes");
+      throw new RestError(
+          413, 413, "Request body is over the limit of " + MAX_BODY_BYTES + " bytes");
     }
     JsonNode node;
     try {
@@ -343,31 +414,41 @@ final class RestHandler implements HttpHandler {
       throw RestError.badRequest(e.getMessage());
     }
     if (node == null || node.isMissingNode()) {
-      throw RestError.badRequest("No content to map due to end-of-input: the request needs a JSON body");
+      throw RestError.badRequest(
+          "No content to map due to end-of-input: the request needs a JSON body");
     }
     if (!node.isObject()) {
-      throw RestError.badRequest("Cannot deserialize the request from " + node.getNodeType()
-          + ": expected a JSON object");
+      throw RestError.badRequest(
+          "Cannot deserialize the request from " + node.getNodeType() + ": expected a JSON object");
     }
     return node;
   }
 
-  /** The "schema" of a register/lookup/compatibility body; only self-contained AVRO schemas are served. */
+  /**
+   * The "schema" of a register/lookup/compatibility body; only self-contained AVRO schemas are
+   * served.
+   */
   private static Schema schemaOf(JsonNode body, boolean registering) {
     JsonNode type = body.get("schemaType");
     if (type != null && !type.isNull() && !type.asText().equalsIgnoreCase("AVRO")) {
-      throw RestError.invalidSchema("Invalid schema type " + type.asText() + ": this registry stores AVRO schemas"
-          + " only (JSON and PROTOBUF are not supported)");
+      throw RestError.invalidSchema(
+          "Invalid schema type "
+              + type.asText()
+              + ": this registry stores AVRO schemas"
+              + " only (JSON and PROTOBUF are not supported)");
     }
     JsonNode references = body.get("references");
     if (references != null && references.isArray() && references.size() > 0) {
-      throw RestError.invalidSchema("Schema references are not supported by this registry: register a"
-          + " self-contained AVRO schema");
+      throw RestError.invalidSchema(
+          "Schema references are not supported by this registry: register a"
+              + " self-contained AVRO schema");
     }
     JsonNode schema = body.get("schema");
     if (schema != null && !schema.isNull() && !schema.isTextual()) {
-      throw RestError.badRequest("Cannot deserialize value of type `java.lang.String` from " + schema.getNodeType()
-          + " for field 'schema': the schema must be sent as a JSON string (escaped schema text)");
+      throw RestError.badRequest(
+          "Cannot deserialize value of type `java.lang.String` from "
+              + schema.getNodeType()
+              + " for field 'schema': the schema must be sent as a JSON string (escaped schema text)");
     }
     return RegistryService.parseSchema(schema == null || schema.isNull() ? null : schema.asText());
   }
@@ -415,7 +496,10 @@ final class RestHandler implements HttpHandler {
   // ------------------------------------------------------------------------------------------------ responses
 
   private static ObjectNode versionJson(Version v) {
-    return JSON.createObjectNode().put("subject", v.subject()).put("version", v.version()).put("id", v.id())
+    return JSON.createObjectNode()
+        .put("subject", v.subject())
+        .put("version", v.version())
+        .put("id", v.id())
         .put("schema", v.schema());
   }
 
@@ -448,7 +532,8 @@ final class RestHandler implements HttpHandler {
   }
 
   private static Response error(int status, int code, String message) {
-    return new Response(status, json(JSON.createObjectNode().put("error_code", code).put("message", message)));
+    return new Response(
+        status, json(JSON.createObjectNode().put("error_code", code).put("message", message)));
   }
 
   private static byte[] json(JsonNode node) {

@@ -17,18 +17,22 @@ import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 /**
- * Threat: a client without credentials (or with a body over 16 MiB) makes the registry read a huge body. Attack:
- * declare 64 MiB, send 1 MiB, stall. Defence: 401 (413) with {@code Connection: close}, the body unread: the answer
- * comes and the connection closes long before any deadline.
+ * Threat: a client without credentials (or with a body over 16 MiB) makes the registry read a huge
+ * body. Attack: declare 64 MiB, send 1 MiB, stall. Defence: 401 (413) with {@code Connection:
+ * close}, the body unread: the answer comes and the connection closes long before any deadline.
  */
 class RegistryUnauthenticatedBodyAttackTest {
   private static String stallAfterOneMiB(int port, String headers) throws IOException {
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(5_000);
       OutputStream out = s.getOutputStream();
-      out.write(("POST /subjects/attack-value/versions HTTP/1.1\r\nHost: x\r\n" + headers
-          + "Content-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: " + (64L << 20) + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("POST /subjects/attack-value/versions HTTP/1.1\r\nHost: x\r\n"
+                  + headers
+                  + "Content-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: "
+                  + (64L << 20)
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.write(new byte[1 << 20]);
       out.flush();
       InputStream in = s.getInputStream();
@@ -50,14 +54,20 @@ class RegistryUnauthenticatedBodyAttackTest {
   @Test
   void refusedHugeBodiesAreAnsweredAndTheConnectionClosedUnread() throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.startTemporary();
-         EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.builder(kafka.bootstrapServers()).port(0)
-             .basicAuth("user", "secret").start()) {
+        EmbeddedSchemaRegistry registry =
+            EmbeddedSchemaRegistry.builder(kafka.bootstrapServers())
+                .port(0)
+                .basicAuth("user", "secret")
+                .start()) {
       String unauthenticated = stallAfterOneMiB(registry.port(), "");
       assertTrue(unauthenticated.startsWith("HTTP/1.1 401"), unauthenticated);
-      assertTrue(unauthenticated.toLowerCase(Locale.ROOT).contains("connection: close"), unauthenticated);
+      assertTrue(
+          unauthenticated.toLowerCase(Locale.ROOT).contains("connection: close"), unauthenticated);
 
-      String auth = "Authorization: Basic " + Base64.getEncoder().encodeToString("user:secret".getBytes(
-          StandardCharsets.UTF_8)) + "\r\n";
+      String auth =
+          "Authorization: Basic "
+              + Base64.getEncoder().encodeToString("user:secret".getBytes(StandardCharsets.UTF_8))
+              + "\r\n";
       String tooLong = stallAfterOneMiB(registry.port(), auth);
       assertTrue(tooLong.startsWith("HTTP/1.1 413"), tooLong);
       assertTrue(tooLong.toLowerCase(Locale.ROOT).contains("connection: close"), tooLong);

@@ -13,9 +13,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Slowloris connections for the registry's attack tests: each sends a request line and then one header line per
- * interval, forever. (The same attacker as the testkit's SlowClients, which the registry's tests cannot use: the
- * testkit depends on the registry.)
+ * Slowloris connections for the registry's attack tests: each sends a request line and then one
+ * header line per interval, forever. (The same attacker as the testkit's SlowClients, which the
+ * registry's tests cannot use: the testkit depends on the registry.)
  */
 final class SlowRequests implements AutoCloseable {
   private final List<Socket> sockets = new ArrayList<>();
@@ -27,7 +27,8 @@ final class SlowRequests implements AutoCloseable {
     for (int i = 0; i < n; i++) {
       Socket s = new Socket("127.0.0.1", port);
       s.setSoTimeout(1000);
-      s.getOutputStream().write((requestLine + "\r\nHost: x\r\n").getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream()
+          .write((requestLine + "\r\nHost: x\r\n").getBytes(StandardCharsets.US_ASCII));
       s.getOutputStream().flush();
       sockets.add(s);
       int id = i;

@@ -22,7 +22,9 @@ class ClientSettingsTest {
   @Test
   void oneFileSplitsIntoKafkaAndRegistrySettings(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("client.properties");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         security.protocol=SASL_SSL
         sasl.mechanism=SCRAM-SHA-512
         sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="trainer" password="x";
@@ -31,8 +33,11 @@ class ClientSettingsTest {
         basic.auth.user.info=reg:secret
         """);
     ClientSettings s = ClientSettings.load(file);
-    assertEquals(Set.of("security.protocol", "sasl.mechanism", "sasl.jaas.config", "linger.ms"), s.kafka().keySet());
-    assertEquals(Set.of("basic.auth.credentials.source", "basic.auth.user.info"), s.registry().keySet());
+    assertEquals(
+        Set.of("security.protocol", "sasl.mechanism", "sasl.jaas.config", "linger.ms"),
+        s.kafka().keySet());
+    assertEquals(
+        Set.of("basic.auth.credentials.source", "basic.auth.user.info"), s.registry().keySet());
     assertEquals("User:trainer", s.principal());
 
     // Laid over the command's own settings; each client gets the keys it knows.
@@ -52,24 +57,36 @@ class ClientSettingsTest {
 
   @Test
   void bearerTokenAndItsConflictWithBasicAuth() {
-    ClientSettings bearer = ClientSettings.of(Map.of("bearer.auth.credentials.source", "STATIC_TOKEN",
-        "bearer.auth.token", "tok"));
+    ClientSettings bearer =
+        ClientSettings.of(
+            Map.of("bearer.auth.credentials.source", "STATIC_TOKEN", "bearer.auth.token", "tok"));
     assertEquals("tok", bearer.registryClient("http://127.0.0.1:1").bearerToken());
-    ClientSettings both = bearer.with(ClientSettings.of(Map.of("basic.auth.credentials.source", "USER_INFO",
-        "basic.auth.user.info", "a:b")));
+    ClientSettings both =
+        bearer.with(
+            ClientSettings.of(
+                Map.of(
+                    "basic.auth.credentials.source", "USER_INFO", "basic.auth.user.info", "a:b")));
     assertThrows(ConfigException.class, () -> both.registryClient("http://127.0.0.1:1"));
-    ClientSettings empty = ClientSettings.of(Map.of("bearer.auth.credentials.source", "STATIC_TOKEN"));
+    ClientSettings empty =
+        ClientSettings.of(Map.of("bearer.auth.credentials.source", "STATIC_TOKEN"));
     assertThrows(ConfigException.class, () -> empty.registryClient("http://127.0.0.1:1"));
   }
 
   @Test
   void authorizationFailuresNameThePrincipalAndTheAcl() {
-    ClientSettings s = ClientSettings.of(Map.of("sasl.jaas.config",
-        "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"producer\" password=\"p\";"));
-    ExecutionException topic = new ExecutionException(new TopicAuthorizationException(Set.of("encoder.versions")));
-    assertTrue(s.denied(topic, "WRITE", "?").startsWith("principal User:producer lacks WRITE on topic encoder.versions"));
-    assertTrue(s.denied(new GroupAuthorizationException("no", "g1"), "WRITE", "?")
-        .startsWith("principal User:producer lacks READ on group g1"));
+    ClientSettings s =
+        ClientSettings.of(
+            Map.of(
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"producer\" password=\"p\";"));
+    ExecutionException topic =
+        new ExecutionException(new TopicAuthorizationException(Set.of("encoder.versions")));
+    assertTrue(
+        s.denied(topic, "WRITE", "?")
+            .startsWith("principal User:producer lacks WRITE on topic encoder.versions"));
+    assertTrue(
+        s.denied(new GroupAuthorizationException("no", "g1"), "WRITE", "?")
+            .startsWith("principal User:producer lacks READ on group g1"));
     assertNull(s.denied(new IllegalStateException("other"), "WRITE", "?"));
   }
 }

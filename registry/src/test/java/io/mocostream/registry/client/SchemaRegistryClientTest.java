@@ -31,18 +31,40 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The client against the real embedded registry: API, caches, auth, failover, TLS, and a registry that is down. */
+/**
+ * The client against the real embedded registry: API, caches, auth, failover, TLS, and a registry
+ * that is down.
+ */
 class SchemaRegistryClientTest {
   private static EmbeddedKafka kafka;
   private static EmbeddedSchemaRegistry registry;
 
-  private static final Schema V1 = SchemaBuilder.record("Reading").namespace("test.client").fields()
-      .requiredString("sensor").requiredDouble("value").endRecord();
-  private static final Schema V2 = SchemaBuilder.record("Reading").namespace("test.client").fields()
-      .requiredString("sensor").requiredDouble("value").name("unit").type().stringType().stringDefault("C")
-      .endRecord();
-  private static final Schema V2_BREAKING = SchemaBuilder.record("Reading").namespace("test.client").fields()
-      .requiredString("sensor").requiredDouble("value").requiredString("unit").endRecord();
+  private static final Schema V1 =
+      SchemaBuilder.record("Reading")
+          .namespace("test.client")
+          .fields()
+          .requiredString("sensor")
+          .requiredDouble("value")
+          .endRecord();
+  private static final Schema V2 =
+      SchemaBuilder.record("Reading")
+          .namespace("test.client")
+          .fields()
+          .requiredString("sensor")
+          .requiredDouble("value")
+          .name("unit")
+          .type()
+          .stringType()
+          .stringDefault("C")
+          .endRecord();
+  private static final Schema V2_BREAKING =
+      SchemaBuilder.record("Reading")
+          .namespace("test.client")
+          .fields()
+          .requiredString("sensor")
+          .requiredDouble("value")
+          .requiredString("unit")
+          .endRecord();
 
   @BeforeAll
   static void start() {
@@ -81,21 +103,27 @@ class SchemaRegistryClientTest {
       assertFalse(client.testCompatibility("cl-api-value", V2_BREAKING));
       CompatibilityCheck check = client.checkCompatibility("cl-api-value", V2_BREAKING);
       assertFalse(check.compatible());
-      assertTrue(check.messages().get(0).contains("READER_FIELD_MISSING_DEFAULT_VALUE"), check.messages().toString());
+      assertTrue(
+          check.messages().get(0).contains("READER_FIELD_MISSING_DEFAULT_VALUE"),
+          check.messages().toString());
 
       int id2 = client.register("cl-api-value", V2);
       SchemaMetadata latest = client.getLatest("cl-api-value");
       assertEquals(new SchemaMetadata(id2, 2, "cl-api-value", V2.toString()), latest);
-      assertEquals(new SchemaMetadata(id1, 1, "cl-api-value", V1.toString()), client.getVersion("cl-api-value", 1));
+      assertEquals(
+          new SchemaMetadata(id1, 1, "cl-api-value", V1.toString()),
+          client.getVersion("cl-api-value", 1));
       assertEquals(1, client.lookup("cl-api-value", V1).version());
       assertEquals(List.of(1, 2), client.versions("cl-api-value"));
       assertTrue(client.subjects().contains("cl-api-value"));
 
       assertEquals("BACKWARD", client.getCompatibility(null));
-      assertEquals("BACKWARD", client.getCompatibility("cl-api-value"), "falls back to the global level");
+      assertEquals(
+          "BACKWARD", client.getCompatibility("cl-api-value"), "falls back to the global level");
       client.setCompatibility("cl-api-value", "full_transitive");
       assertEquals("FULL_TRANSITIVE", client.getCompatibility("cl-api-value"));
-      assertThrows(IllegalArgumentException.class, () -> client.setCompatibility(null, "SOMETIMES"));
+      assertThrows(
+          IllegalArgumentException.class, () -> client.setCompatibility(null, "SOMETIMES"));
 
       assertEquals(List.of(1, 2), client.deleteSubject("cl-api-value"));
       assertFalse(client.subjects().contains("cl-api-value"));
@@ -106,12 +134,14 @@ class SchemaRegistryClientTest {
   @Test
   void errorsCarryStatusCodeUrlAndSubject() {
     try (SchemaRegistryClient client = client(registry.url())) {
-      RegistryException missing = assertThrows(RegistryException.class, () -> client.getLatest("cl-err-nobody"));
+      RegistryException missing =
+          assertThrows(RegistryException.class, () -> client.getLatest("cl-err-nobody"));
       assertEquals(404, missing.status());
       assertEquals(40401, missing.errorCode());
       assertEquals("cl-err-nobody", missing.subject());
       assertTrue(missing.url().endsWith("/subjects/cl-err-nobody/versions/latest"), missing.url());
-      assertTrue(missing.getMessage().contains("cl-err-nobody") && missing.getMessage().contains("40401"),
+      assertTrue(
+          missing.getMessage().contains("cl-err-nobody") && missing.getMessage().contains("40401"),
           missing.getMessage());
       assertFalse(missing.unreachable());
 
@@ -119,12 +149,12 @@ class SchemaRegistryClientTest {
       assertEquals(40403, noId.errorCode());
 
       client.register("cl-err-value", V1);
-      RegistryException notRegistered = assertThrows(RegistryException.class,
-          () -> client.getId("cl-err-value", V2));
+      RegistryException notRegistered =
+          assertThrows(RegistryException.class, () -> client.getId("cl-err-value", V2));
       assertEquals(40403, notRegistered.errorCode());
 
-      RegistryException incompatible = assertThrows(RegistryException.class,
-          () -> client.register("cl-err-value", V2_BREAKING));
+      RegistryException incompatible =
+          assertThrows(RegistryException.class, () -> client.register("cl-err-value", V2_BREAKING));
       assertEquals(409, incompatible.status());
       assertTrue(incompatible.getMessage().contains("incompatible"), incompatible.getMessage());
     }
@@ -132,17 +162,23 @@ class SchemaRegistryClientTest {
 
   @Test
   void cachesMeanOneRequestPerSchemaAndPerId() {
-    try (SchemaRegistryClient writer = client(registry.url()); SchemaRegistryClient reader = client(registry.url())) {
+    try (SchemaRegistryClient writer = client(registry.url());
+        SchemaRegistryClient reader = client(registry.url())) {
       long before = registry.requestCount();
       int id = writer.register("cl-cache-value", V1);
       assertEquals(before + 1, registry.requestCount());
       for (int i = 0; i < 100; i++) {
         assertEquals(id, writer.register("cl-cache-value", V1));
         assertEquals(id, writer.getId("cl-cache-value", V1));
-        // An equal schema parsed anew hits the cache too: the cache compares schemas, not instances.
-        assertEquals(id, writer.register("cl-cache-value", new Schema.Parser().parse(V1.toString())));
+        // An equal schema parsed anew hits the cache too: the cache compares schemas, not
+        // instances.
+        assertEquals(
+            id, writer.register("cl-cache-value", new Schema.Parser().parse(V1.toString())));
       }
-      assertEquals(before + 1, registry.requestCount(), "register/getId after the first are served from cache");
+      assertEquals(
+          before + 1,
+          registry.requestCount(),
+          "register/getId after the first are served from cache");
 
       assertEquals(V1, reader.getById(id));
       assertEquals(V1, reader.getById(id));
@@ -157,21 +193,35 @@ class SchemaRegistryClientTest {
 
   @Test
   void basicAuthHeaderIsSent(@TempDir Path dir) throws Exception {
-    try (EmbeddedSchemaRegistry secured = EmbeddedSchemaRegistry.builder(kafka.bootstrapServers())
-        .topic("_schemas_auth").basicAuth("alice", "s3cret:with-colon").start()) {
+    try (EmbeddedSchemaRegistry secured =
+        EmbeddedSchemaRegistry.builder(kafka.bootstrapServers())
+            .topic("_schemas_auth")
+            .basicAuth("alice", "s3cret:with-colon")
+            .start()) {
       try (SchemaRegistryClient anonymous = client(secured.url())) {
         RegistryException e = assertThrows(RegistryException.class, anonymous::subjects);
         assertEquals(401, e.status());
       }
-      Map<String, Object> userInfo = Map.of("schema.registry.url", secured.url(),
-          "basic.auth.credentials.source", "USER_INFO", "basic.auth.user.info", "alice:s3cret:with-colon");
+      Map<String, Object> userInfo =
+          Map.of(
+              "schema.registry.url",
+              secured.url(),
+              "basic.auth.credentials.source",
+              "USER_INFO",
+              "basic.auth.user.info",
+              "alice:s3cret:with-colon");
       try (SchemaRegistryClient client = SchemaRegistryClient.fromConfigs(userInfo)) {
         assertTrue(client.register("cl-auth-value", V1) > 0);
       }
       String inUrl = secured.url().replace("http://", "http://alice:s3cret%3Awith-colon@");
       try (SchemaRegistryClient client = client(inUrl)) {
-        assertEquals(List.of("cl-auth-value"), client.subjects(), "URL user info is the default credential source");
-        assertFalse(client.config().baseUrls().get(0).toString().contains("alice"), "user info is not kept in URLs");
+        assertEquals(
+            List.of("cl-auth-value"),
+            client.subjects(),
+            "URL user info is the default credential source");
+        assertFalse(
+            client.config().baseUrls().get(0).toString().contains("alice"),
+            "user info is not kept in URLs");
       }
       Map<String, Object> wrong = new HashMap<>(userInfo);
       wrong.put("basic.auth.user.info", "alice:guess");
@@ -196,12 +246,19 @@ class SchemaRegistryClientTest {
   void aDownRegistryFailsFastWithTheUrlsTried() throws Exception {
     int port = closedPort();
     try (SchemaRegistryClient client = client("http://127.0.0.1:" + port)) {
-      RegistryException e = assertTimeoutPreemptively(Duration.ofSeconds(20),
-          () -> assertThrows(RegistryException.class, () -> client.register("cl-down-value", V1)));
+      RegistryException e =
+          assertTimeoutPreemptively(
+              Duration.ofSeconds(20),
+              () ->
+                  assertThrows(
+                      RegistryException.class, () -> client.register("cl-down-value", V1)));
       assertTrue(e.unreachable());
       assertEquals(RegistryException.NO_RESPONSE, e.status());
-      assertTrue(e.getMessage().contains("unreachable") && e.getMessage().contains("127.0.0.1:" + port)
-          && e.getMessage().contains("cl-down-value"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("unreachable")
+              && e.getMessage().contains("127.0.0.1:" + port)
+              && e.getMessage().contains("cl-down-value"),
+          e.getMessage());
     }
   }
 
@@ -209,43 +266,90 @@ class SchemaRegistryClientTest {
   void aRegistryThatNeverAnswersTimesOut() throws Exception {
     // Accepts TCP connections (the kernel completes the handshake) but never reads or answers.
     try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      Map<String, Object> configs = Map.of("schema.registry.url", "http://127.0.0.1:" + silent.getLocalPort(),
-          "http.read.timeout.ms", 300, "http.connect.timeout.ms", "300");
+      Map<String, Object> configs =
+          Map.of(
+              "schema.registry.url",
+              "http://127.0.0.1:" + silent.getLocalPort(),
+              "http.read.timeout.ms",
+              300,
+              "http.connect.timeout.ms",
+              "300");
       try (SchemaRegistryClient client = SchemaRegistryClient.fromConfigs(configs)) {
         assertEquals(Duration.ofMillis(300), client.config().requestTimeout());
         long t0 = System.nanoTime();
-        RegistryException e = assertTimeoutPreemptively(Duration.ofSeconds(20),
-            () -> assertThrows(RegistryException.class, () -> client.getById(1)));
+        RegistryException e =
+            assertTimeoutPreemptively(
+                Duration.ofSeconds(20),
+                () -> assertThrows(RegistryException.class, () -> client.getById(1)));
         assertTrue(e.unreachable());
         assertTrue(e.getMessage().contains("HttpTimeoutException"), e.getMessage());
-        assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) >= 300, "waited for the timeout");
+        assertTrue(
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) >= 300, "waited for the timeout");
       }
     }
   }
 
   @Test
   void configsAreValidatedWithTheirNames() {
-    ConfigException noUrl = assertThrows(ConfigException.class, () -> RegistryClientConfig.fromConfigs(Map.of()));
+    ConfigException noUrl =
+        assertThrows(ConfigException.class, () -> RegistryClientConfig.fromConfigs(Map.of()));
     assertTrue(noUrl.getMessage().contains("schema.registry.url"), noUrl.getMessage());
-    ConfigException badUrl = assertThrows(ConfigException.class, () -> RegistryClientConfig.of("ftp://x:1"));
+    ConfigException badUrl =
+        assertThrows(ConfigException.class, () -> RegistryClientConfig.of("ftp://x:1"));
     assertTrue(badUrl.getMessage().contains("ftp://x:1"), badUrl.getMessage());
-    ConfigException noUserInfo = assertThrows(ConfigException.class, () -> RegistryClientConfig.fromConfigs(Map.of(
-        "schema.registry.url", "http://a:1", "basic.auth.credentials.source", "USER_INFO")));
+    ConfigException noUserInfo =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                RegistryClientConfig.fromConfigs(
+                    Map.of(
+                        "schema.registry.url",
+                        "http://a:1",
+                        "basic.auth.credentials.source",
+                        "USER_INFO")));
     assertTrue(noUserInfo.getMessage().contains("basic.auth.user.info"), noUserInfo.getMessage());
-    ConfigException badSource = assertThrows(ConfigException.class, () -> RegistryClientConfig.fromConfigs(Map.of(
-        "schema.registry.url", "http://a:1", "basic.auth.credentials.source", "SASL_INHERIT")));
-    assertTrue(badSource.getMessage().contains("basic.auth.credentials.source"), badSource.getMessage());
-    ConfigException badTimeout = assertThrows(ConfigException.class, () -> RegistryClientConfig.fromConfigs(Map.of(
-        "schema.registry.url", "http://a:1", "http.connect.timeout.ms", "soon")));
-    assertTrue(badTimeout.getMessage().contains("http.connect.timeout.ms"), badTimeout.getMessage());
-    ConfigException noStore = assertThrows(ConfigException.class, () -> RegistryClientConfig.fromConfigs(Map.of(
-        "schema.registry.url", "https://a:1", "schema.registry.ssl.truststore.location", "/no/such/truststore.jks",
-        "schema.registry.ssl.truststore.password", "x")));
+    ConfigException badSource =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                RegistryClientConfig.fromConfigs(
+                    Map.of(
+                        "schema.registry.url",
+                        "http://a:1",
+                        "basic.auth.credentials.source",
+                        "SASL_INHERIT")));
+    assertTrue(
+        badSource.getMessage().contains("basic.auth.credentials.source"), badSource.getMessage());
+    ConfigException badTimeout =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                RegistryClientConfig.fromConfigs(
+                    Map.of(
+                        "schema.registry.url", "http://a:1", "http.connect.timeout.ms", "soon")));
+    assertTrue(
+        badTimeout.getMessage().contains("http.connect.timeout.ms"), badTimeout.getMessage());
+    ConfigException noStore =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                RegistryClientConfig.fromConfigs(
+                    Map.of(
+                        "schema.registry.url",
+                        "https://a:1",
+                        "schema.registry.ssl.truststore.location",
+                        "/no/such/truststore.jks",
+                        "schema.registry.ssl.truststore.password",
+                        "x")));
     assertTrue(noStore.getMessage().contains("/no/such/truststore.jks"), noStore.getMessage());
 
     RegistryClientConfig two = RegistryClientConfig.of(" http://a:1/ , http://b:2");
-    assertEquals(List.of("http://a:1", "http://b:2"), two.baseUrls().stream().map(Object::toString).toList());
-    assertEquals(Duration.ofMillis(SchemaRegistryClientConfig.HTTP_CONNECT_TIMEOUT_MS_DEFAULT), two.connectTimeout());
+    assertEquals(
+        List.of("http://a:1", "http://b:2"),
+        two.baseUrls().stream().map(Object::toString).toList());
+    assertEquals(
+        Duration.ofMillis(SchemaRegistryClientConfig.HTTP_CONNECT_TIMEOUT_MS_DEFAULT),
+        two.connectTimeout());
     assertFalse(two.toString().contains("null"));
   }
 
@@ -254,13 +358,52 @@ class SchemaRegistryClientTest {
     Path keystore = dir.resolve("registry.p12");
     Path truststore = dir.resolve("trust.p12");
     Path cert = dir.resolve("registry.pem");
-    keytool("-genkeypair", "-alias", "registry", "-keyalg", "EC", "-groupname", "secp256r1", "-dname",
-        "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12", "-keystore",
-        keystore.toString(), "-storepass", "changeit", "-keypass", "changeit");
-    keytool("-exportcert", "-rfc", "-alias", "registry", "-keystore", keystore.toString(), "-storepass", "changeit",
-        "-file", cert.toString());
-    keytool("-importcert", "-noprompt", "-alias", "registry", "-file", cert.toString(), "-storetype", "PKCS12",
-        "-keystore", truststore.toString(), "-storepass", "trustpass");
+    keytool(
+        "-genkeypair",
+        "-alias",
+        "registry",
+        "-keyalg",
+        "EC",
+        "-groupname",
+        "secp256r1",
+        "-dname",
+        "CN=127.0.0.1",
+        "-ext",
+        "SAN=ip:127.0.0.1",
+        "-validity",
+        "2",
+        "-storetype",
+        "PKCS12",
+        "-keystore",
+        keystore.toString(),
+        "-storepass",
+        "changeit",
+        "-keypass",
+        "changeit");
+    keytool(
+        "-exportcert",
+        "-rfc",
+        "-alias",
+        "registry",
+        "-keystore",
+        keystore.toString(),
+        "-storepass",
+        "changeit",
+        "-file",
+        cert.toString());
+    keytool(
+        "-importcert",
+        "-noprompt",
+        "-alias",
+        "registry",
+        "-file",
+        cert.toString(),
+        "-storetype",
+        "PKCS12",
+        "-keystore",
+        truststore.toString(),
+        "-storepass",
+        "trustpass");
 
     KeyStore ks = KeyStore.getInstance("PKCS12");
     try (InputStream in = new FileInputStream(keystore.toFile())) {
@@ -271,13 +414,22 @@ class SchemaRegistryClientTest {
     SSLContext serverContext = SSLContext.getInstance("TLS");
     serverContext.init(kmf.getKeyManagers(), null, null);
 
-    try (EmbeddedSchemaRegistry tls = EmbeddedSchemaRegistry.builder(kafka.bootstrapServers())
-        .topic("_schemas_tls").tls(serverContext).start()) {
+    try (EmbeddedSchemaRegistry tls =
+        EmbeddedSchemaRegistry.builder(kafka.bootstrapServers())
+            .topic("_schemas_tls")
+            .tls(serverContext)
+            .start()) {
       assertTrue(tls.url().startsWith("https://127.0.0.1:"), tls.url());
-      Map<String, Object> configs = Map.of("schema.registry.url", tls.url(),
-          "schema.registry.ssl.truststore.location", truststore.toString(),
-          "schema.registry.ssl.truststore.password", "trustpass",
-          "schema.registry.ssl.truststore.type", "PKCS12");
+      Map<String, Object> configs =
+          Map.of(
+              "schema.registry.url",
+              tls.url(),
+              "schema.registry.ssl.truststore.location",
+              truststore.toString(),
+              "schema.registry.ssl.truststore.password",
+              "trustpass",
+              "schema.registry.ssl.truststore.type",
+              "PKCS12");
       try (SchemaRegistryClient client = SchemaRegistryClient.fromConfigs(configs)) {
         assertNotNull(client.config().sslContext());
         int id = client.register("cl-tls-value", V1);

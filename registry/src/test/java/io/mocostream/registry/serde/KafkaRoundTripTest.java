@@ -22,8 +22,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The serdes as users wire them: class names in plain producer/consumer configs, Kafka constructs and configures
- * them, records go through a real broker.
+ * The serdes as users wire them: class names in plain producer/consumer configs, Kafka constructs
+ * and configures them, records go through a real broker.
  */
 class KafkaRoundTripTest {
   private static EmbeddedKafka kafka;
@@ -49,11 +49,12 @@ class KafkaRoundTripTest {
   void framesThroughABrokerWithSerdesConfiguredByKafka() {
     String topic = EmbeddedKafka.uniqueName("frames-rt");
     List<ImageFrame> sent = new ArrayList<>();
-    Map<String, Object> producerConfig = Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName(),
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, KafkaAvroSerializer.class.getName(),
-        KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, registry.url());
+    Map<String, Object> producerConfig =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName(),
+            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, KafkaAvroSerializer.class.getName(),
+            KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, registry.url());
     try (KafkaProducer<String, Object> producer = new KafkaProducer<>(producerConfig)) {
       for (int i = 0; i < 200; i++) {
         ImageFrame frame = KafkaAvroSerdeTest.frame(i);
@@ -64,14 +65,15 @@ class KafkaRoundTripTest {
       producer.flush();
     }
 
-    Map<String, Object> consumerConfig = Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-        ConsumerConfig.GROUP_ID_CONFIG, EmbeddedKafka.uniqueName("rt"),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName(),
-        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, KafkaAvroDeserializer.class.getName(),
-        KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, registry.url(),
-        KafkaAvroSerDeConfig.SPECIFIC_AVRO_READER_CONFIG, "true");
+    Map<String, Object> consumerConfig =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+            ConsumerConfig.GROUP_ID_CONFIG, EmbeddedKafka.uniqueName("rt"),
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+            ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName(),
+            ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, KafkaAvroDeserializer.class.getName(),
+            KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, registry.url(),
+            KafkaAvroSerDeConfig.SPECIFIC_AVRO_READER_CONFIG, "true");
     List<Object> received = new ArrayList<>();
     try (KafkaConsumer<String, Object> consumer = new KafkaConsumer<>(consumerConfig)) {
       consumer.subscribe(List.of(topic));

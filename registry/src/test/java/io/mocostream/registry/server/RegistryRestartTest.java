@@ -25,7 +25,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The registry keeps nothing but the topic: a new instance on the same broker serves the same state. */
+/**
+ * The registry keeps nothing but the topic: a new instance on the same broker serves the same
+ * state.
+ */
 class RegistryRestartTest {
   private static EmbeddedKafka kafka;
 
@@ -42,8 +45,8 @@ class RegistryRestartTest {
   }
 
   private static Schema version(int fields) {
-    SchemaBuilder.FieldAssembler<Schema> f = SchemaBuilder.record("Evolving").namespace("test.restart").fields()
-        .requiredString("key");
+    SchemaBuilder.FieldAssembler<Schema> f =
+        SchemaBuilder.record("Evolving").namespace("test.restart").fields().requiredString("key");
     for (int i = 1; i < fields; i++) {
       f = f.name("f" + i).type().intType().intDefault(i);
     }
@@ -60,8 +63,9 @@ class RegistryRestartTest {
     int a2;
     int b1;
     int deletedId;
-    try (EmbeddedSchemaRegistry first = EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, "_schemas_rs");
-         SchemaRegistryClient client = client(first)) {
+    try (EmbeddedSchemaRegistry first =
+            EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, "_schemas_rs");
+        SchemaRegistryClient client = client(first)) {
       a1 = client.register("rs-a-value", version(1));
       a2 = client.register("rs-a-value", version(2));
       b1 = client.register("rs-b-value", version(2));
@@ -72,15 +76,28 @@ class RegistryRestartTest {
       assertEquals(a2, b1, "same schema under another subject, same id");
     }
 
-    try (EmbeddedSchemaRegistry second = EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, "_schemas_rs");
-         SchemaRegistryClient client = client(second)) {
+    try (EmbeddedSchemaRegistry second =
+            EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, "_schemas_rs");
+        SchemaRegistryClient client = client(second)) {
       RawHttp http = new RawHttp(second.url());
-      assertEquals(new SchemaMetadata(a1, 1, "rs-a-value", version(1).toString()), client.getVersion("rs-a-value", 1));
-      assertEquals(new SchemaMetadata(a2, 2, "rs-a-value", version(2).toString()), client.getLatest("rs-a-value"));
-      assertEquals(new SchemaMetadata(b1, 1, "rs-b-value", version(2).toString()), client.getLatest("rs-b-value"));
-      assertEquals(List.of("rs-a-value", "rs-b-value"), client.subjects(), "the soft-deleted subject stays deleted");
-      assertEquals(List.of(1), RawHttp.JSON.convertValue(
-          http.get("/subjects/rs-gone-value/versions?deleted=true").assertOk().json(), List.class));
+      assertEquals(
+          new SchemaMetadata(a1, 1, "rs-a-value", version(1).toString()),
+          client.getVersion("rs-a-value", 1));
+      assertEquals(
+          new SchemaMetadata(a2, 2, "rs-a-value", version(2).toString()),
+          client.getLatest("rs-a-value"));
+      assertEquals(
+          new SchemaMetadata(b1, 1, "rs-b-value", version(2).toString()),
+          client.getLatest("rs-b-value"));
+      assertEquals(
+          List.of("rs-a-value", "rs-b-value"),
+          client.subjects(),
+          "the soft-deleted subject stays deleted");
+      assertEquals(
+          List.of(1),
+          RawHttp.JSON.convertValue(
+              http.get("/subjects/rs-gone-value/versions?deleted=true").assertOk().json(),
+              List.class));
       assertEquals(version(3), client.getById(deletedId));
       assertEquals("FULL", client.getCompatibility("rs-a-value"));
       assertEquals("FORWARD", client.getCompatibility(null));
@@ -88,18 +105,25 @@ class RegistryRestartTest {
       int a3 = client.register("rs-a-value", version(3));
       assertEquals(deletedId, a3, "ids of soft-deleted schemas are reused, as in Confluent");
       int fresh = client.register("rs-c-value", version(4));
-      assertEquals(Math.max(Math.max(a1, a2), deletedId) + 1, fresh, "ids continue from the max id in the topic");
+      assertEquals(
+          Math.max(Math.max(a1, a2), deletedId) + 1,
+          fresh,
+          "ids continue from the max id in the topic");
       assertEquals(List.of(1, 2, 3), client.versions("rs-a-value"));
     }
   }
 
   @Test
   void twoServersOnOneTopicSeeEachOthersWrites() {
-    try (EmbeddedSchemaRegistry one = EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, "_schemas_two");
-         EmbeddedSchemaRegistry two = EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, "_schemas_two");
-         SchemaRegistryClient c1 = client(one); SchemaRegistryClient c2 = client(two)) {
+    try (EmbeddedSchemaRegistry one =
+            EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, "_schemas_two");
+        EmbeddedSchemaRegistry two =
+            EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, "_schemas_two");
+        SchemaRegistryClient c1 = client(one);
+        SchemaRegistryClient c2 = client(two)) {
       int id = c1.register("two-value", version(1));
-      // Each write first catches up with the whole topic, so the second server numbers after the first.
+      // Each write first catches up with the whole topic, so the second server numbers after the
+      // first.
       int id2 = c2.register("two-value", version(2));
       assertEquals(id + 1, id2);
       assertEquals(List.of(1, 2), c2.versions("two-value"));
@@ -111,40 +135,85 @@ class RegistryRestartTest {
     String topic = "_schemas_junk";
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of(
-          TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)))).all().get();
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic(topic, 1, (short) 1)
+                      .configs(
+                          Map.of(
+                              TopicConfig.CLEANUP_POLICY_CONFIG,
+                              TopicConfig.CLEANUP_POLICY_COMPACT))))
+          .all()
+          .get();
     }
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
-        new ByteArraySerializer())) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
       producer.send(new ProducerRecord<>(topic, "not json".getBytes(), "{}".getBytes())).get();
-      producer.send(new ProducerRecord<>(topic, "{\"keytype\":\"SCHEMA\",\"subject\":\"j\",\"version\":1,\"magic\":1}"
-          .getBytes(), "{\"subject\":\"j\",\"version\":1,\"id\":7,\"schema\":\"\\\"string\\\"\",\"deleted\":false}"
-          .getBytes())).get();
-      producer.send(new ProducerRecord<>(topic, "{\"keytype\":\"MODE\",\"subject\":null,\"magic\":0}".getBytes(),
-          "{\"mode\":\"READWRITE\"}".getBytes())).get();
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topic,
+                  "{\"keytype\":\"SCHEMA\",\"subject\":\"j\",\"version\":1,\"magic\":1}".getBytes(),
+                  "{\"subject\":\"j\",\"version\":1,\"id\":7,\"schema\":\"\\\"string\\\"\",\"deleted\":false}"
+                      .getBytes()))
+          .get();
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topic,
+                  "{\"keytype\":\"MODE\",\"subject\":null,\"magic\":0}".getBytes(),
+                  "{\"mode\":\"READWRITE\"}".getBytes()))
+          .get();
     }
-    try (EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, topic)) {
+    try (EmbeddedSchemaRegistry registry =
+        EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, topic)) {
       RawHttp http = new RawHttp(registry.url());
-      assertEquals("\"string\"", http.get("/schemas/ids/7").assertOk().json().get("schema").asText(),
+      assertEquals(
+          "\"string\"",
+          http.get("/schemas/ids/7").assertOk().json().get("schema").asText(),
           "records written in Confluent's format are read");
-      assertEquals(8, http.post("/subjects/j2/versions", schemaBody("\"long\"")).assertOk().json().get("id").asInt());
+      assertEquals(
+          8,
+          http.post("/subjects/j2/versions", schemaBody("\"long\""))
+              .assertOk()
+              .json()
+              .get("id")
+              .asInt());
     }
   }
 
   @Test
   void aTopicThatWouldLoseSchemasIsRefused() throws Exception {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-      admin.createTopics(List.of(new NewTopic("_schemas_deleting", 1, (short) 1),
-          new NewTopic("_schemas_split", 3, (short) 1).configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG,
-              TopicConfig.CLEANUP_POLICY_COMPACT)))).all().get(); // _schemas_deleting: the broker default, delete
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic("_schemas_deleting", 1, (short) 1),
+                  new NewTopic("_schemas_split", 3, (short) 1)
+                      .configs(
+                          Map.of(
+                              TopicConfig.CLEANUP_POLICY_CONFIG,
+                              TopicConfig.CLEANUP_POLICY_COMPACT))))
+          .all()
+          .get(); // _schemas_deleting: the broker default, delete
     }
-    IllegalStateException deleting = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-        () -> EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, "_schemas_deleting"));
-    assertTrue(deleting.getMessage().contains("_schemas_deleting") && deleting.getMessage().contains("compact"),
+    IllegalStateException deleting =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalStateException.class,
+            () -> EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, "_schemas_deleting"));
+    assertTrue(
+        deleting.getMessage().contains("_schemas_deleting")
+            && deleting.getMessage().contains("compact"),
         deleting.getMessage());
-    IllegalStateException split = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-        () -> EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, "_schemas_split"));
+    IllegalStateException split =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalStateException.class,
+            () -> EmbeddedSchemaRegistry.start(kafka.bootstrapServers(), 0, "_schemas_split"));
     assertTrue(split.getMessage().contains("3 partitions"), split.getMessage());
   }
 }

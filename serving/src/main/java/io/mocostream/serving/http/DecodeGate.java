@@ -5,10 +5,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * How many images are decoded and embedded at once. Each may take up to {@value #BYTES_PER_PIXEL} bytes per pixel
- * of the pixel limit (ImageIO's raster up to 8 bytes per pixel for 16-bit RGBA, plus the 3-byte RGB copy the
- * encoder reads), so sixteen workers each decoding a 16 Mpx image would want ~4 GiB at once: the gate admits only
- * as many as half the heap holds at that worst case, at least one and at most one per worker.
+ * How many images are decoded and embedded at once. Each may take up to {@value #BYTES_PER_PIXEL}
+ * bytes per pixel of the pixel limit (ImageIO's raster up to 8 bytes per pixel for 16-bit RGBA,
+ * plus the 3-byte RGB copy the encoder reads), so sixteen workers each decoding a 16 Mpx image
+ * would want ~4 GiB at once: the gate admits only as many as half the heap holds at that worst
+ * case, at least one and at most one per worker.
  */
 final class DecodeGate {
   /** Worst-case heap per decoded pixel, rounded up. */
@@ -27,13 +28,18 @@ final class DecodeGate {
     this.semaphore = new Semaphore(permits, true);
   }
 
-  /** Permits for a heap of {@code maxHeap} bytes, images of up to {@code maxPixels} and {@code threads} workers. */
+  /**
+   * Permits for a heap of {@code maxHeap} bytes, images of up to {@code maxPixels} and {@code
+   * threads} workers.
+   */
   static int permitsFor(long maxHeap, long maxPixels, int threads) {
     long fit = (maxHeap / 2) / Math.max(1, maxPixels * BYTES_PER_PIXEL);
     return (int) Math.max(1, Math.min(threads, fit));
   }
 
-  /** Waits up to {@code timeoutMillis} for a permit; false when none came (the caller answers 503). */
+  /**
+   * Waits up to {@code timeoutMillis} for a permit; false when none came (the caller answers 503).
+   */
   boolean enter(long timeoutMillis) throws InterruptedException {
     if (!semaphore.tryAcquire(timeoutMillis, TimeUnit.MILLISECONDS)) {
       return false;

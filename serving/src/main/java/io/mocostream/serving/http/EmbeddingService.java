@@ -9,6 +9,11 @@ import io.mocostream.encoder.live.CurrentVersion;
 import io.mocostream.encoder.live.Embedding;
 import io.mocostream.encoder.live.LiveEncoder;
 import io.mocostream.encoder.live.NotReadyException;
+import io.mocostream.frames.DecodedImage;
+import io.mocostream.frames.FrameRejectedException;
+import io.mocostream.frames.ImageDecoder;
+import io.mocostream.frames.ImageFormats;
+import io.mocostream.frames.Reason;
 import io.mocostream.registry.http.BearerToken;
 import io.mocostream.registry.http.HttpDefences;
 import io.mocostream.schemas.ContentType;
@@ -16,11 +21,6 @@ import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.Lineage;
 import io.mocostream.schemas.Metrics;
 import io.mocostream.schemas.OffsetRange;
-import io.mocostream.frames.DecodedImage;
-import io.mocostream.frames.FrameRejectedException;
-import io.mocostream.frames.ImageDecoder;
-import io.mocostream.frames.ImageFormats;
-import io.mocostream.frames.Reason;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -42,35 +42,41 @@ import org.slf4j.LoggerFactory;
  * The HTTP embedding service over a {@link LiveEncoder}.
  *
  * <ul>
- *   <li>{@code POST /v1/embed}, body = one JPEG, PNG, GIF or BMP image ({@code Content-Type: image/...},
- *       {@code application/octet-stream} or none: the format is recognised from the bytes) → 200
- *       {@code {"model","version","vector"}}, the vector L2-normalised backbone features of the version named.
- *       400 empty or undecodable image or bad Content-Length; 413 over the byte limit (judged from Content-Length
- *       before reading; the read is capped for chunked bodies) or the pixel limit (judged from the image header
- *       before decoding); 415 a Content-Type that is not an image type, disagrees with the bytes, or bytes of no
- *       supported format; 503 while no verified version serves. Errors are {@code {"error": code, "message"}},
- *       the code being the lower-case {@link Reason} for image problems.
- *   <li>{@code GET /v1/models} → the model, the version serving with its metrics and lineage, and the version
- *       counters (accepted, swaps, refused by reason).
- *   <li>{@code GET /health/live} → 200 while the process serves HTTP; {@code GET /health/ready} → 200 only once a
- *       verified encoder is loaded, else 503 (a load balancer sends nothing before that).
+ *   <li>{@code POST /v1/embed}, body = one JPEG, PNG, GIF or BMP image ({@code Content-Type:
+ *       image/...}, {@code application/octet-stream} or none: the format is recognised from the
+ *       bytes) → 200 {@code {"model","version","vector"}}, the vector L2-normalised backbone
+ *       features of the version named. 400 empty or undecodable image or bad Content-Length; 413
+ *       over the byte limit (judged from Content-Length before reading; the read is capped for
+ *       chunked bodies) or the pixel limit (judged from the image header before decoding); 415 a
+ *       Content-Type that is not an image type, disagrees with the bytes, or bytes of no supported
+ *       format; 503 while no verified version serves. Errors are {@code {"error": code,
+ *       "message"}}, the code being the lower-case {@link Reason} for image problems.
+ *   <li>{@code GET /v1/models} → the model, the version serving with its metrics and lineage, and
+ *       the version counters (accepted, swaps, refused by reason).
+ *   <li>{@code GET /health/live} → 200 while the process serves HTTP; {@code GET /health/ready} →
+ *       200 only once a verified encoder is loaded, else 503 (a load balancer sends nothing before
+ *       that).
  *   <li>{@code GET /metrics} → Prometheus text format (see {@link ServiceMetrics} for the series).
  * </ul>
- * With a token in the options, every {@code /v1/} request needs {@code Authorization: Bearer <token>}, else 401
- * with {@code WWW-Authenticate: Bearer}; the comparison takes the same time whatever the guess (both sides are
- * hashed to SHA-256 first, so not even the token's length leaks). Probes and metrics stay open.
  *
- * <p>Server: the JDK's {@code com.sun.net.httpserver} (module jdk.httpserver, a supported exported API), as the
- * producer's upload endpoint: five routes need no web framework and no extra dependency. Requests run on a
- * bounded pool ({@link ServeOptions#threads()} workers, {@link ServeOptions#queueCapacity()} waiting); when both
- * are full the request goes to a one-thread shedder that answers 503 {@code overloaded} with {@code Retry-After}
- * instead of letting the JDK server drop the connection.
+ * With a token in the options, every {@code /v1/} request needs {@code Authorization: Bearer
+ * <token>}, else 401 with {@code WWW-Authenticate: Bearer}; the comparison takes the same time
+ * whatever the guess (both sides are hashed to SHA-256 first, so not even the token's length
+ * leaks). Probes and metrics stay open.
  *
- * <p>Defences of the open port ({@link HttpDefences}): request and response deadlines, so slow clients are cut off
- * and cannot hold the workers (slowloris); 401 and an over-long Content-Length are answered with
- * {@code Connection: close} and the body left unread; decodes run behind a {@link DecodeGate} sized from the heap,
- * and an {@link OutOfMemoryError} on the request path is answered 503; a failure is answered with a generic 500
- * body carrying a request id, the details going to the log under that id.
+ * <p>Server: the JDK's {@code com.sun.net.httpserver} (module jdk.httpserver, a supported exported
+ * API), as the producer's upload endpoint: five routes need no web framework and no extra
+ * dependency. Requests run on a bounded pool ({@link ServeOptions#threads()} workers, {@link
+ * ServeOptions#queueCapacity()} waiting); when both are full the request goes to a one-thread
+ * shedder that answers 503 {@code overloaded} with {@code Retry-After} instead of letting the JDK
+ * server drop the connection.
+ *
+ * <p>Defences of the open port ({@link HttpDefences}): request and response deadlines, so slow
+ * clients are cut off and cannot hold the workers (slowloris); 401 and an over-long Content-Length
+ * are answered with {@code Connection: close} and the body left unread; decodes run behind a {@link
+ * DecodeGate} sized from the heap, and an {@link OutOfMemoryError} on the request path is answered
+ * 503; a failure is answered with a generic 500 body carrying a request id, the details going to
+ * the log under that id.
  */
 public final class EmbeddingService implements AutoCloseable {
   public static final String EMBED_PATH = "/v1/embed";
@@ -78,18 +84,35 @@ public final class EmbeddingService implements AutoCloseable {
   public static final String LIVE_PATH = "/health/live";
   public static final String READY_PATH = "/health/ready";
   public static final String METRICS_PATH = "/metrics";
+
   /** Seconds a 503 asks the client to wait before retrying. */
   static final int RETRY_AFTER_SECONDS = HttpDefences.RETRY_AFTER_SECONDS;
+
   /** How long a request waits for a decode permit before it is answered 503. */
   static final long DECODE_WAIT_MILLIS = 5_000;
+
   static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
   private static final Logger log = LoggerFactory.getLogger(EmbeddingService.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Map<String, ContentType> IMAGE_TYPES = Map.of(
-      "image/jpeg", ContentType.JPEG, "image/jpg", ContentType.JPEG, "image/pjpeg", ContentType.JPEG,
-      "image/png", ContentType.PNG, "image/gif", ContentType.GIF, "image/bmp", ContentType.BMP,
-      "image/x-ms-bmp", ContentType.BMP, "image/x-bmp", ContentType.BMP);
+  private static final Map<String, ContentType> IMAGE_TYPES =
+      Map.of(
+          "image/jpeg",
+          ContentType.JPEG,
+          "image/jpg",
+          ContentType.JPEG,
+          "image/pjpeg",
+          ContentType.JPEG,
+          "image/png",
+          ContentType.PNG,
+          "image/gif",
+          ContentType.GIF,
+          "image/bmp",
+          ContentType.BMP,
+          "image/x-ms-bmp",
+          ContentType.BMP,
+          "image/x-bmp",
+          ContentType.BMP);
   private final ServeOptions options;
   private final LiveEncoder encoder;
   private final ImageDecoder decoder;
@@ -100,45 +123,64 @@ public final class EmbeddingService implements AutoCloseable {
   private final BearerToken token;
   private final AtomicLong requests = new AtomicLong();
 
-  private EmbeddingService(ServeOptions options, LiveEncoder encoder, PrometheusMeterRegistry registry)
+  private EmbeddingService(
+      ServeOptions options, LiveEncoder encoder, PrometheusMeterRegistry registry)
       throws IOException {
     this.options = options;
     this.encoder = encoder;
     this.decoder = new ImageDecoder(options.limits());
     this.token = BearerToken.of(options.token());
-    this.decodes = new DecodeGate(DecodeGate.permitsFor(Runtime.getRuntime().maxMemory(), options.maxPixels(),
-        options.threads()));
+    this.decodes =
+        new DecodeGate(
+            DecodeGate.permitsFor(
+                Runtime.getRuntime().maxMemory(), options.maxPixels(), options.threads()));
     this.metrics = new ServiceMetrics(registry, encoder, decodes);
-    this.workers = new HttpDefences.Workers("embed-http", options.threads(), options.queueCapacity(), metrics::shed);
+    this.workers =
+        new HttpDefences.Workers(
+            "embed-http", options.threads(), options.queueCapacity(), metrics::shed);
     this.server = HttpDefences.create(new InetSocketAddress(options.host(), options.port()), 256);
     server.createContext("/", this::handle);
     server.setExecutor(workers);
   }
 
-  /** {@link #start(ServeOptions, LiveEncoder, PrometheusMeterRegistry)} with a new Prometheus registry. */
-  public static EmbeddingService start(ServeOptions options, LiveEncoder encoder) throws IOException {
+  /**
+   * {@link #start(ServeOptions, LiveEncoder, PrometheusMeterRegistry)} with a new Prometheus
+   * registry.
+   */
+  public static EmbeddingService start(ServeOptions options, LiveEncoder encoder)
+      throws IOException {
     return start(options, encoder, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
   }
 
   /**
-   * Binds {@link ServeOptions#host()}:{@link ServeOptions#port()} (0: a free port, see {@link #port()}) and serves
-   * {@code encoder}, which the caller has started and closes after this service. The service is live at once and
-   * ready when the encoder serves a version.
+   * Binds {@link ServeOptions#host()}:{@link ServeOptions#port()} (0: a free port, see {@link
+   * #port()}) and serves {@code encoder}, which the caller has started and closes after this
+   * service. The service is live at once and ready when the encoder serves a version.
    */
-  public static EmbeddingService start(ServeOptions options, LiveEncoder encoder, PrometheusMeterRegistry registry)
+  public static EmbeddingService start(
+      ServeOptions options, LiveEncoder encoder, PrometheusMeterRegistry registry)
       throws IOException {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(encoder, "encoder");
     Objects.requireNonNull(registry, "registry");
     if (!encoder.model().equals(options.model())) {
-      throw new IllegalArgumentException("the live encoder follows model " + encoder.model() + ", the options name "
-          + options.model());
+      throw new IllegalArgumentException(
+          "the live encoder follows model "
+              + encoder.model()
+              + ", the options name "
+              + options.model());
     }
     EmbeddingService service = new EmbeddingService(options, encoder, registry);
     service.server.start();
-    log.info("embedding service for model {} listening on {} (auth: {}; {} concurrent decodes; deadlines: request {},"
-        + " response {})", options.model(), service.uri(), options.token() == null ? "none" : "bearer token",
-        service.decodes.permits(), HttpDefences.requestDeadline(), HttpDefences.responseDeadline());
+    log.info(
+        "embedding service for model {} listening on {} (auth: {}; {} concurrent decodes; deadlines: request {},"
+            + " response {})",
+        options.model(),
+        service.uri(),
+        options.token() == null ? "none" : "bearer token",
+        service.decodes.permits(),
+        HttpDefences.requestDeadline(),
+        HttpDefences.responseDeadline());
     return service;
   }
 
@@ -149,7 +191,8 @@ public final class EmbeddingService implements AutoCloseable {
   /** {@code http://host:port} as bound (loopback when bound to the wildcard address). */
   public URI uri() {
     InetSocketAddress a = server.getAddress();
-    String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
+    String host =
+        a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
     if (host.contains(":")) {
       host = "[" + host + "]";
     }
@@ -174,15 +217,17 @@ public final class EmbeddingService implements AutoCloseable {
     return decodes.peak();
   }
 
-  // ---- routing -------------------------------------------------------------------------------------------
+  // ---- routing
+  // -------------------------------------------------------------------------------------------
 
   private void handle(HttpExchange ex) {
     long t0 = System.nanoTime();
     String path = ex.getRequestURI().getPath();
-    String endpoint = switch (path) {
-      case EMBED_PATH, MODELS_PATH, LIVE_PATH, READY_PATH, METRICS_PATH -> path;
-      default -> "other";
-    };
+    String endpoint =
+        switch (path) {
+          case EMBED_PATH, MODELS_PATH, LIVE_PATH, READY_PATH, METRICS_PATH -> path;
+          default -> "other";
+        };
     int status;
     try (ex) {
       status = route(ex, path);
@@ -190,13 +235,15 @@ public final class EmbeddingService implements AutoCloseable {
       log.debug("client of {} {} went away: {}", ex.getRequestMethod(), path, e.toString());
       status = 499; // nginx's "client closed request": counted, but no answer reached anyone
     } catch (OutOfMemoryError e) {
-      // The heap is what it is: refuse this request, keep serving the others (the gate makes this rare).
+      // The heap is what it is: refuse this request, keep serving the others (the gate makes this
+      // rare).
       String id = HttpDefences.newRequestId();
       log.error("request {}: out of memory on {} {}", id, ex.getRequestMethod(), path, e);
       status = overloadedQuietly(ex, id);
     } catch (RuntimeException | StackOverflowError e) {
       String id = HttpDefences.newRequestId();
-      log.error("request {}: embedding service failed on {} {}", id, ex.getRequestMethod(), path, e);
+      log.error(
+          "request {}: embedding service failed on {} {}", id, ex.getRequestMethod(), path, e);
       status = respondQuietly(ex, 500, internal(ex, id));
     }
     metrics.record(endpoint, status, System.nanoTime() - t0);
@@ -211,7 +258,9 @@ public final class EmbeddingService implements AutoCloseable {
     }
     switch (path) {
       case LIVE_PATH -> {
-        return get(ex, method) ? respond(ex, 200, Map.of("status", "live")) : methodNotAllowed(ex, "GET, HEAD");
+        return get(ex, method)
+            ? respond(ex, 200, Map.of("status", "live"))
+            : methodNotAllowed(ex, "GET, HEAD");
       }
       case READY_PATH -> {
         return get(ex, method) ? ready(ex) : methodNotAllowed(ex, "GET, HEAD");
@@ -235,7 +284,8 @@ public final class EmbeddingService implements AutoCloseable {
         if (path.startsWith("/v1/") && !authorized(ex)) {
           return unauthorized(ex); // do not even reveal which /v1 routes exist
         }
-        return respond(ex, 404, error("not_found", "no route " + path + "; POST images to " + EMBED_PATH));
+        return respond(
+            ex, 404, error("not_found", "no route " + path + "; POST images to " + EMBED_PATH));
       }
     }
   }
@@ -244,11 +294,13 @@ public final class EmbeddingService implements AutoCloseable {
     return method.equals("GET") || method.equals("HEAD");
   }
 
-  // ---- /v1/embed -------------------------------------------------------------------------------------------
+  // ---- /v1/embed
+  // -------------------------------------------------------------------------------------------
 
   private int embed(HttpExchange ex) throws IOException {
     long id = requests.incrementAndGet();
-    String origin = "request #" + id + " from " + ex.getRemoteAddress().getAddress().getHostAddress();
+    String origin =
+        "request #" + id + " from " + ex.getRemoteAddress().getAddress().getHostAddress();
 
     // Content type first: a body we cannot use is refused without reading it.
     String mime = ex.getRequestHeaders().getFirst("Content-Type");
@@ -258,12 +310,19 @@ public final class EmbeddingService implements AutoCloseable {
       if (!base.isEmpty() && !base.equals("application/octet-stream")) {
         declared = IMAGE_TYPES.get(base);
         if (declared == null) {
-          return refuse(ex, 415, Reason.UNSUPPORTED_TYPE, origin + ": Content-Type " + mime
-              + " is not image/jpeg, image/png, image/gif, image/bmp or application/octet-stream");
+          return refuse(
+              ex,
+              415,
+              Reason.UNSUPPORTED_TYPE,
+              origin
+                  + ": Content-Type "
+                  + mime
+                  + " is not image/jpeg, image/png, image/gif, image/bmp or application/octet-stream");
         }
       }
     }
-    // Size before reading: Content-Length when given; otherwise (chunked) the read below stops one byte past it.
+    // Size before reading: Content-Length when given; otherwise (chunked) the read below stops one
+    // byte past it.
     String lengthHeader = ex.getRequestHeaders().getFirst("Content-Length");
     if (lengthHeader != null) {
       long length;
@@ -273,47 +332,83 @@ public final class EmbeddingService implements AutoCloseable {
         length = -1;
       }
       if (length < 0) {
-        return respond(ex, 400, error("bad_request", origin + ": Content-Length '" + lengthHeader + "' is invalid"));
+        return respond(
+            ex,
+            400,
+            error("bad_request", origin + ": Content-Length '" + lengthHeader + "' is invalid"));
       }
       if (length > options.maxBytes()) {
-        ex.getResponseHeaders().set("Connection", "close"); // the body is left unread: never drain what we refuse
-        return refuse(ex, 413, Reason.TOO_MANY_BYTES, origin + ": Content-Length " + length
-            + " exceeds the limit of " + options.maxBytes() + " bytes");
+        ex.getResponseHeaders()
+            .set("Connection", "close"); // the body is left unread: never drain what we refuse
+        return refuse(
+            ex,
+            413,
+            Reason.TOO_MANY_BYTES,
+            origin
+                + ": Content-Length "
+                + length
+                + " exceeds the limit of "
+                + options.maxBytes()
+                + " bytes");
       }
     }
     if (encoder.current().isEmpty()) {
       return notReady(ex);
     }
-    // Not closed here: closing an unfinished body drops the connection before the answer (see respond).
+    // Not closed here: closing an unfinished body drops the connection before the answer (see
+    // respond).
     byte[] data = ex.getRequestBody().readNBytes((int) options.maxBytes() + 1);
     if (data.length > options.maxBytes()) {
       ex.getResponseHeaders().set("Connection", "close");
-      return refuse(ex, 413, Reason.TOO_MANY_BYTES, origin + ": body exceeds the limit of "
-          + options.maxBytes() + " bytes");
+      return refuse(
+          ex,
+          413,
+          Reason.TOO_MANY_BYTES,
+          origin + ": body exceeds the limit of " + options.maxBytes() + " bytes");
     }
     if (data.length == 0) {
       return refuse(ex, 400, Reason.EMPTY, origin + ": empty body; POST an image");
     }
     Optional<ContentType> sniffed = ImageFormats.sniff(data);
     if (sniffed.isEmpty()) {
-      return refuse(ex, 415, Reason.UNSUPPORTED_TYPE, origin + ": " + data.length
-          + " bytes are not a JPEG, PNG, GIF or BMP (leading bytes " + hex(data, 8) + ")");
+      return refuse(
+          ex,
+          415,
+          Reason.UNSUPPORTED_TYPE,
+          origin
+              + ": "
+              + data.length
+              + " bytes are not a JPEG, PNG, GIF or BMP (leading bytes "
+              + hex(data, 8)
+              + ")");
     }
     if (declared != null && declared != sniffed.get()) {
-      return refuse(ex, 415, Reason.UNSUPPORTED_TYPE, origin + ": Content-Type " + mime
-          + " but the bytes are a " + sniffed.get());
+      return refuse(
+          ex,
+          415,
+          Reason.UNSUPPORTED_TYPE,
+          origin + ": Content-Type " + mime + " but the bytes are a " + sniffed.get());
     }
     Embedding e;
     try {
       if (!decodes.enter(DECODE_WAIT_MILLIS)) {
         metrics.shed();
         ex.getResponseHeaders().set("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
-        return respond(ex, 503, error("overloaded", "all " + decodes.permits() + " decode slots stayed busy for "
-            + DECODE_WAIT_MILLIS + " ms; retry later"));
+        return respond(
+            ex,
+            503,
+            error(
+                "overloaded",
+                "all "
+                    + decodes.permits()
+                    + " decode slots stayed busy for "
+                    + DECODE_WAIT_MILLIS
+                    + " ms; retry later"));
       }
     } catch (InterruptedException interrupted) {
       Thread.currentThread().interrupt();
-      throw new IOException("interrupted while waiting for a decode slot (the service is stopping)", interrupted);
+      throw new IOException(
+          "interrupted while waiting for a decode slot (the service is stopping)", interrupted);
     }
     try {
       // The decoded image lives until the encoder has read it: both under the permit.
@@ -346,11 +441,20 @@ public final class EmbeddingService implements AutoCloseable {
 
   private int notReady(HttpExchange ex) throws IOException {
     ex.getResponseHeaders().set("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
-    return respond(ex, 503, error("not_ready", "no verified version of model " + options.model() + " on "
-        + options.topic() + " is serving yet"));
+    return respond(
+        ex,
+        503,
+        error(
+            "not_ready",
+            "no verified version of model "
+                + options.model()
+                + " on "
+                + options.topic()
+                + " is serving yet"));
   }
 
-  // ---- /v1/models, health, metrics ----------------------------------------------------------------------------
+  // ---- /v1/models, health, metrics
+  // ----------------------------------------------------------------------------
 
   private Map<String, Object> models() {
     Map<String, Object> body = new LinkedHashMap<>();
@@ -360,7 +464,8 @@ public final class EmbeddingService implements AutoCloseable {
     Optional<CurrentVersion> current = encoder.current();
     body.put("ready", current.isPresent());
     body.put("current", current.map(EmbeddingService::describe).orElse(null));
-    LiveEncoder.Stats stats = encoder.stats(); // one snapshot: the figures below agree with each other
+    LiveEncoder.Stats stats =
+        encoder.stats(); // one snapshot: the figures below agree with each other
     Map<String, Object> versions = new LinkedHashMap<>();
     versions.put("accepted", stats.accepted());
     versions.put("swaps", stats.swaps());
@@ -429,7 +534,9 @@ public final class EmbeddingService implements AutoCloseable {
       return respond(ex, 200, body);
     }
     body.put("status", "not_ready");
-    body.put("message", "no verified version of model " + options.model() + " on " + options.topic() + " yet");
+    body.put(
+        "message",
+        "no verified version of model " + options.model() + " on " + options.topic() + " yet");
     return respond(ex, 503, body);
   }
 
@@ -439,7 +546,8 @@ public final class EmbeddingService implements AutoCloseable {
     return send(ex, 200, bytes);
   }
 
-  // ---- auth ----------------------------------------------------------------------------------------------
+  // ---- auth
+  // ----------------------------------------------------------------------------------------------
 
   private boolean authorized(HttpExchange ex) {
     return token.admits(ex);
@@ -447,25 +555,38 @@ public final class EmbeddingService implements AutoCloseable {
 
   private int unauthorized(HttpExchange ex) throws IOException {
     ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"mocostream\"");
-    // An unauthenticated body is never read: the connection closes after the answer (the JDK drains 64 KiB at most).
+    // An unauthenticated body is never read: the connection closes after the answer (the JDK drains
+    // 64 KiB at most).
     ex.getResponseHeaders().set("Connection", "close");
     String header = ex.getRequestHeaders().getFirst("Authorization");
-    return respond(ex, 401, error("unauthorized", header == null ? "this service needs Authorization: Bearer <token>"
-        : "the bearer token is not valid"));
+    return respond(
+        ex,
+        401,
+        error(
+            "unauthorized",
+            header == null
+                ? "this service needs Authorization: Bearer <token>"
+                : "the bearer token is not valid"));
   }
 
-  // ---- responses -------------------------------------------------------------------------------------------
+  // ---- responses
+  // -------------------------------------------------------------------------------------------
 
   private int methodNotAllowed(HttpExchange ex, String allow) throws IOException {
     ex.getResponseHeaders().set("Allow", allow);
-    return respond(ex, 405, error("method_not_allowed", ex.getRequestMethod() + " is not allowed here; use " + allow));
+    return respond(
+        ex,
+        405,
+        error("method_not_allowed", ex.getRequestMethod() + " is not allowed here; use " + allow));
   }
 
   /** A 500 body that says nothing about the failure but the id under which the log has it. */
   static Map<String, Object> internal(HttpExchange ex, String requestId) {
     ex.getResponseHeaders().set("X-Request-Id", requestId);
-    Map<String, Object> m = error("internal", "internal error; the service log has the details under request id "
-        + requestId);
+    Map<String, Object> m =
+        error(
+            "internal",
+            "internal error; the service log has the details under request id " + requestId);
     m.put("requestId", requestId);
     return m;
   }
@@ -475,8 +596,14 @@ public final class EmbeddingService implements AutoCloseable {
       ex.getResponseHeaders().set("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
       ex.getResponseHeaders().set("Connection", "close");
       ex.getResponseHeaders().set("X-Request-Id", requestId);
-      return respond(ex, 503, error("overloaded", "not enough memory for this request now; retry later (request id "
-          + requestId + ")"));
+      return respond(
+          ex,
+          503,
+          error(
+              "overloaded",
+              "not enough memory for this request now; retry later (request id "
+                  + requestId
+                  + ")"));
     } catch (IOException | RuntimeException | OutOfMemoryError e) {
       return 503;
     }
@@ -518,9 +645,10 @@ public final class EmbeddingService implements AutoCloseable {
   }
 
   /**
-   * Reads and drops what is left of a refused request body, up to the byte limit (more was refused with
-   * {@code Connection: close} before reading). Closing a connection with unread bytes makes TCP reset it, and the
-   * client would lose the answer just sent (the JDK server itself only drains 64 KiB).
+   * Reads and drops what is left of a refused request body, up to the byte limit (more was refused
+   * with {@code Connection: close} before reading). Closing a connection with unread bytes makes
+   * TCP reset it, and the client would lose the answer just sent (the JDK server itself only drains
+   * 64 KiB).
    */
   private static void discardRest(InputStream body, long limit) {
     byte[] buf = new byte[16 * 1024];
@@ -542,7 +670,9 @@ public final class EmbeddingService implements AutoCloseable {
     return sb.toString();
   }
 
-  /** Stops accepting, lets exchanges in flight finish for up to a second, then stops the workers. */
+  /**
+   * Stops accepting, lets exchanges in flight finish for up to a second, then stops the workers.
+   */
   @Override
   public void close() {
     server.stop(1);

@@ -12,27 +12,34 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The service's meters. Names are Micrometer's dotted names; Prometheus sees them with underscores and unit
- * suffixes:
+ * The service's meters. Names are Micrometer's dotted names; Prometheus sees them with underscores
+ * and unit suffixes:
+ *
  * <ul>
- *   <li>{@code mocostream_http_requests_total{endpoint,status}}: requests answered;</li>
- *   <li>{@code mocostream_http_request_seconds_bucket{endpoint,le}} (with {@code _count}, {@code _sum}, {@code _max}):
- *       latency histogram, from the handler's start to the last byte of the answer;</li>
- *   <li>{@code mocostream_http_shed_total}: requests answered 503 because every worker and queue slot, or every
- *       decode slot, was taken;</li>
- *   <li>{@code mocostream_http_decodes_in_flight}, {@code mocostream_http_decodes_permits}: images being decoded and
- *       embedded now, and how many may be at once ({@link DecodeGate});</li>
- *   <li>{@code mocostream_encoder_version{model}}: the version serving (0 before the first);</li>
- *   <li>{@code mocostream_encoder_ready{model}}: 1 once a verified version serves;</li>
- *   <li>{@code mocostream_encoder_versions_accepted_total{model}}, {@code mocostream_encoder_swaps_total{model}};</li>
- *   <li>{@code mocostream_encoder_versions_refused_total{model,reason}}: one series per refusal reason
- *       ({@code SHA_MISMATCH}, {@code BAD_SIGNATURE}, {@code UNKNOWN_KEY}, {@code UNLOADABLE}, {@code POLICY}, ...);</li>
- *   <li>{@code mocostream_encoder_last_swap_seconds{model}}: verification to serving of the last version;</li>
- *   <li>{@code mocostream_encoder_embeddings_total{model}}: images embedded;</li>
- *   <li>JVM memory, GC, threads, class loading, CPU and uptime (Micrometer's standard binders), resident and native
- *       memory ({@link StandardMeters}).</li>
+ *   <li>{@code mocostream_http_requests_total{endpoint,status}}: requests answered;
+ *   <li>{@code mocostream_http_request_seconds_bucket{endpoint,le}} (with {@code _count}, {@code
+ *       _sum}, {@code _max}): latency histogram, from the handler's start to the last byte of the
+ *       answer;
+ *   <li>{@code mocostream_http_shed_total}: requests answered 503 because every worker and queue
+ *       slot, or every decode slot, was taken;
+ *   <li>{@code mocostream_http_decodes_in_flight}, {@code mocostream_http_decodes_permits}: images
+ *       being decoded and embedded now, and how many may be at once ({@link DecodeGate});
+ *   <li>{@code mocostream_encoder_version{model}}: the version serving (0 before the first);
+ *   <li>{@code mocostream_encoder_ready{model}}: 1 once a verified version serves;
+ *   <li>{@code mocostream_encoder_versions_accepted_total{model}}, {@code
+ *       mocostream_encoder_swaps_total{model}};
+ *   <li>{@code mocostream_encoder_versions_refused_total{model,reason}}: one series per refusal
+ *       reason ({@code SHA_MISMATCH}, {@code BAD_SIGNATURE}, {@code UNKNOWN_KEY}, {@code
+ *       UNLOADABLE}, {@code POLICY}, ...);
+ *   <li>{@code mocostream_encoder_last_swap_seconds{model}}: verification to serving of the last
+ *       version;
+ *   <li>{@code mocostream_encoder_embeddings_total{model}}: images embedded;
+ *   <li>JVM memory, GC, threads, class loading, CPU and uptime (Micrometer's standard binders),
+ *       resident and native memory ({@link StandardMeters}).
  * </ul>
- * Endpoint tags are the fixed route names (unknown paths are {@code other}), so no client can grow the series count.
+ *
+ * Endpoint tags are the fixed route names (unknown paths are {@code other}), so no client can grow
+ * the series count.
  */
 final class ServiceMetrics implements AutoCloseable {
   static final String REQUESTS = "mocostream.http.requests";
@@ -48,12 +55,17 @@ final class ServiceMetrics implements AutoCloseable {
   ServiceMetrics(PrometheusMeterRegistry registry, LiveEncoder encoder, DecodeGate decodes) {
     this.registry = registry;
     Gauge.builder("mocostream.http.decodes.in.flight", decodes, DecodeGate::inFlight)
-        .description("Images being decoded and embedded now").register(registry);
+        .description("Images being decoded and embedded now")
+        .register(registry);
     Gauge.builder("mocostream.http.decodes.permits", decodes, DecodeGate::permits)
-        .description("Images that may be decoded and embedded at once").register(registry);
+        .description("Images that may be decoded and embedded at once")
+        .register(registry);
     EncoderMeters.bindTo(registry, encoder);
-    shed = Counter.builder(SHED).description("Requests refused with 503 because every worker and queue slot was"
-        + " taken").register(registry);
+    shed =
+        Counter.builder(SHED)
+            .description(
+                "Requests refused with 503 because every worker and queue slot was" + " taken")
+            .register(registry);
     standard = StandardMeters.bindTo(registry);
   }
 
@@ -63,16 +75,26 @@ final class ServiceMetrics implements AutoCloseable {
 
   /** Counts one answered request and records its latency. */
   void record(String endpoint, int status, long nanos) {
-    timers.computeIfAbsent(endpoint, e -> Timer.builder(LATENCY)
-            .description("Request latency, handler start to the answer's last byte").tag("endpoint", e)
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofMillis(1))
-            .maximumExpectedValue(Duration.ofSeconds(60))
-            .register(registry))
+    timers
+        .computeIfAbsent(
+            endpoint,
+            e ->
+                Timer.builder(LATENCY)
+                    .description("Request latency, handler start to the answer's last byte")
+                    .tag("endpoint", e)
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(60))
+                    .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
-    counters.computeIfAbsent(endpoint + ' ' + status, k -> Counter.builder(REQUESTS)
-            .description("HTTP requests answered").tags("endpoint", endpoint, "status", Integer.toString(status))
-            .register(registry))
+    counters
+        .computeIfAbsent(
+            endpoint + ' ' + status,
+            k ->
+                Counter.builder(REQUESTS)
+                    .description("HTTP requests answered")
+                    .tags("endpoint", endpoint, "status", Integer.toString(status))
+                    .register(registry))
         .increment();
   }
 

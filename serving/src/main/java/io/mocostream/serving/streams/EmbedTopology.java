@@ -35,31 +35,38 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embed-stream topology: every frame of the input topic becomes an {@code io.mocostream.schemas.Embedding}
- * on the output topic, with the encoder version that computed it and the frame's key, or goes to the dead-letter
- * topic with the reason in its headers. Nothing is dropped.
+ * The embed-stream topology: every frame of the input topic becomes an {@code
+ * io.mocostream.schemas.Embedding} on the output topic, with the encoder version that computed it
+ * and the frame's key, or goes to the dead-letter topic with the reason in its headers. Nothing is
+ * dropped.
  *
  * <pre>
  *   in (bytes) ──► embed ──► split ─┬─► embedded ──► out (Embedding, Avro, same key)
  *                                   └─► rejected ──► dlq (the original key, value and headers + dlq headers)
  * </pre>
  *
- * <p>Frames are consumed as raw bytes and deserialized inside the {@code embed} processor, so that a record that is
- * not an {@code ImageFrame} at all (corrupt Avro, another record type) is routed to the dead-letter topic byte for
- * byte ({@value #REASON_DESERIALIZE}, {@value #REASON_NOT_AN_IMAGE_FRAME}) instead of stopping the application or
- * vanishing in a deserialization handler. Frames that do not decode carry the
- * {@link Reason} name ({@code EMPTY}, {@code TOO_MANY_BYTES}, {@code TOO_MANY_PIXELS},
- * {@code UNDECODABLE}, {@code SIZE_MISMATCH}, {@code UNSUPPORTED_TYPE}). The dead-letter headers are the trainer's
- * ({@value #DLQ_REASON_HEADER}, {@value #DLQ_MESSAGE_HEADER}, {@value #DLQ_ORIGIN_HEADER}), so one tool reads both
- * dead-letter topics. A registry that cannot be reached is not the frame's fault: that failure is thrown, the
- * transaction aborts, and the frame is processed again once the thread is replaced.
+ * <p>Frames are consumed as raw bytes and deserialized inside the {@code embed} processor, so that
+ * a record that is not an {@code ImageFrame} at all (corrupt Avro, another record type) is routed
+ * to the dead-letter topic byte for byte ({@value #REASON_DESERIALIZE}, {@value
+ * #REASON_NOT_AN_IMAGE_FRAME}) instead of stopping the application or vanishing in a
+ * deserialization handler. Frames that do not decode carry the {@link Reason} name ({@code EMPTY},
+ * {@code TOO_MANY_BYTES}, {@code TOO_MANY_PIXELS}, {@code UNDECODABLE}, {@code SIZE_MISMATCH},
+ * {@code UNSUPPORTED_TYPE}). The dead-letter headers are the trainer's ({@value
+ * #DLQ_REASON_HEADER}, {@value #DLQ_MESSAGE_HEADER}, {@value #DLQ_ORIGIN_HEADER}), so one tool
+ * reads both dead-letter topics. A registry that cannot be reached is not the frame's fault: that
+ * failure is thrown, the transaction aborts, and the frame is processed again once the thread is
+ * replaced.
  *
- * <p>The topology is stateless: a new encoder version takes effect at the next frame, with no restart and no
- * repartitioning. Output records keep the input record's timestamp and headers.
+ * <p>The topology is stateless: a new encoder version takes effect at the next frame, with no
+ * restart and no repartitioning. Output records keep the input record's timestamp and headers.
  */
 public final class EmbedTopology {
-  /** Processor and node names: stable, so that a topology description can be compared across versions. */
+  /**
+   * Processor and node names: stable, so that a topology description can be compared across
+   * versions.
+   */
   static final String SOURCE = "frames";
+
   static final String EMBED = "embed";
   static final String SPLIT = "outcome-";
   static final String EMBEDDED = "embedded";
@@ -70,8 +77,8 @@ public final class EmbedTopology {
   private EmbedTopology() {}
 
   /**
-   * What the topology did, per process (not per committed transaction: a task that aborts and processes a frame
-   * again counts it again). For progress lines and tests.
+   * What the topology did, per process (not per committed transaction: a task that aborts and
+   * processes a frame again counts it again). For progress lines and tests.
    */
   public static final class Counters {
     private final AtomicLong embedded = new AtomicLong();
@@ -111,11 +118,19 @@ public final class EmbedTopology {
 
     @Override
     public String toString() {
-      return "embedded=" + embedded() + " rejected=" + rejected() + " by_version=" + embeddedByVersion();
+      return "embedded="
+          + embedded()
+          + " rejected="
+          + rejected()
+          + " by_version="
+          + embeddedByVersion();
     }
   }
 
-  /** {@link #build(StreamsBuilder, EmbedOptions, Embedder, Counters)} without looking at the counters. */
+  /**
+   * {@link #build(StreamsBuilder, EmbedOptions, Embedder, Counters)} without looking at the
+   * counters.
+   */
   public static Topology build(StreamsBuilder builder, EmbedOptions options, Embedder embedder) {
     return build(builder, options, embedder, new Counters());
   }
@@ -123,12 +138,13 @@ public final class EmbedTopology {
   /**
    * Adds the embed-stream nodes to {@code builder} and builds its topology.
    *
-   * @param options  topics and registry settings (the registry URL and any {@code streamsConfig} entries configure
-   *                 the Avro serdes)
+   * @param options topics and registry settings (the registry URL and any {@code streamsConfig}
+   *     entries configure the Avro serdes)
    * @param embedder computes one frame's embedding
    * @param counters counts what the processor did
    */
-  public static Topology build(StreamsBuilder builder, EmbedOptions options, Embedder embedder, Counters counters) {
+  public static Topology build(
+      StreamsBuilder builder, EmbedOptions options, Embedder embedder, Counters counters) {
     Objects.requireNonNull(builder, "builder");
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(embedder, "embedder");
@@ -138,23 +154,35 @@ public final class EmbedTopology {
         new SpecificAvroSerde<>(io.mocostream.schemas.Embedding.class);
     embeddingSerde.configure(serdeConfig, false);
 
-    KStream<byte[], byte[]> frames = builder.stream(options.inTopic(),
-        Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(SOURCE));
-    Map<String, KStream<byte[], Outcome>> branches = frames
-        .process(() -> new EmbedProcessor(embedder, serdeConfig, counters), Named.as(EMBED))
-        .split(Named.as(SPLIT))
-        .branch((key, outcome) -> outcome instanceof Outcome.Embedded, Branched.as(EMBEDDED))
-        .defaultBranch(Branched.as(REJECTED));
-    branches.get(SPLIT + EMBEDDED)
+    KStream<byte[], byte[]> frames =
+        builder.stream(
+            options.inTopic(),
+            Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(SOURCE));
+    Map<String, KStream<byte[], Outcome>> branches =
+        frames
+            .process(() -> new EmbedProcessor(embedder, serdeConfig, counters), Named.as(EMBED))
+            .split(Named.as(SPLIT))
+            .branch((key, outcome) -> outcome instanceof Outcome.Embedded, Branched.as(EMBEDDED))
+            .defaultBranch(Branched.as(REJECTED));
+    branches
+        .get(SPLIT + EMBEDDED)
         .mapValues(outcome -> ((Outcome.Embedded) outcome).value(), Named.as("embedding-value"))
-        .to(options.outTopic(), Produced.with(Serdes.ByteArray(), embeddingSerde).withName("embeddings-sink"));
-    branches.get(SPLIT + REJECTED)
+        .to(
+            options.outTopic(),
+            Produced.with(Serdes.ByteArray(), embeddingSerde).withName("embeddings-sink"));
+    branches
+        .get(SPLIT + REJECTED)
         .mapValues(outcome -> ((Outcome.Rejected) outcome).original(), Named.as("original-value"))
-        .to(options.dlqTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("dlq-sink"));
+        .to(
+            options.dlqTopic(),
+            Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("dlq-sink"));
     return builder.build();
   }
 
-  /** Registry settings for the serdes: the URL, plus whatever client settings the options pass through. */
+  /**
+   * Registry settings for the serdes: the URL, plus whatever client settings the options pass
+   * through.
+   */
   static Map<String, Object> serdeConfig(EmbedOptions options) {
     Map<String, Object> config = new HashMap<>(options.streamsConfig());
     config.put(KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, options.registryUrl());
@@ -169,7 +197,10 @@ public final class EmbedTopology {
     record Rejected(byte[] original) implements Outcome {}
   }
 
-  /** Deserializes, embeds, and forwards one {@link Outcome} per record. One instance per stream task. */
+  /**
+   * Deserializes, embeds, and forwards one {@link Outcome} per record. One instance per stream
+   * task.
+   */
   static final class EmbedProcessor implements Processor<byte[], byte[], byte[], Outcome> {
     private final Embedder embedder;
     private final Map<String, Object> serdeConfig;
@@ -191,8 +222,12 @@ public final class EmbedTopology {
 
     @Override
     public void process(Record<byte[], byte[]> record) {
-      RecordMetadata md = context.recordMetadata()
-          .orElseThrow(() -> new IllegalStateException("embed processor called without a source record"));
+      RecordMetadata md =
+          context
+              .recordMetadata()
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException("embed processor called without a source record"));
       String where = DeadLetter.origin(md.topic(), md.partition(), md.offset());
       io.mocostream.schemas.Embedding out;
       Embedding e;
@@ -201,36 +236,47 @@ public final class EmbedTopology {
         frame = reader.read(md.topic(), record.headers(), record.value(), where);
         e = embedder.embed(frame, ImageDecoder.describe(frame) + " at " + where);
       } catch (RegistryUnavailableException unavailable) {
-        // Not the frame's fault: fail the task (the transaction aborts) instead of dead-lettering a good frame.
+        // Not the frame's fault: fail the task (the transaction aborts) instead of dead-lettering a
+        // good frame.
         throw new StreamsException(unavailable.getMessage(), unavailable);
       } catch (FrameRejectedException rejected) {
-        reject(record, new DeadLetter(rejected.reason(), rejected.getMessage(), where, DeadLetter.EMBED_STREAM));
+        reject(
+            record,
+            new DeadLetter(
+                rejected.reason(), rejected.getMessage(), where, DeadLetter.EMBED_STREAM));
         return;
       } catch (RuntimeException | LinkageError | VirtualMachineError t) {
-        // One frame's failure (an encoder error, memory for one hostile image) is that frame's, never the app's.
-        reject(record, new DeadLetter(Reason.INTERNAL, where + ": " + t, where, DeadLetter.EMBED_STREAM));
+        // One frame's failure (an encoder error, memory for one hostile image) is that frame's,
+        // never the app's.
+        reject(
+            record,
+            new DeadLetter(Reason.INTERNAL, where + ": " + t, where, DeadLetter.EMBED_STREAM));
         return;
       }
-      out = io.mocostream.schemas.Embedding.newBuilder()
-          .setModel(e.model())
-          .setVersion(e.version())
-          .setVector(floats(e.vector()))
-          .setSourceId(frame.getSourceId())
-          .setSequence(frame.getSequence())
-          .setFrameTopic(md.topic())
-          .setFramePartition(md.partition())
-          .setFrameOffset(md.offset())
-          .setCreatedAt(Instant.ofEpochMilli(System.currentTimeMillis()))
-          .build();
+      out =
+          io.mocostream.schemas.Embedding.newBuilder()
+              .setModel(e.model())
+              .setVersion(e.version())
+              .setVector(floats(e.vector()))
+              .setSourceId(frame.getSourceId())
+              .setSequence(frame.getSequence())
+              .setFrameTopic(md.topic())
+              .setFramePartition(md.partition())
+              .setFrameOffset(md.offset())
+              .setCreatedAt(Instant.ofEpochMilli(System.currentTimeMillis()))
+              .build();
       counters.embedded(e.version());
       context.forward(record.withValue(new Outcome.Embedded(out)));
     }
 
     private void reject(Record<byte[], byte[]> record, DeadLetter letter) {
       counters.rejected(letter.reason().name());
-      log.warn("frame rejected to the dead-letter topic ({}): {}", letter.reason(), letter.message());
-      context.forward(record.withValue(new Outcome.Rejected(record.value())).withHeaders(
-          letter.headersOn(record.headers())));
+      log.warn(
+          "frame rejected to the dead-letter topic ({}): {}", letter.reason(), letter.message());
+      context.forward(
+          record
+              .withValue(new Outcome.Rejected(record.value()))
+              .withHeaders(letter.headersOn(record.headers())));
     }
 
     @Override

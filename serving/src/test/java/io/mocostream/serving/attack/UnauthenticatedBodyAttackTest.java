@@ -24,17 +24,23 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Threat: a client without the token (or with a body over the limit) sends a huge body and makes the service read
- * it: the old refusal path drained up to 64 MiB per request, a worker busy for as long as the client liked. Attack:
- * declare 64 MiB, send 1 MiB, then stall. Defence: 401 (413) with {@code Connection: close} and the body left
- * unread: the answer comes and the server closes at once, instead of waiting for the rest.
+ * Threat: a client without the token (or with a body over the limit) sends a huge body and makes
+ * the service read it: the old refusal path drained up to 64 MiB per request, a worker busy for as
+ * long as the client liked. Attack: declare 64 MiB, send 1 MiB, then stall. Defence: 401 (413) with
+ * {@code Connection: close} and the body left unread: the answer comes and the server closes at
+ * once, instead of waiting for the rest.
  */
 @ExtendWith(KafkaClusterExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class UnauthenticatedBodyAttackTest {
   private static final String TOKEN = "attack-test-token";
-  /** Far below the request deadline: a server waiting for the rest of the body would not close within it. */
+
+  /**
+   * Far below the request deadline: a server waiting for the rest of the body would not close
+   * within it.
+   */
   private static final int PATIENCE_MS = 5_000;
+
   private AttackedService serve;
 
   @BeforeAll
@@ -49,13 +55,21 @@ class UnauthenticatedBodyAttackTest {
     }
   }
 
-  /** Sends the head and 1 MiB of a 64 MiB body, then stalls; returns what the server sent before closing. */
+  /**
+   * Sends the head and 1 MiB of a 64 MiB body, then stalls; returns what the server sent before
+   * closing.
+   */
   static String stallAfterOneMiB(URI base, String headers) throws IOException {
     try (Socket s = new Socket(base.getHost(), base.getPort())) {
       s.setSoTimeout(PATIENCE_MS);
       OutputStream out = s.getOutputStream();
-      out.write(("POST /v1/embed HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n" + headers
-          + "Content-Length: " + (64L << 20) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("POST /v1/embed HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                  + headers
+                  + "Content-Length: "
+                  + (64L << 20)
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.write(new byte[1 << 20]);
       out.flush();
       InputStream in = s.getInputStream();
@@ -66,8 +80,10 @@ class UnauthenticatedBodyAttackTest {
           got.write(buf, 0, n);
         }
       } catch (SocketTimeoutException e) {
-        throw new AssertionError("the server kept the connection open waiting for the rest of the body; got so far: "
-            + got.toString(StandardCharsets.US_ASCII), e);
+        throw new AssertionError(
+            "the server kept the connection open waiting for the rest of the body; got so far: "
+                + got.toString(StandardCharsets.US_ASCII),
+            e);
       } catch (IOException reset) {
         // closed with our unread bytes in its buffer: a reset after the answer is a close too
       }
@@ -81,7 +97,11 @@ class UnauthenticatedBodyAttackTest {
     assertTrue(answer.startsWith("HTTP/1.1 401"), answer);
     assertTrue(answer.toLowerCase(Locale.ROOT).contains("connection: close"), answer);
     // The service still serves authorised clients.
-    assertEquals(200, serve.embed(SyntheticVersions.png(16, 1, 1), "Authorization", "Bearer " + TOKEN).statusCode());
+    assertEquals(
+        200,
+        serve
+            .embed(SyntheticVersions.png(16, 1, 1), "Authorization", "Bearer " + TOKEN)
+            .statusCode());
   }
 
   @Test

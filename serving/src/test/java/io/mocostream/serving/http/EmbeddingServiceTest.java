@@ -9,13 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mocostream.encoder.live.LiveEncoder;
-import io.mocostream.serving.TestModels;
-import io.mocostream.serving.bench.SyntheticVersions;
+import io.mocostream.frames.ImageDecoder;
 import io.mocostream.schemas.ContentType;
 import io.mocostream.schemas.EncoderVersion;
+import io.mocostream.serving.TestModels;
+import io.mocostream.serving.bench.SyntheticVersions;
 import io.mocostream.testkit.KafkaCluster;
 import io.mocostream.testkit.KafkaClusterExtension;
-import io.mocostream.frames.ImageDecoder;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -38,7 +38,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The HTTP service against a real broker, registry and live encoder serving real (tiny) encoder versions. */
+/**
+ * The HTTP service against a real broker, registry and live encoder serving real (tiny) encoder
+ * versions.
+ */
 @ExtendWith(KafkaClusterExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EmbeddingServiceTest {
@@ -52,18 +55,22 @@ class EmbeddingServiceTest {
   private EncoderVersion v1;
   private ServeCommand.Running running;
   private URI base;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
 
   @BeforeAll
   void start(KafkaCluster cluster, @TempDir Path tempDir) {
     dir = tempDir;
     models = new TestModels(cluster, "svc", dir);
     v1 = models.publish(MODEL, 1);
-    ServeOptions options = ServeOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl(), MODEL)
-        .withModelTopic(models.topic, models.trustFile)
-        .withListen("127.0.0.1", 0)
-        .withLimits(MAX_BYTES, MAX_PIXELS);
+    ServeOptions options =
+        ServeOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl(), MODEL)
+            .withModelTopic(models.topic, models.trustFile)
+            .withListen("127.0.0.1", 0)
+            .withLimits(MAX_BYTES, MAX_PIXELS);
     running = ServeCommand.start(options);
     assertTrue(running.encoder().awaitReady(Duration.ofSeconds(60)), "version 1 not served");
     base = running.service().uri();
@@ -90,14 +97,16 @@ class EmbeddingServiceTest {
   }
 
   private Answer send(HttpRequest.Builder request) throws Exception {
-    HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(30)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     return new Answer(r.statusCode(), r.body(), r);
   }
 
   private Answer post(URI uri, String contentType, byte[] body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri.resolve(EmbeddingService.EMBED_PATH))
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri.resolve(EmbeddingService.EMBED_PATH))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (contentType != null) {
       b.header("Content-Type", contentType);
     }
@@ -119,7 +128,8 @@ class EmbeddingServiceTest {
 
   @Test
   void anImageIsEmbeddedByTheServingVersion() throws Exception {
-    byte[] png = SyntheticVersions.png(40, 3, 7); // RGB and larger than the input: cropped, resized, greyed
+    byte[] png =
+        SyntheticVersions.png(40, 3, 7); // RGB and larger than the input: cropped, resized, greyed
     Answer a = post(base, "image/png", png);
     assertEquals(200, a.status(), a.body());
     JsonNode json = a.json();
@@ -127,7 +137,9 @@ class EmbeddingServiceTest {
     assertEquals(1, json.path("version").asLong());
     float[] got = vector(json);
     assertEquals(TestModels.ARCH.featureDim(), got.length);
-    float[] expected = TestModels.reference(1, new ImageDecoder().decode(ContentType.PNG, png, null, null, "test"));
+    float[] expected =
+        TestModels.reference(
+            1, new ImageDecoder().decode(ContentType.PNG, png, null, null, "test"));
     assertArrayEquals(expected, got, 1e-5f, "the vector of version 1, computed independently");
     double norm = 0;
     for (float f : got) {
@@ -152,7 +164,11 @@ class EmbeddingServiceTest {
     assertEquals("unsupported_type", text.error());
     assertTrue(text.json().path("message").asText().contains("text/plain"), text.body());
 
-    Answer garbage = post(base, "application/octet-stream", "definitely not an image".getBytes(StandardCharsets.UTF_8));
+    Answer garbage =
+        post(
+            base,
+            "application/octet-stream",
+            "definitely not an image".getBytes(StandardCharsets.UTF_8));
     assertEquals(415, garbage.status(), garbage.body());
     assertEquals("unsupported_type", garbage.error());
 
@@ -168,16 +184,23 @@ class EmbeddingServiceTest {
     Answer tooBig = post(base, "image/png", new byte[(int) MAX_BYTES + 1]);
     assertEquals(413, tooBig.status(), tooBig.body());
     assertEquals("too_many_bytes", tooBig.error());
-    assertTrue(tooBig.json().path("message").asText().contains("Content-Length " + (MAX_BYTES + 1)), tooBig.body());
+    assertTrue(
+        tooBig.json().path("message").asText().contains("Content-Length " + (MAX_BYTES + 1)),
+        tooBig.body());
 
     // Chunked: no Content-Length, so the capped read finds it.
-    Answer chunked = send(HttpRequest.newBuilder(base.resolve(EmbeddingService.EMBED_PATH))
-        .header("Content-Type", "image/png")
-        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(new byte[(int) MAX_BYTES * 2]))));
+    Answer chunked =
+        send(
+            HttpRequest.newBuilder(base.resolve(EmbeddingService.EMBED_PATH))
+                .header("Content-Type", "image/png")
+                .POST(
+                    HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new ByteArrayInputStream(new byte[(int) MAX_BYTES * 2]))));
     assertEquals(413, chunked.status(), chunked.body());
     assertEquals("too_many_bytes", chunked.error());
 
-    // 400×400 = 160,000 pixels in about a kilobyte of PNG: refused from the header, before decoding.
+    // 400×400 = 160,000 pixels in about a kilobyte of PNG: refused from the header, before
+    // decoding.
     BufferedImage big = new BufferedImage(400, 400, BufferedImage.TYPE_BYTE_GRAY);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     ImageIO.write(big, "png", bytes);
@@ -201,8 +224,12 @@ class EmbeddingServiceTest {
     try (Socket s = new Socket(base.getHost(), base.getPort())) {
       s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
-      out.write(("POST " + EmbeddingService.EMBED_PATH + " HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-          + "Content-Length: -5\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("POST "
+                  + EmbeddingService.EMBED_PATH
+                  + " HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                  + "Content-Length: -5\r\nConnection: close\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = s.getInputStream();
       String answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -212,30 +239,56 @@ class EmbeddingServiceTest {
 
   @Test
   void aTokenGuardsTheApiButNotTheProbes() throws Exception {
-    try (EmbeddingService guarded = EmbeddingService.start(ServeOptions.defaults("unused:9092", "http://unused",
-        MODEL).withListen("127.0.0.1", 0).withToken("s3cret-token"), running.encoder())) {
+    try (EmbeddingService guarded =
+        EmbeddingService.start(
+            ServeOptions.defaults("unused:9092", "http://unused", MODEL)
+                .withListen("127.0.0.1", 0)
+                .withToken("s3cret-token"),
+            running.encoder())) {
       URI uri = guarded.uri();
       byte[] png = SyntheticVersions.png(16, 1, 3);
       Answer none = post(uri, "image/png", png);
       assertEquals(401, none.status(), none.body());
       assertEquals("unauthorized", none.error());
-      assertTrue(none.response().headers().firstValue("WWW-Authenticate").orElseThrow().startsWith("Bearer"));
-      Answer wrong = send(HttpRequest.newBuilder(uri.resolve(EmbeddingService.EMBED_PATH))
-          .header("Authorization", "Bearer s3cret-tokem").POST(HttpRequest.BodyPublishers.ofByteArray(png)));
+      assertTrue(
+          none.response()
+              .headers()
+              .firstValue("WWW-Authenticate")
+              .orElseThrow()
+              .startsWith("Bearer"));
+      Answer wrong =
+          send(
+              HttpRequest.newBuilder(uri.resolve(EmbeddingService.EMBED_PATH))
+                  .header("Authorization", "Bearer s3cret-tokem")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(png)));
       assertEquals(401, wrong.status());
-      Answer prefix = send(HttpRequest.newBuilder(uri.resolve(EmbeddingService.MODELS_PATH))
-          .header("Authorization", "Bearer s3cret").GET());
+      Answer prefix =
+          send(
+              HttpRequest.newBuilder(uri.resolve(EmbeddingService.MODELS_PATH))
+                  .header("Authorization", "Bearer s3cret")
+                  .GET());
       assertEquals(401, prefix.status());
-      assertEquals(401, get(uri, "/v1/unknown").status(), "unknown /v1 routes are not revealed either");
-      Answer right = send(HttpRequest.newBuilder(uri.resolve(EmbeddingService.EMBED_PATH))
-          .header("Authorization", "Bearer s3cret-token").POST(HttpRequest.BodyPublishers.ofByteArray(png)));
+      assertEquals(
+          401, get(uri, "/v1/unknown").status(), "unknown /v1 routes are not revealed either");
+      Answer right =
+          send(
+              HttpRequest.newBuilder(uri.resolve(EmbeddingService.EMBED_PATH))
+                  .header("Authorization", "Bearer s3cret-token")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(png)));
       assertEquals(200, right.status(), right.body());
-      assertEquals(200, send(HttpRequest.newBuilder(uri.resolve(EmbeddingService.MODELS_PATH))
-          .header("Authorization", "bearer s3cret-token").GET()).status());
+      assertEquals(
+          200,
+          send(HttpRequest.newBuilder(uri.resolve(EmbeddingService.MODELS_PATH))
+                  .header("Authorization", "bearer s3cret-token")
+                  .GET())
+              .status());
       assertEquals(200, get(uri, EmbeddingService.LIVE_PATH).status());
       assertEquals(200, get(uri, EmbeddingService.READY_PATH).status());
       assertEquals(200, get(uri, EmbeddingService.METRICS_PATH).status());
-      assertEquals(2.0, awaitMetric(uri, "mocostream_http_requests_total{endpoint=\"/v1/embed\",status=\"401\"}", 2));
+      assertEquals(
+          2.0,
+          awaitMetric(
+              uri, "mocostream_http_requests_total{endpoint=\"/v1/embed\",status=\"401\"}", 2));
     }
   }
 
@@ -255,7 +308,8 @@ class EmbeddingServiceTest {
     assertEquals(models.signer.keyId(), current.path("keyId").asText());
     assertEquals(TestModels.ARCH.toString(), current.path("architecture").asText());
     assertEquals(TestModels.ARCH.featureDim(), current.path("featureDim").asInt());
-    assertEquals(v1.getMetrics().getKnnTop1(), current.path("metrics").path("knnTop1").asDouble(), 1e-12);
+    assertEquals(
+        v1.getMetrics().getKnnTop1(), current.path("metrics").path("knnTop1").asDouble(), 1e-12);
     assertEquals(v1.getMetrics().getLoss(), current.path("metrics").path("loss").asDouble(), 1e-12);
     JsonNode range = current.path("lineage").path("ranges").get(0);
     assertEquals(v1.getLineage().getRanges().get(0).getTopic(), range.path("topic").asText());
@@ -270,20 +324,30 @@ class EmbeddingServiceTest {
     for (int i = 0; i < 3; i++) {
       assertEquals(200, post(base, "image/png", SyntheticVersions.png(16, 1, 100 + i)).status());
     }
-    assertTrue(awaitMetric(base, "mocostream_http_requests_total{endpoint=\"/v1/embed\",status=\"200\"}", 3) >= 3);
+    assertTrue(
+        awaitMetric(
+                base, "mocostream_http_requests_total{endpoint=\"/v1/embed\",status=\"200\"}", 3)
+            >= 3);
     String text = get(base, EmbeddingService.METRICS_PATH).body();
-    assertTrue(metric(text, "mocostream_http_request_seconds_count{endpoint=\"/v1/embed\"}") >= 3, text);
-    assertTrue(text.contains("mocostream_http_request_seconds_bucket{endpoint=\"/v1/embed\",le=\""), text);
+    assertTrue(
+        metric(text, "mocostream_http_request_seconds_count{endpoint=\"/v1/embed\"}") >= 3, text);
+    assertTrue(
+        text.contains("mocostream_http_request_seconds_bucket{endpoint=\"/v1/embed\",le=\""), text);
     assertEquals(1.0, metric(text, "mocostream_encoder_version{model=\"svc\"}"));
     assertEquals(1.0, metric(text, "mocostream_encoder_ready{model=\"svc\"}"));
-    assertEquals(0.0, metric(text, "mocostream_encoder_versions_refused_total{model=\"svc\",reason=\"UNKNOWN_KEY\"}"));
+    assertEquals(
+        0.0,
+        metric(
+            text,
+            "mocostream_encoder_versions_refused_total{model=\"svc\",reason=\"UNKNOWN_KEY\"}"));
     assertTrue(metric(text, "mocostream_encoder_embeddings_total{model=\"svc\"}") >= 3, text);
     assertTrue(text.contains("jvm_memory_used_bytes"), "JVM binders registered");
   }
 
   /**
-   * The value of {@code series} once it reaches {@code atLeast} (or after 10 s): a request is counted just after
-   * its answer is sent, so the client may ask for the metrics a moment before its last request is counted.
+   * The value of {@code series} once it reaches {@code atLeast} (or after 10 s): a request is
+   * counted just after its answer is sent, so the client may ask for the metrics a moment before
+   * its last request is counted.
    */
   double awaitMetric(URI uri, String series, double atLeast) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -294,7 +358,10 @@ class EmbeddingServiceTest {
     return value;
   }
 
-  /** The value of the series named exactly {@code series} (name and labels) in a Prometheus text exposition. */
+  /**
+   * The value of the series named exactly {@code series} (name and labels) in a Prometheus text
+   * exposition.
+   */
   static double metric(String text, String series) {
     for (String line : text.split("\n")) {
       if (line.startsWith(series + " ")) {
@@ -307,8 +374,11 @@ class EmbeddingServiceTest {
   @Test
   void readyOnlyOnceAVerifiedVersionServes(KafkaCluster cluster) throws Exception {
     try (TestModels other = new TestModels(cluster, "ready", dir);
-         ServeCommand.Running svc = ServeCommand.start(ServeOptions.defaults(cluster.bootstrapServers(),
-             cluster.registryUrl(), "late").withModelTopic(other.topic, other.trustFile).withListen("127.0.0.1", 0))) {
+        ServeCommand.Running svc =
+            ServeCommand.start(
+                ServeOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl(), "late")
+                    .withModelTopic(other.topic, other.trustFile)
+                    .withListen("127.0.0.1", 0))) {
       URI uri = svc.service().uri();
       assertEquals(200, get(uri, EmbeddingService.LIVE_PATH).status());
       Answer notReady = get(uri, EmbeddingService.READY_PATH);
@@ -320,7 +390,8 @@ class EmbeddingServiceTest {
       assertTrue(embed.response().headers().firstValue("Retry-After").isPresent());
       assertFalse(get(uri, EmbeddingService.MODELS_PATH).json().path("ready").asBoolean());
 
-      // A version signed by a key nobody trusts is refused: still not ready, and the refusal is counted.
+      // A version signed by a key nobody trusts is refused: still not ready, and the refusal is
+      // counted.
       other.publishUntrusted("late", 1);
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (svc.encoder().refusedCount() == 0) {
@@ -328,9 +399,16 @@ class EmbeddingServiceTest {
         Thread.sleep(50);
       }
       assertEquals(503, get(uri, EmbeddingService.READY_PATH).status());
-      assertEquals(1.0, metric(get(uri, EmbeddingService.METRICS_PATH).body(),
-          "mocostream_encoder_versions_refused_total{model=\"late\",reason=\"UNKNOWN_KEY\"}"));
-      assertEquals(0.0, metric(get(uri, EmbeddingService.METRICS_PATH).body(), "mocostream_encoder_ready{model=\"late\"}"));
+      assertEquals(
+          1.0,
+          metric(
+              get(uri, EmbeddingService.METRICS_PATH).body(),
+              "mocostream_encoder_versions_refused_total{model=\"late\",reason=\"UNKNOWN_KEY\"}"));
+      assertEquals(
+          0.0,
+          metric(
+              get(uri, EmbeddingService.METRICS_PATH).body(),
+              "mocostream_encoder_ready{model=\"late\"}"));
 
       other.publish("late", 2);
       assertTrue(svc.encoder().awaitReady(Duration.ofSeconds(30)), "trusted version 2 not served");
@@ -344,15 +422,26 @@ class EmbeddingServiceTest {
   }
 
   @Test
-  void requestsBeyondWorkersAndQueueAreAnswered503NotDropped(KafkaCluster cluster) throws Exception {
+  void requestsBeyondWorkersAndQueueAreAnswered503NotDropped(KafkaCluster cluster)
+      throws Exception {
     LiveEncoder encoder = running.encoder();
-    try (EmbeddingService one = EmbeddingService.start(ServeOptions.defaults(cluster.bootstrapServers(),
-        cluster.registryUrl(), MODEL).withListen("127.0.0.1", 0).withThreads(1, 0), encoder)) {
+    try (EmbeddingService one =
+        EmbeddingService.start(
+            ServeOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl(), MODEL)
+                .withListen("127.0.0.1", 0)
+                .withThreads(1, 0),
+            encoder)) {
       URI uri = one.uri();
-      // Occupy the only worker: a request whose promised body never comes (the handler blocks reading it).
+      // Occupy the only worker: a request whose promised body never comes (the handler blocks
+      // reading it).
       try (Socket slow = new Socket(uri.getHost(), uri.getPort())) {
-        slow.getOutputStream().write(("POST " + EmbeddingService.EMBED_PATH + " HTTP/1.1\r\nHost: x\r\n"
-            + "Content-Type: image/png\r\nContent-Length: 1000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        slow.getOutputStream()
+            .write(
+                ("POST "
+                        + EmbeddingService.EMBED_PATH
+                        + " HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Type: image/png\r\nContent-Length: 1000\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
         slow.getOutputStream().flush();
         Answer shed = null;
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -376,7 +465,8 @@ class EmbeddingServiceTest {
         status = post(uri, "image/png", SyntheticVersions.png(16, 1, 6)).status();
       }
       assertEquals(200, status);
-      // The one worker may still be finishing that request (it counts it after answering): a scrape can be shed too.
+      // The one worker may still be finishing that request (it counts it after answering): a scrape
+      // can be shed too.
       Answer scrape;
       do {
         scrape = get(uri, EmbeddingService.METRICS_PATH);

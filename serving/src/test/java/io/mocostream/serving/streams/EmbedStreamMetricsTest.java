@@ -29,7 +29,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code embed-stream --metrics-port} and {@code serve --metrics-port} against a real broker, scraped over HTTP. */
+/**
+ * {@code embed-stream --metrics-port} and {@code serve --metrics-port} against a real broker,
+ * scraped over HTTP.
+ */
 @ExtendWith(KafkaClusterExtension.class)
 class EmbedStreamMetricsTest {
   private static final String MODEL = "metered";
@@ -41,27 +44,34 @@ class EmbedStreamMetricsTest {
   }
 
   @Test
-  void embedStreamCountsEmbeddingsAndDeadLettersAndIsReadyWithAVersion(KafkaCluster cluster, @TempDir Path dir)
-      throws Exception {
+  void embedStreamCountsEmbeddingsAndDeadLettersAndIsReadyWithAVersion(
+      KafkaCluster cluster, @TempDir Path dir) throws Exception {
     String in = "metered.frames." + System.nanoTime();
     cluster.createTopic(in, 2);
     try (TestModels models = new TestModels(cluster, "metered", dir)) {
-      EmbedOptions options = EmbedOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl(), MODEL)
-          .withTopics(in, in + ".embeddings", in + ".dlq")
-          .withModelTopic(models.topic, models.trustFile)
-          .withApplication("embed-metrics-" + System.nanoTime(), dir.resolve("state"), 1)
-          .withStreamsConfig(Map.of("commit.interval.ms", "200"));
+      EmbedOptions options =
+          EmbedOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl(), MODEL)
+              .withTopics(in, in + ".embeddings", in + ".dlq")
+              .withModelTopic(models.topic, models.trustFile)
+              .withApplication("embed-metrics-" + System.nanoTime(), dir.resolve("state"), 1)
+              .withStreamsConfig(Map.of("commit.interval.ms", "200"));
       int port = freePort();
       URI base = URI.create("http://127.0.0.1:" + port);
       AtomicInteger exit = new AtomicInteger(-1);
-      Thread command = new Thread(() -> {
-        try {
-          exit.set(EmbedStreamCommand.run(options, MetricsEndpoint.on(port),
-              new PrintStream(OutputStream.nullOutputStream())));
-        } catch (InterruptedException e) {
-          exit.set(130);
-        }
-      }, "embed-stream-under-test");
+      Thread command =
+          new Thread(
+              () -> {
+                try {
+                  exit.set(
+                      EmbedStreamCommand.run(
+                          options,
+                          MetricsEndpoint.on(port),
+                          new PrintStream(OutputStream.nullOutputStream())));
+                } catch (InterruptedException e) {
+                  exit.set(130);
+                }
+              },
+              "embed-stream-under-test");
       command.start();
       try {
         // Live at once; not ready while no version exists.
@@ -70,35 +80,58 @@ class EmbedStreamMetricsTest {
         models.publish(MODEL, 1);
         awaitStatus(base, "/health/ready", 200);
 
-        try (var producer = new KafkaProducer<String, Object>(Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-            KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, cluster.registryUrl()), new StringSerializer(),
-            serializer(cluster))) {
+        try (var producer =
+            new KafkaProducer<String, Object>(
+                Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+                    KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, cluster.registryUrl()),
+                new StringSerializer(),
+                serializer(cluster))) {
           for (int i = 0; i < 5; i++) {
-            producer.send(new ProducerRecord<>(in, "cam-" + i % 2, Frames.frame("cam-" + i % 2, i / 2,
-                ContentType.RAW_GREY, Frames.grey(16, i), 16, 16)));
+            producer.send(
+                new ProducerRecord<>(
+                    in,
+                    "cam-" + i % 2,
+                    Frames.frame(
+                        "cam-" + i % 2, i / 2, ContentType.RAW_GREY, Frames.grey(16, i), 16, 16)));
           }
-          producer.send(new ProducerRecord<>(in, "cam-bad", Frames.frame("cam-bad", 0, ContentType.PNG,
-              new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 1, 2, 3}, null, null)));
+          producer.send(
+              new ProducerRecord<>(
+                  in,
+                  "cam-bad",
+                  Frames.frame(
+                      "cam-bad",
+                      0,
+                      ContentType.PNG,
+                      new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 1, 2, 3},
+                      null,
+                      null)));
         }
         String app = "application=\"" + options.applicationId() + "\"";
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         Scrape m = Scrape.metrics(port);
         while ((m.value("mocostream_embed_records_out_total", app) < 5
-            || m.value("mocostream_embed_dead_letters_total", app, "reason=\"undecodable\"") < 1)
+                || m.value("mocostream_embed_dead_letters_total", app, "reason=\"undecodable\"")
+                    < 1)
             && System.nanoTime() < deadline) {
           Thread.sleep(200);
           m = Scrape.metrics(port);
         }
         assertEquals(5, m.value("mocostream_embed_records_out_total", app), m.text());
-        assertEquals(1, m.value("mocostream_embed_dead_letters_total", app, "reason=\"undecodable\""));
+        assertEquals(
+            1, m.value("mocostream_embed_dead_letters_total", app, "reason=\"undecodable\""));
         assertEquals(0, m.value("mocostream_embed_dead_letters_total", app, "reason=\"empty\""));
         String model = "model=\"" + MODEL + "\"";
         assertEquals(1, m.value("mocostream_encoder_version", model));
         assertEquals(5, m.value("mocostream_encoder_embeddings_total", model));
-        assertEquals(0, m.value("mocostream_encoder_versions_refused_total", model, "reason=\"BAD_SIGNATURE\""));
+        assertEquals(
+            0,
+            m.value(
+                "mocostream_encoder_versions_refused_total", model, "reason=\"BAD_SIGNATURE\""));
         assertEquals(1, m.value("mocostream_ready"));
-        assertTrue(m.text().contains("kafka_stream_thread_process_total"), "Kafka Streams metrics missing");
+        assertTrue(
+            m.text().contains("kafka_stream_thread_process_total"),
+            "Kafka Streams metrics missing");
         assertTrue(m.value("mocostream_process_native_memory_bytes") >= 0);
       } finally {
         command.interrupt();
@@ -109,10 +142,13 @@ class EmbedStreamMetricsTest {
   }
 
   @Test
-  void serveHasTheSameMetricsAndProbesOnItsMetricsPort(KafkaCluster cluster, @TempDir Path dir) throws Exception {
+  void serveHasTheSameMetricsAndProbesOnItsMetricsPort(KafkaCluster cluster, @TempDir Path dir)
+      throws Exception {
     try (TestModels models = new TestModels(cluster, "servemetrics", dir)) {
-      ServeOptions options = ServeOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl(), MODEL)
-          .withListen("127.0.0.1", 0).withModelTopic(models.topic, models.trustFile);
+      ServeOptions options =
+          ServeOptions.defaults(cluster.bootstrapServers(), cluster.registryUrl(), MODEL)
+              .withListen("127.0.0.1", 0)
+              .withModelTopic(models.topic, models.trustFile);
       int port = freePort();
       try (ServeCommand.Running running = ServeCommand.start(options, MetricsEndpoint.on(port))) {
         URI base = URI.create("http://127.0.0.1:" + port);
@@ -124,17 +160,20 @@ class EmbedStreamMetricsTest {
         assertEquals(3, m.value("mocostream_encoder_version", "model=\"" + MODEL + "\""), m.text());
         assertEquals(1, m.value("mocostream_ready"));
         assertTrue(m.value("process_resident_memory_bytes") > 0);
-        // The same registry as the service port's /metrics: its request counter counts this scrape's predecessor.
+        // The same registry as the service port's /metrics: its request counter counts this
+        // scrape's predecessor.
         Scrape servicePort = Scrape.get(running.service().uri(), "/metrics");
         assertEquals(3, servicePort.value("mocostream_encoder_version", "model=\"" + MODEL + "\""));
-        assertTrue(servicePort.text().contains("mocostream_ready"), "one registry behind both ports");
+        assertTrue(
+            servicePort.text().contains("mocostream_ready"), "one registry behind both ports");
       }
     }
   }
 
   private static KafkaAvroSerializer serializer(KafkaCluster cluster) {
     KafkaAvroSerializer s = new KafkaAvroSerializer();
-    s.configure(Map.of(KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, cluster.registryUrl()), false);
+    s.configure(
+        Map.of(KafkaAvroSerDeConfig.SCHEMA_REGISTRY_URL_CONFIG, cluster.registryUrl()), false);
     return s;
   }
 

@@ -10,7 +10,8 @@ import java.util.Map;
 final class Frames {
   private Frames() {}
 
-  static ImageFrame frame(String source, long sequence, ContentType type, byte[] data, Integer width, Integer height) {
+  static ImageFrame frame(
+      String source, long sequence, ContentType type, byte[] data, Integer width, Integer height) {
     return ImageFrame.newBuilder()
         .setSourceId(source)
         .setSequence(sequence)

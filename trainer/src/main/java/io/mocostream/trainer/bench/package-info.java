@@ -1,5 +1,5 @@
 /**
- * Benchmarks run as plain mains: {@link io.mocostream.trainer.bench.MocoBench} times a MoCo step against a plain
- * training step of the same encoder in one process and reports the ratio.
+ * Benchmarks run as plain mains: {@link io.mocostream.trainer.bench.MocoBench} times a MoCo step
+ * against a plain training step of the same encoder in one process and reports the ratio.
  */
 package io.mocostream.trainer.bench;

@@ -6,26 +6,32 @@ import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
- * A replay buffer that keeps a stream's samples decorrelated, after MinRed (Purushwalkam et al., "The Challenges of
- * Continuous Self-Supervised Learning", ECCV 2022): new samples enter with an L2-normalised feature; while the buffer
- * holds more than its capacity, the most redundant sample leaves, the one whose nearest neighbour in the buffer is
- * closest (highest cosine similarity); training batches are drawn from the buffer. On a correlated feed (a camera
- * showing one scene for many frames) near-copies evict each other and the buffer keeps one of each scene, so a
- * batch drawn from it is as diverse as the feed allows.
+ * A replay buffer that keeps a stream's samples decorrelated, after MinRed (Purushwalkam et al.,
+ * "The Challenges of Continuous Self-Supervised Learning", ECCV 2022): new samples enter with an
+ * L2-normalised feature; while the buffer holds more than its capacity, the most redundant sample
+ * leaves, the one whose nearest neighbour in the buffer is closest (highest cosine similarity);
+ * training batches are drawn from the buffer. On a correlated feed (a camera showing one scene for
+ * many frames) near-copies evict each other and the buffer keeps one of each scene, so a batch
+ * drawn from it is as diverse as the feed allows.
  *
- * <p>Deterministic: the nearest-neighbour similarity of every sample is kept exactly (updated on insert, recomputed
- * for the samples whose neighbour left), ties are broken by the draw count then the age, and draws come from a
- * generator seeded by {@code (seed, step)}. So the same inserts and draws give the same buffer, and
- * {@link #slots()} (samples, features, insertion numbers, draw counts, in order) is the whole state a checkpoint
- * needs: {@link #restore} rebuilds everything else.
+ * <p>Deterministic: the nearest-neighbour similarity of every sample is kept exactly (updated on
+ * insert, recomputed for the samples whose neighbour left), ties are broken by the draw count then
+ * the age, and draws come from a generator seeded by {@code (seed, step)}. So the same inserts and
+ * draws give the same buffer, and {@link #slots()} (samples, features, insertion numbers, draw
+ * counts, in order) is the whole state a checkpoint needs: {@link #restore} rebuilds everything
+ * else.
  *
- * <p>Hand-written (no library): a few hundred to a few thousand D-dimensional vectors, one pass per insert.
+ * <p>Hand-written (no library): a few hundred to a few thousand D-dimensional vectors, one pass per
+ * insert.
  *
  * @param <T> what a sample is to the caller (a frame's stream position and image)
  */
 public final class RedundancyBuffer<T> {
 
-  /** One sample as saved: the caller's value, its feature (D floats), its insertion number and draw count. */
+  /**
+   * One sample as saved: the caller's value, its feature (D floats), its insertion number and draw
+   * count.
+   */
   public record Slot<T>(T value, float[] feature, long seq, int draws) {
     public Slot {
       Objects.requireNonNull(value, "value");
@@ -57,11 +63,12 @@ public final class RedundancyBuffer<T> {
 
   /**
    * @param capacity samples kept (≥ 2)
-   * @param dim      feature dimension D
+   * @param dim feature dimension D
    */
   public RedundancyBuffer(int capacity, int dim) {
     if (capacity < 2) {
-      throw new IllegalArgumentException("replay buffer capacity must be at least 2, got " + capacity);
+      throw new IllegalArgumentException(
+          "replay buffer capacity must be at least 2, got " + capacity);
     }
     if (dim < 1) {
       throw new IllegalArgumentException("feature dimension must be at least 1, got " + dim);
@@ -84,16 +91,24 @@ public final class RedundancyBuffer<T> {
   }
 
   /**
-   * Inserts {@code values} with their features ({@code features}: N×D, row i for value i, L2-normalised), then
-   * evicts the most redundant samples until the capacity holds. New samples may leave at once: a frame that nearly
-   * repeats one already kept is the redundancy this buffer removes.
+   * Inserts {@code values} with their features ({@code features}: N×D, row i for value i,
+   * L2-normalised), then evicts the most redundant samples until the capacity holds. New samples
+   * may leave at once: a frame that nearly repeats one already kept is the redundancy this buffer
+   * removes.
    *
    * @return the values evicted, in eviction order
    */
   public List<T> insert(List<T> values, float[] features) {
     if (features.length != (long) values.size() * dim) {
-      throw new IllegalArgumentException("features for " + values.size() + " samples must hold " + values.size() + "×"
-          + dim + " floats, got " + features.length);
+      throw new IllegalArgumentException(
+          "features for "
+              + values.size()
+              + " samples must hold "
+              + values.size()
+              + "×"
+              + dim
+              + " floats, got "
+              + features.length);
     }
     for (int i = 0; i < values.size(); i++) {
       float[] f = new float[dim];
@@ -122,14 +137,18 @@ public final class RedundancyBuffer<T> {
     entries.add(e);
   }
 
-  /** Removes the sample whose nearest neighbour is closest; of equals, the most drawn, then the oldest. */
+  /**
+   * Removes the sample whose nearest neighbour is closest; of equals, the most drawn, then the
+   * oldest.
+   */
   private T evictOne() {
     int worst = 0;
     for (int i = 1; i < entries.size(); i++) {
       Entry<T> e = entries.get(i);
       Entry<T> w = entries.get(worst);
       if (e.nearestSim > w.nearestSim
-          || (e.nearestSim == w.nearestSim && (e.draws > w.draws || (e.draws == w.draws && e.seq < w.seq)))) {
+          || (e.nearestSim == w.nearestSim
+              && (e.draws > w.draws || (e.draws == w.draws && e.seq < w.seq)))) {
         worst = i;
       }
     }
@@ -154,8 +173,8 @@ public final class RedundancyBuffer<T> {
   }
 
   /**
-   * Draws {@code n} distinct samples (all of them if the buffer holds fewer), uniformly, from a generator seeded
-   * by {@code (seed, step)}; each drawn sample's draw count goes up by one.
+   * Draws {@code n} distinct samples (all of them if the buffer holds fewer), uniformly, from a
+   * generator seeded by {@code (seed, step)}; each drawn sample's draw count goes up by one.
    */
   public List<T> draw(int n, long seed, long step) {
     int m = Math.min(n, entries.size());
@@ -194,14 +213,21 @@ public final class RedundancyBuffer<T> {
   /** Replaces the contents with saved slots (in their saved order) and insertion counter. */
   public void restore(List<Slot<T>> slots, long savedNextSeq) {
     if (slots.size() > capacity) {
-      throw new IllegalArgumentException("saved replay buffer holds " + slots.size() + " samples, more than this "
-          + "buffer's capacity " + capacity);
+      throw new IllegalArgumentException(
+          "saved replay buffer holds "
+              + slots.size()
+              + " samples, more than this "
+              + "buffer's capacity "
+              + capacity);
     }
     entries.clear();
     for (Slot<T> s : slots) {
       if (s.feature().length != dim) {
-        throw new IllegalArgumentException("saved replay buffer feature has " + s.feature().length
-            + " dimensions, this buffer " + dim);
+        throw new IllegalArgumentException(
+            "saved replay buffer feature has "
+                + s.feature().length
+                + " dimensions, this buffer "
+                + dim);
       }
       add(new Entry<>(s.value(), s.feature().clone(), s.seq(), s.draws()));
     }

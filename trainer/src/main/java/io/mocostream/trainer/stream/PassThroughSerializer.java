@@ -6,9 +6,10 @@ import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * The trainer's one transactional producer writes Avro records (step log, state, versions) and, to the
- * dead-letter topic, rejected frames byte for byte as they were consumed. Both must go through the same producer
- * to be in the same transaction, so raw {@code byte[]} values pass through and everything else is Avro.
+ * The trainer's one transactional producer writes Avro records (step log, state, versions) and, to
+ * the dead-letter topic, rejected frames byte for byte as they were consumed. Both must go through
+ * the same producer to be in the same transaction, so raw {@code byte[]} values pass through and
+ * everything else is Avro.
  */
 final class PassThroughSerializer implements Serializer<Object> {
   private final KafkaAvroSerializer avro = new KafkaAvroSerializer();

@@ -26,18 +26,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Forms and prepares the next micro-batches on its own thread while the trainer computes the current step, so
- * that consuming, decoding and augmenting hide behind compute. It owns the consumer (KafkaConsumer is not
- * thread-safe), starting at explicit positions: the trainer's last checkpoint, never the consumer's own idea.
+ * Forms and prepares the next micro-batches on its own thread while the trainer computes the
+ * current step, so that consuming, decoding and augmenting hide behind compute. It owns the
+ * consumer (KafkaConsumer is not thread-safe), starting at explicit positions: the trainer's last
+ * checkpoint, never the consumer's own idea.
  *
- * <p>A batch closes when it holds {@code batch.size} usable frames, or when {@code max.wait.ms} passed since its
- * first record and it holds at least {@code batch.min} usable frames. Rejected frames ride along in the batch
- * (they are routed to the dead-letter topic in the step's transaction), so that every consumed offset belongs to
- * exactly one step. A batch also closes, with fewer usable frames, once it holds {@link #MAX_RECORDS_FACTOR}×
- * {@code batch.size} records, so that a run of bad frames cannot grow it without bound, or once {@code max.wait.ms}
- * passed with no usable frame at all (a dead-letter-only step). A registry outage pauses it on the record it was
- * reading; a position below the log start (retention) is a recorded gap; partitions added to the topic are read
- * from their start within {@code trainer.partitions.check.ms}.
+ * <p>A batch closes when it holds {@code batch.size} usable frames, or when {@code max.wait.ms}
+ * passed since its first record and it holds at least {@code batch.min} usable frames. Rejected
+ * frames ride along in the batch (they are routed to the dead-letter topic in the step's
+ * transaction), so that every consumed offset belongs to exactly one step. A batch also closes,
+ * with fewer usable frames, once it holds {@link #MAX_RECORDS_FACTOR}× {@code batch.size} records,
+ * so that a run of bad frames cannot grow it without bound, or once {@code max.wait.ms} passed with
+ * no usable frame at all (a dead-letter-only step). A registry outage pauses it on the record it
+ * was reading; a position below the log start (retention) is a recorded gap; partitions added to
+ * the topic are read from their start within {@code trainer.partitions.check.ms}.
  */
 final class Prefetcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Prefetcher.class);
@@ -56,15 +58,21 @@ final class Prefetcher implements AutoCloseable {
   private volatile Map<TopicPartition, Long> endOffsets = Map.of();
   private final AtomicLong registryWaits = new AtomicLong();
   private final long partitionsCheckNanos;
+
   /** Retention gaps found since the last batch was handed over (prefetch thread only). */
   private final List<StepSegment> gaps = new ArrayList<>();
+
   private volatile boolean running = true;
 
   /**
    * @param depth how many prepared batches may wait for the trainer (1 = classic double buffering)
    */
-  Prefetcher(Consumer<byte[], byte[]> consumer, BatchPreparer preparer, TrainerConfig config,
-      Map<TopicPartition, Long> start, int depth) {
+  Prefetcher(
+      Consumer<byte[], byte[]> consumer,
+      BatchPreparer preparer,
+      TrainerConfig config,
+      Map<TopicPartition, Long> start,
+      int depth) {
     this.consumer = consumer;
     this.preparer = preparer;
     this.batchSize = config.batchSize();
@@ -79,7 +87,10 @@ final class Prefetcher implements AutoCloseable {
     thread.start();
   }
 
-  /** The next prepared batch, or null if none is ready within {@code timeout}. Rethrows the thread's failure. */
+  /**
+   * The next prepared batch, or null if none is ready within {@code timeout}. Rethrows the thread's
+   * failure.
+   */
   PreparedBatch next(Duration timeout) throws InterruptedException {
     PreparedBatch b = ready.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
     Throwable t = failure.get();
@@ -90,14 +101,16 @@ final class Prefetcher implements AutoCloseable {
   }
 
   /**
-   * The end (last stable) offset of each assigned partition as the consumer's fetches last reported it: its position
-   * plus its {@code currentLag}. Empty before the first measurement. Any thread.
+   * The end (last stable) offset of each assigned partition as the consumer's fetches last reported
+   * it: its position plus its {@code currentLag}. Empty before the first measurement. Any thread.
    */
   Map<TopicPartition, Long> endOffsets() {
     return endOffsets;
   }
 
-  /** Records behind the end of the frames topic (last known), or -1 before the first measurement. */
+  /**
+   * Records behind the end of the frames topic (last known), or -1 before the first measurement.
+   */
   long lag() {
     return lag.get();
   }
@@ -111,7 +124,10 @@ final class Prefetcher implements AutoCloseable {
         long first = 0;
         while (running && usable < batchSize && batch.size() < MAX_RECORDS_FACTOR * batchSize) {
           if (pending.isEmpty()) {
-            long waitMs = batch.isEmpty() ? 200 : Math.max(1, (maxWaitNanos - (System.nanoTime() - first)) / 1_000_000);
+            long waitMs =
+                batch.isEmpty()
+                    ? 200
+                    : Math.max(1, (maxWaitNanos - (System.nanoTime() - first)) / 1_000_000);
             checkPartitions();
             poll(Duration.ofMillis(Math.min(waitMs, 200))).forEach(pending::add);
             measureLag();
@@ -129,7 +145,8 @@ final class Prefetcher implements AutoCloseable {
             usable += c.usable() ? 1 : 0;
           }
           boolean waited = !batch.isEmpty() && System.nanoTime() - first >= maxWaitNanos;
-          // A batch of nothing but rejections closes too: its dead letters are committed as a step of their own
+          // A batch of nothing but rejections closes too: its dead letters are committed as a step
+          // of their own
           // rather than waiting for good frames that may never come.
           if (waited && (usable >= minBatch || usable == 0)) {
             break;
@@ -155,19 +172,24 @@ final class Prefetcher implements AutoCloseable {
   }
 
   /**
-   * Checks one record; while the schema registry cannot be asked, waits and asks again, with backoff, for the same
-   * record: an outage is not the record's fault, and a good frame must not be dead-lettered for it. Null when
-   * closed meanwhile.
+   * Checks one record; while the schema registry cannot be asked, waits and asks again, with
+   * backoff, for the same record: an outage is not the record's fault, and a good frame must not be
+   * dead-lettered for it. Null when closed meanwhile.
    */
-  private BatchPreparer.Checked checkRetrying(ConsumerRecord<byte[], byte[]> record) throws InterruptedException {
+  private BatchPreparer.Checked checkRetrying(ConsumerRecord<byte[], byte[]> record)
+      throws InterruptedException {
     long backoffMs = 200;
     long since = 0;
     while (running) {
       try {
         BatchPreparer.Checked c = preparer.check(record);
         if (since != 0) {
-          log.warn("schema registry back after {} ms; reading {}-{}@{} again", (System.nanoTime() - since) / 1_000_000,
-              record.topic(), record.partition(), record.offset());
+          log.warn(
+              "schema registry back after {} ms; reading {}-{}@{} again",
+              (System.nanoTime() - since) / 1_000_000,
+              record.topic(),
+              record.partition(),
+              record.offset());
         }
         return c;
       } catch (RegistryUnavailableException e) {
@@ -175,8 +197,13 @@ final class Prefetcher implements AutoCloseable {
           since = System.nanoTime();
         }
         registryWaits.incrementAndGet();
-        log.warn("schema registry unavailable at {}-{}@{}; pausing {} ms and retrying the same record ({})",
-            record.topic(), record.partition(), record.offset(), backoffMs, e.getMessage());
+        log.warn(
+            "schema registry unavailable at {}-{}@{}; pausing {} ms and retrying the same record ({})",
+            record.topic(),
+            record.partition(),
+            record.offset(),
+            backoffMs,
+            e.getMessage());
         Thread.sleep(backoffMs);
         backoffMs = Math.min(backoffMs * 2, MAX_REGISTRY_BACKOFF_MS);
       }
@@ -192,9 +219,9 @@ final class Prefetcher implements AutoCloseable {
   private long lastPartitionCheck;
 
   /**
-   * Every {@code trainer.partitions.check.ms}, reads the frames topics' partitions from the consumer's metadata
-   * (refreshed as often, see the consumer's {@code metadata.max.age.ms}) and starts reading any new one at its
-   * beginning, without a restart.
+   * Every {@code trainer.partitions.check.ms}, reads the frames topics' partitions from the
+   * consumer's metadata (refreshed as often, see the consumer's {@code metadata.max.age.ms}) and
+   * starts reading any new one at its beginning, without a restart.
    */
   private void checkPartitions() {
     long now = System.nanoTime();
@@ -219,14 +246,17 @@ final class Prefetcher implements AutoCloseable {
       Set<TopicPartition> all = new HashSet<>(assigned);
       all.addAll(added);
       consumer.assign(all);
-      added.forEach(tp -> consumer.seek(tp, 0)); // as a restart would: new partitions from their first offset
+      added.forEach(
+          tp -> consumer.seek(tp, 0)); // as a restart would: new partitions from their first offset
       log.warn("frames topic grew: now reading new partition(s) {} from their start", added);
     }
   }
+
   /**
-   * {@code consumer.poll}, except that a wakeup meant for an earlier prefetcher on the same consumer is dropped: a
-   * {@link #close} that found its thread outside {@code poll} leaves the wakeup pending, and the trainer's recovery
-   * then hands the consumer to a new prefetcher whose first poll would take it for its own close.
+   * {@code consumer.poll}, except that a wakeup meant for an earlier prefetcher on the same
+   * consumer is dropped: a {@link #close} that found its thread outside {@code poll} leaves the
+   * wakeup pending, and the trainer's recovery then hands the consumer to a new prefetcher whose
+   * first poll would take it for its own close.
    */
   private ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
     try {
@@ -244,24 +274,35 @@ final class Prefetcher implements AutoCloseable {
   }
 
   /**
-   * The consumer's position fell below a partition's log start ({@code auto.offset.reset=none} makes that an
-   * exception, never a silent jump): retention deleted frames this trainer had not read. Said loudly, recorded in
-   * the next step's log entry, and reading goes on from the log start.
+   * The consumer's position fell below a partition's log start ({@code auto.offset.reset=none}
+   * makes that an exception, never a silent jump): retention deleted frames this trainer had not
+   * read. Said loudly, recorded in the next step's log entry, and reading goes on from the log
+   * start.
    */
   private void retentionGap(Map<TopicPartition, Long> outOfRange) {
-    Map<TopicPartition, Long> start = consumer.beginningOffsets(outOfRange.keySet(), Duration.ofSeconds(30));
+    Map<TopicPartition, Long> start =
+        consumer.beginningOffsets(outOfRange.keySet(), Duration.ofSeconds(30));
     for (Map.Entry<TopicPartition, Long> e : outOfRange.entrySet()) {
       TopicPartition tp = e.getKey();
       long from = e.getValue();
       long logStart = start.getOrDefault(tp, 0L);
       if (from < logStart) {
-        log.error("RETENTION GAP on {}: offsets {}..{} ({} frames) were deleted before this trainer read them; they"
-            + " are neither trained nor dead-lettered. Continuing from the log start {} (recorded in the step log)",
-            tp, from, logStart - 1, logStart - from, logStart);
+        log.error(
+            "RETENTION GAP on {}: offsets {}..{} ({} frames) were deleted before this trainer read them; they"
+                + " are neither trained nor dead-lettered. Continuing from the log start {} (recorded in the step log)",
+            tp,
+            from,
+            logStart - 1,
+            logStart - from,
+            logStart);
         gaps.add(new StepSegment(tp.topic(), tp.partition(), from, logStart));
       } else {
-        log.error("position {} of {} is beyond its log (start {}): the topic was deleted and recreated? Reading it"
-            + " from its start", from, tp, logStart);
+        log.error(
+            "position {} of {} is beyond its log (start {}): the topic was deleted and recreated? Reading it"
+                + " from its start",
+            from,
+            tp,
+            logStart);
       }
       consumer.seek(tp, logStart);
     }

@@ -1,9 +1,9 @@
 package io.mocostream.trainer.stream;
 
-import io.mocostream.vision.augment.Augmenter;
 import io.mocostream.trainer.data.Datasets;
 import io.mocostream.trainer.data.IdxDataset;
 import io.mocostream.trainer.eval.ProbeSet;
+import io.mocostream.vision.augment.Augmenter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -17,9 +17,9 @@ public final class ProbeLoader {
   private ProbeLoader() {}
 
   /**
-   * {@code ""}: no probe (versions carry no kNN figure). {@code fashion-mnist}: bank from its training split, queries
-   * from its test split. {@code IMAGES,LABELS}: IDX files; the first {@code probe.bank} images are the bank and the
-   * next {@code probe.queries} the queries.
+   * {@code ""}: no probe (versions carry no kNN figure). {@code fashion-mnist}: bank from its
+   * training split, queries from its test split. {@code IMAGES,LABELS}: IDX files; the first {@code
+   * probe.bank} images are the bank and the next {@code probe.queries} the queries.
    */
   public static ProbeSet load(TrainerConfig config) {
     String spec = config.probe().trim();
@@ -31,12 +31,18 @@ public final class ProbeLoader {
       ProbeSet probe;
       if (spec.equalsIgnoreCase("fashion-mnist")) {
         Datasets.Splits splits = Datasets.fashionMnist();
-        probe = ProbeSet.of(splits.train().balanced(Math.max(1, config.probeBank() / splits.train().numClasses())),
-            splits.test().first(Math.min(config.probeQueries(), splits.test().size())), centre);
+        probe =
+            ProbeSet.of(
+                splits
+                    .train()
+                    .balanced(Math.max(1, config.probeBank() / splits.train().numClasses())),
+                splits.test().first(Math.min(config.probeQueries(), splits.test().size())),
+                centre);
       } else {
         String[] files = spec.split(",");
         if (files.length != 2) {
-          throw new IllegalArgumentException("trainer.probe '" + spec + "': expected IMAGES,LABELS or fashion-mnist");
+          throw new IllegalArgumentException(
+              "trainer.probe '" + spec + "': expected IMAGES,LABELS or fashion-mnist");
         }
         IdxDataset all = IdxDataset.read(Path.of(files[0].trim()), Path.of(files[1].trim()));
         int bank = Math.min(config.probeBank(), all.size() - 1);
@@ -46,7 +52,8 @@ public final class ProbeLoader {
       log.info("kNN probe: {}", probe.description());
       return probe;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the probe set '" + spec + "': " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read the probe set '" + spec + "': " + e.getMessage(), e);
     }
   }
 }

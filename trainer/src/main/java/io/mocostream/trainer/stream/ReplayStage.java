@@ -22,29 +22,39 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * The trainer's redundancy-reducing replay buffer ({@value #SIZE_CONFIG} &gt; 0; see {@link RedundancyBuffer}):
- * each consumed batch's usable frames enter the buffer, the most redundant leave, and the step trains on a batch
- * drawn from it.
+ * The trainer's redundancy-reducing replay buffer ({@value #SIZE_CONFIG} &gt; 0; see {@link
+ * RedundancyBuffer}): each consumed batch's usable frames enter the buffer, the most redundant
+ * leave, and the step trains on a batch drawn from it.
  *
- * <p>Features for redundancy: f_q's L2-normalised head output of the un-augmented frame, in inference mode, computed
- * once when the frame enters. MinRed uses the key encoder; with m ≥ 0.99 f_k trails f_q closely, and inference mode
- * makes a frame's feature independent of the batch it came with, so the same frame always gets the same bits.
+ * <p>Features for redundancy: f_q's L2-normalised head output of the un-augmented frame, in
+ * inference mode, computed once when the frame enters. MinRed uses the key encoder; with m ≥ 0.99
+ * f_k trails f_q closely, and inference mode makes a frame's feature independent of the batch it
+ * came with, so the same frame always gets the same bits.
  *
- * <p>Exactly-once and replay: the buffer's state (each frame's stream position, queue metadata, feature, insertion
- * number, draw count) is saved with the engine state in every checkpoint; images are read back from the frames topic
- * on restore. The step log lists each step's drawn frames in batch order ({@code drawn}), and a drawn batch's views
- * are seeded by {@code (seed, step)} and the frame's position, so replay trains on the same views without the buffer.
+ * <p>Exactly-once and replay: the buffer's state (each frame's stream position, queue metadata,
+ * feature, insertion number, draw count) is saved with the engine state in every checkpoint; images
+ * are read back from the frames topic on restore. The step log lists each step's drawn frames in
+ * batch order ({@code drawn}), and a drawn batch's views are seeded by {@code (seed, step)} and the
+ * frame's position, so replay trains on the same views without the buffer.
  */
 final class ReplayStage implements AutoCloseable {
   /** Replay buffer capacity in frames; 0 (the default) trains on each consumed batch directly. */
   static final String SIZE_CONFIG = "replay.buffer.size";
+
   private static final int STATE_MAGIC = 0x52504C42; // "RPLB"
 
-  /** A frame in the buffer: where it is in the stream, its queue metadata, and its decoded image. */
+  /**
+   * A frame in the buffer: where it is in the stream, its queue metadata, and its decoded image.
+   */
   record Buffered(String topic, BatchAugmenter.Item item, QueueEntry entry) {}
 
   /** The batch to train on, with its composition for the step log. */
-  record Drawn(int n, float[] queryViews, float[] keyViews, List<QueueEntry> entries, List<StepSegment> segments) {}
+  record Drawn(
+      int n,
+      float[] queryViews,
+      float[] keyViews,
+      List<QueueEntry> entries,
+      List<StepSegment> segments) {}
 
   private final RedundancyBuffer<Buffered> buffer;
   private final BatchAugmenter augmenter;
@@ -52,7 +62,8 @@ final class ReplayStage implements AutoCloseable {
   private final long seed;
 
   ReplayStage(TrainerConfig config) {
-    this.buffer = new RedundancyBuffer<>(bufferSize(config), config.moco().architecture().embeddingDim());
+    this.buffer =
+        new RedundancyBuffer<>(bufferSize(config), config.moco().architecture().embeddingDim());
     this.augmenter = new BatchAugmenter(new Augmenter(config.augment()), config.prepareThreads());
     this.batchSize = config.batchSize();
     this.seed = config.moco().seed();
@@ -67,9 +78,11 @@ final class ReplayStage implements AutoCloseable {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(SIZE_CONFIG + "='" + v + "' is not an integer");
     }
-    // Not tied to the batch size (replay rebuilds a run without it): a buffer smaller than a batch is drawn whole.
+    // Not tied to the batch size (replay rebuilds a run without it): a buffer smaller than a batch
+    // is drawn whole.
     if (size != 0 && size < 2) {
-      throw new IllegalArgumentException(SIZE_CONFIG + "=" + size + " must be 0 (off) or at least 2");
+      throw new IllegalArgumentException(
+          SIZE_CONFIG + "=" + size + " must be 0 (off) or at least 2");
     }
     return size;
   }
@@ -88,8 +101,8 @@ final class ReplayStage implements AutoCloseable {
   }
 
   /**
-   * Admits the consumed batch's usable frames, evicts down to capacity, and draws the batch of step {@code step}
-   * (1-based, as in the step log).
+   * Admits the consumed batch's usable frames, evicts down to capacity, and draws the batch of step
+   * {@code step} (1-based, as in the step log).
    */
   Drawn admitAndDraw(PreparedBatch consumed, String topic, MocoEngine engine, long step) {
     int n = consumed.n();
@@ -102,13 +115,16 @@ final class ReplayStage implements AutoCloseable {
       }
       float[] centre = new float[n * augmenter.augmenter().viewLength()]; // n×C×S×S
       augmenter.center(images, centre);
-      float[] features = engine.embed(centre, n);                          // n×D, L2-normalised
+      float[] features = engine.embed(centre, n); // n×D, L2-normalised
       buffer.insert(incoming, features);
     }
     return views(buffer.draw(batchSize, seed, step), seed, step, augmenter);
   }
 
-  /** The two views of drawn frames at step {@code step}: what the trainer trains on and replay rebuilds. */
+  /**
+   * The two views of drawn frames at step {@code step}: what the trainer trains on and replay
+   * rebuilds.
+   */
   static Drawn views(List<Buffered> drawn, long seed, long step, BatchAugmenter augmenter) {
     List<BatchAugmenter.Item> items = new ArrayList<>(drawn.size());
     List<QueueEntry> entries = new ArrayList<>(drawn.size());
@@ -116,7 +132,9 @@ final class ReplayStage implements AutoCloseable {
     for (Buffered b : drawn) {
       items.add(b.item());
       entries.add(b.entry());
-      segments.add(new StepSegment(b.topic(), b.item().partition(), b.item().offset(), b.item().offset() + 1));
+      segments.add(
+          new StepSegment(
+              b.topic(), b.item().partition(), b.item().offset(), b.item().offset() + 1));
     }
     int len = augmenter.augmenter().viewLength();
     float[] q = new float[drawn.size() * len]; // N×C×S×S
@@ -150,21 +168,25 @@ final class ReplayStage implements AutoCloseable {
   }
 
   /**
-   * Restores what {@link #save} wrote; {@code frames} gives the usable, decoded record at each position (the
-   * trainer reads them back from the frames topic).
+   * Restores what {@link #save} wrote; {@code frames} gives the usable, decoded record at each
+   * position (the trainer reads them back from the frames topic).
    */
-  void load(DataInputStream in, Function<List<TopicPosition>, Map<TopicPosition, BatchAugmenter.Item>> frames)
+  void load(
+      DataInputStream in,
+      Function<List<TopicPosition>, Map<TopicPosition, BatchAugmenter.Item>> frames)
       throws IOException {
     if (in.readInt() != STATE_MAGIC) {
       throw new IOException("trainer state has no replay buffer section (bad magic number)");
     }
     int capacity = in.readInt();
     if (capacity != buffer.capacity()) {
-      throw new IOException("saved replay buffer has capacity " + capacity + ", this run " + buffer.capacity());
+      throw new IOException(
+          "saved replay buffer has capacity " + capacity + ", this run " + buffer.capacity());
     }
     long nextSeq = in.readLong();
     int count = in.readInt();
-    record Saved(TopicPosition at, String source, long time, long seq, int draws, float[] feature) {}
+    record Saved(
+        TopicPosition at, String source, long time, long seq, int draws, float[] feature) {}
     List<Saved> saved = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       TopicPosition at = new TopicPosition(in.readUTF(), in.readInt(), in.readLong());
@@ -178,16 +200,19 @@ final class ReplayStage implements AutoCloseable {
       }
       saved.add(new Saved(at, source, time, seq, draws, feature));
     }
-    Map<TopicPosition, BatchAugmenter.Item> items = frames.apply(saved.stream().map(Saved::at).toList());
+    Map<TopicPosition, BatchAugmenter.Item> items =
+        frames.apply(saved.stream().map(Saved::at).toList());
     List<RedundancyBuffer.Slot<Buffered>> slots = new ArrayList<>(count);
     for (Saved s : saved) {
       BatchAugmenter.Item item = items.get(s.at());
       if (item == null) {
         throw new IOException("replay buffer frame " + s.at() + " could not be read back");
       }
-      QueueEntry entry = new QueueEntry(s.source(), s.at().partition(), s.at().offset(), 0, s.time());
-      slots.add(new RedundancyBuffer.Slot<>(new Buffered(s.at().topic(), item, entry), s.feature(), s.seq(),
-          s.draws()));
+      QueueEntry entry =
+          new QueueEntry(s.source(), s.at().partition(), s.at().offset(), 0, s.time());
+      slots.add(
+          new RedundancyBuffer.Slot<>(
+              new Buffered(s.at().topic(), item, entry), s.feature(), s.seq(), s.draws()));
     }
     buffer.restore(slots, nextSeq);
   }
@@ -205,26 +230,33 @@ final class ReplayStage implements AutoCloseable {
   }
 
   /**
-   * Reads the records at {@code positions} from the frames topic and decodes them with {@code preparer}; a record
-   * that no longer decodes (it did when it entered the buffer) fails the restore, naming it. {@code clients}: the
-   * trainer's client settings (a secured cluster).
+   * Reads the records at {@code positions} from the frames topic and decodes them with {@code
+   * preparer}; a record that no longer decodes (it did when it entered the buffer) fails the
+   * restore, naming it. {@code clients}: the trainer's client settings (a secured cluster).
    */
-  static Map<TopicPosition, BatchAugmenter.Item> readBack(String bootstrap, ClientSettings clients,
-      BatchPreparer preparer, List<TopicPosition> positions) {
+  static Map<TopicPosition, BatchAugmenter.Item> readBack(
+      String bootstrap,
+      ClientSettings clients,
+      BatchPreparer preparer,
+      List<TopicPosition> positions) {
     Map<TopicPosition, BatchAugmenter.Item> out = new java.util.HashMap<>();
     List<TopicPosition> sorted = new ArrayList<>(positions);
-    sorted.sort(Comparator.comparing(TopicPosition::topic).thenComparingInt(TopicPosition::partition)
-        .thenComparingLong(TopicPosition::offset));
+    sorted.sort(
+        Comparator.comparing(TopicPosition::topic)
+            .thenComparingInt(TopicPosition::partition)
+            .thenComparingLong(TopicPosition::offset));
     try (Replayer.RangeReader reader = new Replayer.RangeReader(bootstrap, clients)) {
       for (TopicPosition p : sorted) {
-        List<ConsumerRecord<byte[], byte[]>> records = reader.read(p.topicPartition(), p.offset(), p.offset() + 1);
+        List<ConsumerRecord<byte[], byte[]>> records =
+            reader.read(p.topicPartition(), p.offset(), p.offset() + 1);
         if (records.isEmpty()) {
-          throw new IllegalStateException("replay buffer frame " + p + " is gone from the topic (retention?)");
+          throw new IllegalStateException(
+              "replay buffer frame " + p + " is gone from the topic (retention?)");
         }
         BatchPreparer.Checked c = preparer.check(records.get(0));
         if (!c.usable()) {
-          throw new IllegalStateException("replay buffer frame " + p + " no longer decodes: "
-              + c.rejection().message());
+          throw new IllegalStateException(
+              "replay buffer frame " + p + " no longer decodes: " + c.rejection().message());
         }
         out.put(p, new BatchAugmenter.Item(c.image(), p.partition(), p.offset()));
       }
@@ -246,7 +278,9 @@ final class ReplayStage implements AutoCloseable {
   }
 
   /** Splits a payload written by {@link #wrap}: restores the buffer, returns the engine state. */
-  byte[] unwrap(byte[] payload, Function<List<TopicPosition>, Map<TopicPosition, BatchAugmenter.Item>> frames) {
+  byte[] unwrap(
+      byte[] payload,
+      Function<List<TopicPosition>, Map<TopicPosition, BatchAugmenter.Item>> frames) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
       byte[] engineState = new byte[in.readInt()];
       in.readFully(engineState);

@@ -3,21 +3,31 @@ package io.mocostream.trainer.stream;
 import io.mocostream.frames.Reason;
 import io.mocostream.schemas.EncoderVersion;
 
-/** What a trainer tells its host (CLI progress, demo, tests) as it goes. Called on the training thread. */
+/**
+ * What a trainer tells its host (CLI progress, demo, tests) as it goes. Called on the training
+ * thread.
+ */
 public interface TrainerListener {
 
   /**
    * After every step.
    *
-   * @param step          the step's number in the step log (1-based)
-   * @param loss          its loss (NaN for a skipped step)
-   * @param images        images that trained
-   * @param rejected      frames routed to the dead-letter topic so far (this run)
-   * @param skipped       steps skipped so far (this run) for a non-finite loss or too few usable frames
-   * @param imagesPerSec  throughput since the last publish
-   * @param lag           records behind the end of the frames topic, or -1 when unknown
+   * @param step the step's number in the step log (1-based)
+   * @param loss its loss (NaN for a skipped step)
+   * @param images images that trained
+   * @param rejected frames routed to the dead-letter topic so far (this run)
+   * @param skipped steps skipped so far (this run) for a non-finite loss or too few usable frames
+   * @param imagesPerSec throughput since the last publish
+   * @param lag records behind the end of the frames topic, or -1 when unknown
    */
-  default void onStep(long step, double loss, int images, long rejected, long skipped, double imagesPerSec, long lag) {}
+  default void onStep(
+      long step,
+      double loss,
+      int images,
+      long rejected,
+      long skipped,
+      double imagesPerSec,
+      long lag) {}
 
   /** After a version and its checkpoint committed. */
   default void onPublished(EncoderVersion version) {}
@@ -25,31 +35,41 @@ public interface TrainerListener {
   /** After a failed transaction was rolled back to the last checkpoint. */
   default void onRecovered(long step, String cause) {}
 
-  // ---- for metrics (TrainerMetrics); hosts that only print progress ignore these -----------------------------------
+  // ---- for metrics (TrainerMetrics); hosts that only print progress ignore these
+  // -----------------------------------
 
-  /** Once the trainer has restored its state (or started anew) and its consumer is assigned every frame partition. */
+  /**
+   * Once the trainer has restored its state (or started anew) and its consumer is assigned every
+   * frame partition.
+   */
   default void onReady(long step, long version) {}
 
-  /** A transaction failed: the trainer rolls back and waits for the broker ({@link #onRecovered} follows). */
+  /**
+   * A transaction failed: the trainer rolls back and waits for the broker ({@link #onRecovered}
+   * follows).
+   */
   default void onRecovering(String cause) {}
 
   /** One frame went to the dead-letter topic (in the transaction of the step it belonged to). */
   default void onDeadLetter(Reason reason) {}
 
-  /** A step trained nothing: {@code nonFinite} for a non-finite loss or gradients, else too few usable frames. */
+  /**
+   * A step trained nothing: {@code nonFinite} for a non-finite loss or gradients, else too few
+   * usable frames.
+   */
   default void onStepSkipped(boolean nonFinite) {}
 
   /**
    * After a step: the negatives queue's filled slots and how far back its oldest key goes.
    *
-   * @param oldestStep        step that enqueued the oldest key (-1 while empty)
+   * @param oldestStep step that enqueued the oldest key (-1 while empty)
    * @param oldestTimestampMs record timestamp of the oldest key's frame (-1 while empty or unknown)
    */
   default void onQueue(int size, int capacity, long oldestStep, long oldestTimestampMs) {}
 
   /**
-   * After a commit: how long publishing the version (kNN, weights, chunks) and the whole commit (publish, checkpoint,
-   * offsets, commitTransaction) took.
+   * After a commit: how long publishing the version (kNN, weights, chunks) and the whole commit
+   * (publish, checkpoint, offsets, commitTransaction) took.
    */
   default void onCommitTimings(long publishNanos, long commitNanos) {}
 
@@ -63,7 +83,13 @@ public interface TrainerListener {
     }
     return new TrainerListener() {
       @Override
-      public void onStep(long step, double loss, int images, long rejected, long skipped, double imagesPerSec,
+      public void onStep(
+          long step,
+          double loss,
+          int images,
+          long rejected,
+          long skipped,
+          double imagesPerSec,
           long lag) {
         first.onStep(step, loss, images, rejected, skipped, imagesPerSec, lag);
         second.onStep(step, loss, images, rejected, skipped, imagesPerSec, lag);

@@ -74,7 +74,11 @@ class RedundancyBufferTest {
     for (var slot : buffer.slots()) {
       kept.add(slot.value().substring(0, slot.value().indexOf('/')));
     }
-    assertEquals(6, kept.size(), "one frame of every scene survives: " + buffer.slots().stream().map(s -> s.value()).toList());
+    assertEquals(
+        6,
+        kept.size(),
+        "one frame of every scene survives: "
+            + buffer.slots().stream().map(s -> s.value()).toList());
   }
 
   @Test
@@ -142,7 +146,8 @@ class RedundancyBufferTest {
       assertEquals(original.insert(ids, rows(fs)), restored.insert(ids, rows(fs)));
       assertEquals(original.draw(8, 11, step), restored.draw(8, 11, step));
     }
-    assertEquals(original.slots().stream().map(RedundancyBuffer.Slot::value).toList(),
+    assertEquals(
+        original.slots().stream().map(RedundancyBuffer.Slot::value).toList(),
         restored.slots().stream().map(RedundancyBuffer.Slot::value).toList());
   }
 
@@ -150,7 +155,9 @@ class RedundancyBufferTest {
   void badShapesAreRefusedNamingTheProblem() {
     assertThrows(IllegalArgumentException.class, () -> new RedundancyBuffer<String>(1, D));
     RedundancyBuffer<String> buffer = new RedundancyBuffer<>(4, D);
-    var e = assertThrows(IllegalArgumentException.class, () -> buffer.insert(List.of("a"), new float[D + 1]));
+    var e =
+        assertThrows(
+            IllegalArgumentException.class, () -> buffer.insert(List.of("a"), new float[D + 1]));
     assertTrue(e.getMessage().contains("1×8"), e.getMessage());
   }
 }

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mocostream.frames.DeadLetter;
 import io.mocostream.broker.EmbeddedKafka;
+import io.mocostream.frames.DeadLetter;
 import io.mocostream.registry.serde.KafkaAvroDeserializer;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.StepSegment;
@@ -41,12 +41,16 @@ class StreamTrainerTest {
     s.put(TrainerConfig.STATE_TOPIC_CONFIG, prefix + ".state");
     s.put(TrainerConfig.VERSIONS_TOPIC_CONFIG, prefix + ".versions");
     s.put(TrainerConfig.BATCH_SIZE_CONFIG, "8");
-    s.put(TrainerConfig.MAX_WAIT_MS_CONFIG, "60000"); // full batches only: the composition is the same on every run
+    s.put(
+        TrainerConfig.MAX_WAIT_MS_CONFIG,
+        "60000"); // full batches only: the composition is the same on every run
     s.put(TrainerConfig.PUBLISH_EVERY_STEPS_CONFIG, "4");
     s.put(TrainerConfig.MAX_STEPS_CONFIG, String.valueOf(maxSteps));
     s.put(TrainerConfig.KEYS_DIR_CONFIG, keys.toString());
     s.put(TrainerConfig.PREPARE_THREADS_CONFIG, "2");
-    s.put("moco.architecture", "resnet18-narrow,width=16,channels=1,size=16"); // 16+: see ConvolutionGradientTest
+    s.put(
+        "moco.architecture",
+        "resnet18-narrow,width=16,channels=1,size=16"); // 16+: see ConvolutionGradientTest
     s.put("moco.queue.size", "32");
     s.put("moco.key.momentum", "0.99");
     s.put("moco.lr.warmup.steps", "2");
@@ -56,31 +60,41 @@ class StreamTrainerTest {
   }
 
   @Test
-  void trainsCommitsResumesAndReplaysBitExactly(KafkaCluster cluster, @TempDir Path keys) throws Exception {
+  void trainsCommitsResumesAndReplaysBitExactly(KafkaCluster cluster, @TempDir Path keys)
+      throws Exception {
     String prefix = EmbeddedKafka.uniqueName("st");
     cluster.createTopic(prefix + ".frames", 2);
     // 8 steps of 8 usable frames + 2 broken frames, then 4 more steps for the resumed run.
-    TestFrames.send(cluster.bootstrapServers(), cluster.registryUrl(), prefix + ".frames", 8 * 12 + 2,
+    TestFrames.send(
+        cluster.bootstrapServers(),
+        cluster.registryUrl(),
+        prefix + ".frames",
+        8 * 12 + 2,
         i -> i == 5 || i == 40);
 
     List<EncoderVersion> published = new ArrayList<>();
-    TrainerListener listener = new TrainerListener() {
-      @Override
-      public void onPublished(EncoderVersion version) {
-        published.add(version);
-      }
-    };
+    TrainerListener listener =
+        new TrainerListener() {
+          @Override
+          public void onPublished(EncoderVersion version) {
+            published.add(version);
+          }
+        };
     Map<String, String> withProbe = tinyRun(prefix, keys, 8);
-    withProbe.put(TrainerConfig.PROBE_CONFIG, "fashion-mnist"); // not part of the computation: replay ignores it
+    withProbe.put(
+        TrainerConfig.PROBE_CONFIG,
+        "fashion-mnist"); // not part of the computation: replay ignores it
     withProbe.put(TrainerConfig.PROBE_BANK_CONFIG, "100");
     withProbe.put(TrainerConfig.PROBE_QUERIES_CONFIG, "50");
     TrainerConfig first = TrainerConfig.of(withProbe);
-    long v = new StreamTrainer(first, cluster.bootstrapServers(), cluster.registryUrl(), listener).run();
+    long v =
+        new StreamTrainer(first, cluster.bootstrapServers(), cluster.registryUrl(), listener).run();
     assertEquals(2, v);
     assertEquals(List.of(1L, 2L), published.stream().map(EncoderVersion::getVersion).toList());
     for (EncoderVersion p : published) { // kNN on both features, each a fraction of the 50 queries
       for (Double knn : List.of(p.getMetrics().getKnnTop1(), p.getMetrics().getKnnTop1Head())) {
-        assertTrue(knn != null && knn >= 0 && knn <= 1 && Math.abs(knn * 50 - Math.round(knn * 50)) < 1e-9,
+        assertTrue(
+            knn != null && knn >= 0 && knn <= 1 && Math.abs(knn * 50 - Math.round(knn * 50)) < 1e-9,
             "kNN " + knn + " of version " + p.getVersion());
       }
     }
@@ -89,7 +103,10 @@ class StreamTrainerTest {
 
     // A second run picks up at step 8 from the checkpoint and the committed offsets.
     TrainerConfig second = TrainerConfig.of(tinyRun(prefix, keys, 12));
-    assertEquals(3, new StreamTrainer(second, cluster.bootstrapServers(), cluster.registryUrl(), listener).run());
+    assertEquals(
+        3,
+        new StreamTrainer(second, cluster.bootstrapServers(), cluster.registryUrl(), listener)
+            .run());
     assertEquals(12, published.get(2).getStep());
     assertEquals(2L, published.get(2).getParentVersion());
 
@@ -103,7 +120,8 @@ class StreamTrainerTest {
       rejected += steps.get(i).getRejected();
       assertEquals(8, steps.get(i).getBatchSize());
       for (StepSegment s : steps.get(i).getSegments()) {
-        ranges.computeIfAbsent(s.getTopic() + "-" + s.getPartition(), k -> new ArrayList<>())
+        ranges
+            .computeIfAbsent(s.getTopic() + "-" + s.getPartition(), k -> new ArrayList<>())
             .add(new long[] {s.getFromOffset(), s.getToOffset()});
       }
     }
@@ -122,24 +140,37 @@ class StreamTrainerTest {
 
     // The two broken frames are on the dead-letter topic with their reason.
     List<String> reasons = new ArrayList<>();
-    try (var c = new KafkaConsumer<>(Map.<String, Object>of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.GROUP_ID_CONFIG, prefix + "-dlq-check",
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    try (var c =
+        new KafkaConsumer<>(
+            Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                cluster.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed",
+                ConsumerConfig.GROUP_ID_CONFIG,
+                prefix + "-dlq-check",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest"),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
       c.subscribe(List.of(prefix + ".dlq"));
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (reasons.size() < 2 && System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-          reasons.add(new String(r.headers().lastHeader(DeadLetter.REASON_HEADER).value(), StandardCharsets.UTF_8));
+          reasons.add(
+              new String(
+                  r.headers().lastHeader(DeadLetter.REASON_HEADER).value(),
+                  StandardCharsets.UTF_8));
         }
       }
     }
     assertEquals(List.of("UNSUPPORTED_TYPE", "UNSUPPORTED_TYPE"), reasons);
 
-    // Replay from the step log rebuilds both the uninterrupted version and the resumed one bit for bit.
+    // Replay from the step log rebuilds both the uninterrupted version and the resumed one bit for
+    // bit.
     for (long version : List.of(2L, 3L)) {
-      Replayer.Result result = Replayer.replay(cluster.bootstrapServers(), cluster.registryUrl(), second, version, null);
+      Replayer.Result result =
+          Replayer.replay(cluster.bootstrapServers(), cluster.registryUrl(), second, version, null);
       assertTrue(result.match(), result.line());
       assertEquals(published.get((int) version - 1).getPayloadSha256(), result.replayedSha256());
     }
@@ -147,28 +178,44 @@ class StreamTrainerTest {
   }
 
   @Test
-  void withTheReplayBufferResumesTheSameBufferAndReplaysBitExactly(KafkaCluster cluster, @TempDir Path keys)
-      throws Exception {
+  void withTheReplayBufferResumesTheSameBufferAndReplaysBitExactly(
+      KafkaCluster cluster, @TempDir Path keys) throws Exception {
     String prefix = EmbeddedKafka.uniqueName("rb");
-    // One partition: batches form the same way in every run, so an uninterrupted run can be compared bit for bit.
+    // One partition: batches form the same way in every run, so an uninterrupted run can be
+    // compared bit for bit.
     cluster.createTopic(prefix + ".frames", 1);
-    TestFrames.send(cluster.bootstrapServers(), cluster.registryUrl(), prefix + ".frames", 8 * 10 + 1, i -> i == 9);
+    TestFrames.send(
+        cluster.bootstrapServers(),
+        cluster.registryUrl(),
+        prefix + ".frames",
+        8 * 10 + 1,
+        i -> i == 9);
     List<EncoderVersion> published = new ArrayList<>();
-    TrainerListener listener = new TrainerListener() {
-      @Override
-      public void onPublished(EncoderVersion version) {
-        published.add(version);
-      }
-    };
+    TrainerListener listener =
+        new TrainerListener() {
+          @Override
+          public void onPublished(EncoderVersion version) {
+            published.add(version);
+          }
+        };
     Map<String, String> settings = tinyRun(prefix, keys, 6);
     settings.put(TrainerConfig.REPLAY_BUFFER_SIZE_CONFIG, "20");
-    long v = new StreamTrainer(TrainerConfig.of(settings), cluster.bootstrapServers(), cluster.registryUrl(), listener)
-        .run();
+    long v =
+        new StreamTrainer(
+                TrainerConfig.of(settings),
+                cluster.bootstrapServers(),
+                cluster.registryUrl(),
+                listener)
+            .run();
     assertEquals(2, v);
-    // The resumed run must restore the buffer (20 frames, read back from the topic) to continue bit-exactly.
+    // The resumed run must restore the buffer (20 frames, read back from the topic) to continue
+    // bit-exactly.
     settings.put(TrainerConfig.MAX_STEPS_CONFIG, "10");
     TrainerConfig second = TrainerConfig.of(settings);
-    assertEquals(3, new StreamTrainer(second, cluster.bootstrapServers(), cluster.registryUrl(), listener).run());
+    assertEquals(
+        3,
+        new StreamTrainer(second, cluster.bootstrapServers(), cluster.registryUrl(), listener)
+            .run());
 
     List<TrainerStep> steps = readSteps(cluster, prefix + ".steps");
     assertEquals(10, steps.size());
@@ -183,39 +230,60 @@ class StreamTrainerTest {
       assertEquals(s.getBatchSize(), s.getDrawn().size());
       for (StepSegment d : s.getDrawn()) {
         String at = d.getPartition() + "@" + d.getFromOffset();
-        assertTrue(consumed.contains(at), "step " + s.getStep() + " drew " + at + " before consuming it");
+        assertTrue(
+            consumed.contains(at), "step " + s.getStep() + " drew " + at + " before consuming it");
         assertEquals(d.getFromOffset() + 1, d.getToOffset());
       }
-      // From step 4 the buffer (20) holds more than a batch (8): the batch is a draw, not the consumed frames.
-      redrawn |= s.getStep() >= 4 && !s.getDrawn().stream().map(d -> d.getPartition() + "@" + d.getFromOffset())
-          .toList().equals(s.getSegments().stream().map(g -> g.getPartition() + "@" + g.getFromOffset()).toList());
+      // From step 4 the buffer (20) holds more than a batch (8): the batch is a draw, not the
+      // consumed frames.
+      redrawn |=
+          s.getStep() >= 4
+              && !s.getDrawn().stream()
+                  .map(d -> d.getPartition() + "@" + d.getFromOffset())
+                  .toList()
+                  .equals(
+                      s.getSegments().stream()
+                          .map(g -> g.getPartition() + "@" + g.getFromOffset())
+                          .toList());
     }
     assertTrue(redrawn);
 
-    // Replay rebuilds the first run's version and the resumed run's (which needed the restored buffer) bit for bit.
+    // Replay rebuilds the first run's version and the resumed run's (which needed the restored
+    // buffer) bit for bit.
     for (long version : List.of(2L, 3L)) {
-      Replayer.Result result = Replayer.replay(cluster.bootstrapServers(), cluster.registryUrl(), second, version, null);
+      Replayer.Result result =
+          Replayer.replay(cluster.bootstrapServers(), cluster.registryUrl(), second, version, null);
       assertTrue(result.match(), result.line());
     }
 
-    // An uninterrupted run of the same 10 steps (new model, same frames) ends with the same weights as the resumed one.
+    // An uninterrupted run of the same 10 steps (new model, same frames) ends with the same weights
+    // as the resumed one.
     Map<String, String> straight = new HashMap<>(settings);
     straight.put(TrainerConfig.MODEL_NAME_CONFIG, prefix + "-straight");
     straight.put(TrainerConfig.STEPS_TOPIC_CONFIG, prefix + ".steps2");
     straight.put(TrainerConfig.STATE_TOPIC_CONFIG, prefix + ".state2");
     straight.put(TrainerConfig.VERSIONS_TOPIC_CONFIG, prefix + ".versions2");
     straight.put(TrainerConfig.PUBLISH_EVERY_STEPS_CONFIG, "10");
-    new StreamTrainer(TrainerConfig.of(straight), cluster.bootstrapServers(), cluster.registryUrl(), listener).run();
+    new StreamTrainer(
+            TrainerConfig.of(straight), cluster.bootstrapServers(), cluster.registryUrl(), listener)
+        .run();
     assertEquals(published.get(2).getPayloadSha256(), published.get(3).getPayloadSha256());
   }
 
   static List<TrainerStep> readSteps(KafkaCluster cluster, String topic) {
     KafkaAvroDeserializer values = new KafkaAvroDeserializer();
-    values.configure(Map.of("schema.registry.url", cluster.registryUrl(), "specific.avro.reader", true), false);
+    values.configure(
+        Map.of("schema.registry.url", cluster.registryUrl(), "specific.avro.reader", true), false);
     List<TrainerStep> steps = new ArrayList<>();
-    try (var c = new KafkaConsumer<String, Object>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), values)) {
+    try (var c =
+        new KafkaConsumer<String, Object>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                cluster.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed"),
+            new StringDeserializer(),
+            values)) {
       Checkpoints.scan(c, topic, Duration.ofSeconds(30), r -> steps.add((TrainerStep) r.value()));
     }
     return steps;

@@ -13,7 +13,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-/** The trainer attack tests' attacker: writes any record to any topic (no ACLs), holds no trusted key. */
+/**
+ * The trainer attack tests' attacker: writes any record to any topic (no ACLs), holds no trusted
+ * key.
+ */
 final class TrainerAttackKit {
   private TrainerAttackKit() {}
 
@@ -27,9 +30,15 @@ final class TrainerAttackKit {
 
   /** Writes {@code key → value} pairs with a plain producer and waits for them. */
   static void send(KafkaCluster cluster, String topic, List<Map.Entry<String, byte[]>> records) {
-    try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 << 20), new StringSerializer(), new ByteArraySerializer())) {
+    try (KafkaProducer<String, byte[]> p =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                cluster.bootstrapServers(),
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                8 << 20),
+            new StringSerializer(),
+            new ByteArraySerializer())) {
       for (Map.Entry<String, byte[]> r : records) {
         p.send(new ProducerRecord<>(topic, r.getKey(), r.getValue()));
       }

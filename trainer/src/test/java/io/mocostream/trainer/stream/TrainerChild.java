@@ -22,14 +22,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link TrainerProcessMain} in a child JVM, followed through its protocol lines. Every child gets the same
- * PyTorch thread count as this JVM would use (results differ in the last bits between thread counts).
+ * A {@link TrainerProcessMain} in a child JVM, followed through its protocol lines. Every child
+ * gets the same PyTorch thread count as this JVM would use (results differ in the last bits between
+ * thread counts).
  */
 final class TrainerChild implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TrainerChild.class);
   private static final int TAIL_LINES = 80;
 
-  /** One protocol line: its kind ({@code STEP}, {@code PUBLISHED}, ..., or {@code EOF}) and fields. */
+  /**
+   * One protocol line: its kind ({@code STEP}, {@code PUBLISHED}, ..., or {@code EOF}) and fields.
+   */
   record Event(long nanos, String kind, List<String> fields) {
     long num(int i) {
       return Long.parseLong(fields.get(i));
@@ -40,6 +43,7 @@ final class TrainerChild implements AutoCloseable {
   private final Process process;
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
   private final ArrayDeque<String> tail = new ArrayDeque<>();
+
   /** Every event taken by {@link #await}, in order. */
   final List<Event> seen = new ArrayList<>();
 
@@ -51,16 +55,23 @@ final class TrainerChild implements AutoCloseable {
     reader.start();
   }
 
-  static TrainerChild launch(String name, String bootstrap, String registryUrl, Map<String, String> settings) {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx1g",
-        // Under surefire this is its manifest-only booter jar, whose Class-Path names the whole test classpath.
-        "-cp", System.getProperty("java.class.path"),
-        "-Dai.djl.offline=true",
-        "-Dai.djl.pytorch.num_threads=" + MocoEngine.intraOpThreads(),
-        "-Dai.djl.pytorch.num_interop_threads=1",
-        TrainerProcessMain.class.getName(), bootstrap, registryUrl));
+  static TrainerChild launch(
+      String name, String bootstrap, String registryUrl, Map<String, String> settings) {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g",
+                // Under surefire this is its manifest-only booter jar, whose Class-Path names the
+                // whole test classpath.
+                "-cp",
+                System.getProperty("java.class.path"),
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=" + MocoEngine.intraOpThreads(),
+                "-Dai.djl.pytorch.num_interop_threads=1",
+                TrainerProcessMain.class.getName(),
+                bootstrap,
+                registryUrl));
     settings.forEach((k, v) -> command.add(k + "=" + v));
     try {
       Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -72,7 +83,9 @@ final class TrainerChild implements AutoCloseable {
   }
 
   private void read() {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
         long now = System.nanoTime();
@@ -94,7 +107,10 @@ final class TrainerChild implements AutoCloseable {
     events.add(new Event(System.nanoTime(), "EOF", List.of()));
   }
 
-  /** Takes events until one matches; fails on a {@code FAILED} line, on the end of output, or after {@code timeout}. */
+  /**
+   * Takes events until one matches; fails on a {@code FAILED} line, on the end of output, or after
+   * {@code timeout}.
+   */
   Event await(Predicate<Event> match, Duration timeout, String what) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
@@ -117,8 +133,13 @@ final class TrainerChild implements AutoCloseable {
   /** SIGKILL (no shutdown hook, no flush, no close), then collects what it printed before dying. */
   int kill() throws InterruptedException {
     if (!process.isAlive()) {
-      fail("[" + name + "] had already ended (exit " + process.exitValue() + ") when it was to be killed; output:\n"
-          + tail());
+      fail(
+          "["
+              + name
+              + "] had already ended (exit "
+              + process.exitValue()
+              + ") when it was to be killed; output:\n"
+              + tail());
     }
     process.destroyForcibly();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {

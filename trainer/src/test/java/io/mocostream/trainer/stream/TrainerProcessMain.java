@@ -5,10 +5,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Test-only entry point: one {@link StreamTrainer} in a JVM of its own, so that {@link TrainerKillTest} can
- * SIGKILL it at any moment. Arguments: {@code BOOTSTRAP REGISTRY_URL key=value...} (trainer settings).
+ * Test-only entry point: one {@link StreamTrainer} in a JVM of its own, so that {@link
+ * TrainerKillTest} can SIGKILL it at any moment. Arguments: {@code BOOTSTRAP REGISTRY_URL
+ * key=value...} (trainer settings).
  *
- * <p>Besides the logs it prints protocol lines, each flushed as soon as it is written, for the parent to follow:
+ * <p>Besides the logs it prints protocol lines, each flushed as soon as it is written, for the
+ * parent to follow:
+ *
  * <pre>
  *   @@ STEP step lossBits(hex) images      after every step (the loss's exact bits: redone steps must repeat them)
  *   @@ PUBLISHED version step sha256       after a version and its checkpoint committed
@@ -36,25 +39,39 @@ public final class TrainerProcessMain {
       }
       settings.put(args[i].substring(0, eq), args[i].substring(eq + 1));
     }
-    TrainerListener listener = new TrainerListener() {
-      @Override
-      public void onStep(long step, double loss, int images, long rejected, long skipped, double imagesPerSec,
-          long lag) {
-        emit("STEP " + step + " " + Long.toHexString(Double.doubleToRawLongBits(loss)) + " " + images);
-      }
+    TrainerListener listener =
+        new TrainerListener() {
+          @Override
+          public void onStep(
+              long step,
+              double loss,
+              int images,
+              long rejected,
+              long skipped,
+              double imagesPerSec,
+              long lag) {
+            emit(
+                "STEP "
+                    + step
+                    + " "
+                    + Long.toHexString(Double.doubleToRawLongBits(loss))
+                    + " "
+                    + images);
+          }
 
-      @Override
-      public void onPublished(EncoderVersion v) {
-        emit("PUBLISHED " + v.getVersion() + " " + v.getStep() + " " + v.getPayloadSha256());
-      }
+          @Override
+          public void onPublished(EncoderVersion v) {
+            emit("PUBLISHED " + v.getVersion() + " " + v.getStep() + " " + v.getPayloadSha256());
+          }
 
-      @Override
-      public void onRecovered(long step, String cause) {
-        emit("RECOVERED " + step);
-      }
-    };
+          @Override
+          public void onRecovered(long step, String cause) {
+            emit("RECOVERED " + step);
+          }
+        };
     try {
-      long version = new StreamTrainer(TrainerConfig.of(settings), args[0], args[1], listener).run();
+      long version =
+          new StreamTrainer(TrainerConfig.of(settings), args[0], args[1], listener).run();
       emit("DONE " + version);
       System.exit(0); // Kafka and DJL leave non-daemon threads behind; the run is over
     } catch (Throwable t) {

@@ -9,17 +9,19 @@ import java.util.List;
 import java.util.OptionalInt;
 
 /**
- * PyTorch's intra-op thread count. The default follows the CPU the process may use: the container's CPU quota
- * (cgroup v2 {@code cpu.max}, v1 {@code cpu.cfs_quota_us}/{@code cpu.cfs_period_us}) rounded up, or the cores,
- * whichever is smaller. PyTorch's own default is the node's cores, which on a 2-CPU pod of a 64-core node means
- * 64 threads taking turns on 2 CPUs.
+ * PyTorch's intra-op thread count. The default follows the CPU the process may use: the container's
+ * CPU quota (cgroup v2 {@code cpu.max}, v1 {@code cpu.cfs_quota_us}/{@code cpu.cfs_period_us})
+ * rounded up, or the cores, whichever is smaller. PyTorch's own default is the node's cores, which
+ * on a 2-CPU pod of a 64-core node means 64 threads taking turns on 2 CPUs.
  *
- * <p>The count changes the last bits of results (reductions split differently), so it is recorded with every
- * training step and replay sets it back per step ({@link #set}); it is not part of what must match to resume.
+ * <p>The count changes the last bits of results (reductions split differently), so it is recorded
+ * with every training step and replay sets it back per step ({@link #set}); it is not part of what
+ * must match to resume.
  */
 public final class ComputeThreads {
   /** DJL's system property, read when the engine starts. */
   public static final String PROPERTY = "ai.djl.pytorch.num_threads";
+
   private static final Path CGROUP = Path.of("/sys/fs/cgroup");
 
   private ComputeThreads() {}
@@ -42,8 +44,8 @@ public final class ComputeThreads {
   }
 
   /**
-   * Sets DJL's property to {@link #configured()} (and one inter-op thread) unless given, so the engine starts with
-   * the quota's count; call before the engine is first used. Returns the count.
+   * Sets DJL's property to {@link #configured()} (and one inter-op thread) unless given, so the
+   * engine starts with the quota's count; call before the engine is first used. Returns the count.
    */
   public static int configure() {
     int n = configured();
@@ -67,8 +69,8 @@ public final class ComputeThreads {
   }
 
   /**
-   * Sets PyTorch's intra-op thread count. With OpenMP the count is per calling thread: call it on the thread that
-   * runs the computation.
+   * Sets PyTorch's intra-op thread count. With OpenMP the count is per calling thread: call it on
+   * the thread that runs the computation.
    */
   public static void set(int threads) {
     if (threads < 1) {
@@ -88,9 +90,10 @@ public final class ComputeThreads {
   }
 
   /**
-   * The CPU quota in whole CPUs (rounded up) from the cgroup file system at {@code root}, looking at this
-   * process's own cgroup (from {@code procSelfCgroup}) and the mount's root (what a container sees); empty when
-   * unlimited or unknown. Package-visible for tests with a fake file system.
+   * The CPU quota in whole CPUs (rounded up) from the cgroup file system at {@code root}, looking
+   * at this process's own cgroup (from {@code procSelfCgroup}) and the mount's root (what a
+   * container sees); empty when unlimited or unknown. Package-visible for tests with a fake file
+   * system.
    */
   static OptionalInt cgroupQuota(Path root, String procSelfCgroup) {
     int best = Integer.MAX_VALUE;
@@ -105,7 +108,8 @@ public final class ComputeThreads {
           best = Math.min(best, v2(dir.resolve("cpu.max")));
         }
       } else if (List.of(f[1].split(",")).contains("cpu")) { // v1: N:cpu,cpuacct:/path
-        for (Path base : List.of(root.resolve(f[1]), root.resolve("cpu"), root.resolve("cpu,cpuacct"))) {
+        for (Path base :
+            List.of(root.resolve(f[1]), root.resolve("cpu"), root.resolve("cpu,cpuacct"))) {
           for (Path dir : List.of(base.resolve(rel), base)) {
             best = Math.min(best, v1(dir));
           }
@@ -130,8 +134,12 @@ public final class ComputeThreads {
 
   private static int v1(Path dir) {
     try {
-      long quota = Long.parseLong(Files.readString(dir.resolve("cpu.cfs_quota_us"), StandardCharsets.UTF_8).trim());
-      long period = Long.parseLong(Files.readString(dir.resolve("cpu.cfs_period_us"), StandardCharsets.UTF_8).trim());
+      long quota =
+          Long.parseLong(
+              Files.readString(dir.resolve("cpu.cfs_quota_us"), StandardCharsets.UTF_8).trim());
+      long period =
+          Long.parseLong(
+              Files.readString(dir.resolve("cpu.cfs_period_us"), StandardCharsets.UTF_8).trim());
       if (quota > 0 && period > 0) {
         return ceilDiv(quota, period);
       }

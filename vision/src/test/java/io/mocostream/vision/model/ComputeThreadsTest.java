@@ -8,7 +8,10 @@ import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The CPU quota read from cgroup files laid out as the kernel does (v2 and v1, host and container views). */
+/**
+ * The CPU quota read from cgroup files laid out as the kernel does (v2 and v1, host and container
+ * views).
+ */
 class ComputeThreadsTest {
 
   @Test
@@ -36,10 +39,12 @@ class ComputeThreadsTest {
     Path cpu = Files.createDirectories(root.resolve("cpu,cpuacct/docker/abc"));
     Files.writeString(cpu.resolve("cpu.cfs_quota_us"), "350000\n");
     Files.writeString(cpu.resolve("cpu.cfs_period_us"), "100000\n");
-    assertEquals(OptionalInt.of(4),
+    assertEquals(
+        OptionalInt.of(4),
         ComputeThreads.cgroupQuota(root, "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n"));
     Files.writeString(cpu.resolve("cpu.cfs_quota_us"), "-1\n");
-    assertEquals(OptionalInt.empty(), ComputeThreads.cgroupQuota(root, "4:cpu,cpuacct:/docker/abc\n"));
+    assertEquals(
+        OptionalInt.empty(), ComputeThreads.cgroupQuota(root, "4:cpu,cpuacct:/docker/abc\n"));
   }
 
   @Test

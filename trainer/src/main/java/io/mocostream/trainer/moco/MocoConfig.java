@@ -557,8 +557,11 @@ public record MocoConfig(
     };
   }
 
-  /** A validator that describes itself as {@code text} in help tables. */
-  private static ConfigDef.Validator validator(
+  /**
+   * A validator that describes itself as {@code text} in help tables ({@code train --help-config});
+   * the trainer's own keys use it too.
+   */
+  public static ConfigDef.Validator validator(
       String text, java.util.function.BiConsumer<String, Object> check) {
     return new ConfigDef.Validator() {
       @Override

@@ -198,7 +198,7 @@ public final class TrainerConfig {
               CROP_MIN_SCALE_CONFIG,
               Type.DOUBLE,
               null,
-              validator(
+              MocoConfig.validator(
                   "(0.0, 1.0] or unset",
                   (name, value) -> {
                     if (value != null && !((Double) value > 0 && (Double) value <= 1)) {
@@ -239,7 +239,7 @@ public final class TrainerConfig {
               REPLAY_BUFFER_SIZE_CONFIG,
               Type.INT,
               0,
-              validator(
+              MocoConfig.validator(
                   "0 or [2,...]",
                   (name, value) -> {
                     if (value == null || ((Integer) value != 0 && (Integer) value < 2)) {
@@ -252,7 +252,7 @@ public final class TrainerConfig {
               THREADS_CONFIG,
               Type.INT,
               null,
-              validator(
+              MocoConfig.validator(
                   "[1,...]",
                   (name, value) -> {
                     if (value != null && (Integer) value < 1) {
@@ -329,22 +329,6 @@ public final class TrainerConfig {
     augment();
     ReplayStage.bufferSize(this);
     limits();
-  }
-
-  /** A validator that describes itself as {@code text} in help tables. */
-  private static ConfigDef.Validator validator(
-      String text, java.util.function.BiConsumer<String, Object> check) {
-    return new ConfigDef.Validator() {
-      @Override
-      public void ensureValid(String name, Object value) {
-        check.accept(name, value);
-      }
-
-      @Override
-      public String toString() {
-        return text;
-      }
-    };
   }
 
   /**

@@ -126,7 +126,9 @@ class TrainerMetricsTest {
       assertEquals(2, lag.size(), m.text());
       assertEquals(frames - 64 - 2, lag.stream().mapToDouble(Double::doubleValue).sum(), 0.0);
       assertTrue(m.value("process_resident_memory_bytes") > 100e6, "libtorch's RSS");
-      assertTrue(m.value("jvm_memory_used_bytes") > 0);
+      assertTrue(
+          m.values("jvm_memory_used_bytes").stream().mapToDouble(Double::doubleValue).sum()
+              > 0); // a pool may be 0
     }
   }
 

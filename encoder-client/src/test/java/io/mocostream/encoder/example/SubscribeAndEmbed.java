@@ -15,23 +15,20 @@ final class SubscribeAndEmbed {
   static Embedding embed(
       String bootstrap, String registryUrl, String model, Path trust, Path stateDir, Path image)
       throws IOException {
+    // spotless:off (the README quotes these lines word for word, in its own shorter layout)
     // README example start
     ModelSource source = ModelSource.of(bootstrap, registryUrl, model).withTrust(trust);
-    try (LiveEncoder encoder =
-        LiveEncoder.builder(source)
-            .highWaterMarks(
-                stateDir.resolve("high-water.properties")) // never go back to an older version
-            .build()
-            .start()) {
+    try (LiveEncoder encoder = LiveEncoder.builder(source)
+        .highWaterMarks(stateDir.resolve("high-water.properties")) // never go back to an older version
+        .build().start()) {
       if (!encoder.awaitReady(Duration.ofMinutes(1))) {
-        throw new IllegalStateException(
-            "no verified version of " + model + " yet: " + encoder.stats());
+        throw new IllegalStateException("no verified version of " + model + " yet: " + encoder.stats());
       }
       Embedding e = encoder.embed(Files.readAllBytes(image)); // JPEG, PNG, GIF or BMP
-      System.out.println(
-          model + " version " + e.version() + ": " + e.vector().length + "-d, L2-normalised");
+      System.out.println(model + " version " + e.version() + ": " + e.vector().length + "-d, L2-normalised");
       return e;
     }
     // README example end
+    // spotless:on
   }
 }

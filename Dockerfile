@@ -33,7 +33,7 @@ RUN --mount=type=cache,target=/root/.m2 \
 FROM nvidia/cuda:12.8.1-runtime-ubuntu24.04 AS gpu
 ENV JAVA_HOME=/opt/java/openjdk
 COPY --from=eclipse-temurin:17-jre /opt/java/openjdk /opt/java/openjdk
-RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libjemalloc2 curl ca-certificates \
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && ln -sf libcudart.so.12 /usr/local/cuda/lib64/libcudart.so \
  && useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin mocostream \
@@ -42,8 +42,7 @@ COPY --from=build-gpu /app/lib /app/lib
 COPY docker/entrypoint.sh /usr/local/bin/mocostream
 ENV PATH=/opt/java/openjdk/bin:$PATH \
     LD_LIBRARY_PATH=/usr/local/cuda/lib64 \
-    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 \
-    MALLOC_CONF=background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0 \
+    MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_ARENA_MAX=2 \
     ENGINE_CACHE_DIR=/var/cache/djl \
     MOCOSTREAM_DJL_OFFLINE=false \
     PYTORCH_FLAVOR=cu128 \
@@ -54,14 +53,14 @@ CMD ["--help"]
 
 # CPU (the default target, last in the file): Temurin 17 JRE, natives extracted from the jar on first start.
 FROM eclipse-temurin:17-jre AS cpu
-RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libjemalloc2 curl \
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin mocostream \
  && mkdir -p /var/cache/djl /keys /trust && chown mocostream:mocostream /var/cache/djl /keys /trust
 COPY --from=build /app/lib /app/lib
 COPY docker/entrypoint.sh /usr/local/bin/mocostream
-ENV LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 \
-    MALLOC_CONF=background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0 \
+# glibc malloc keeps freed tensor memory for the next step (the launcher explains the thresholds).
+ENV MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_ARENA_MAX=2 \
     ENGINE_CACHE_DIR=/var/cache/djl \
     MOCOSTREAM_DJL_OFFLINE=true
 USER 10001:10001

@@ -14,11 +14,11 @@ import java.util.OptionalLong;
  * The process's resident memory, as the kernel counts it, and the part of it the JVM does not
  * account for.
  *
- * <p>Why {@code /proc/self/status}: DJL's libtorch allocates tensors with malloc (jemalloc under
- * the launcher), outside the heap, outside direct buffers and outside Native Memory Tracking, so no
- * JMX bean sees them; the kernel's resident set is the one figure that does, needs no agent and
- * costs one small file read per scrape. It is what the OOM killer and a container's memory limit
- * judge too. Linux only: elsewhere these gauges are not registered.
+ * <p>Why {@code /proc/self/status}: DJL's libtorch allocates tensors with malloc, outside the heap,
+ * outside direct buffers and outside Native Memory Tracking, so no JMX bean sees them; the kernel's
+ * resident set is the one figure that does, needs no agent and costs one small file read per
+ * scrape. It is what the OOM killer and a container's memory limit judge too. Linux only: elsewhere
+ * these gauges are not registered.
  *
  * <ul>
  *   <li>{@code process_resident_memory_bytes}: VmRSS (the name Prometheus' own client libraries

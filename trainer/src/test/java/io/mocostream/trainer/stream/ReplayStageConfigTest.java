@@ -57,4 +57,17 @@ class ReplayStageConfigTest {
     var e = assertThrows(IllegalArgumentException.class, () -> TrainerConfig.of(s));
     assertTrue(e.getMessage().contains("augment.crop.min.scale"), e.getMessage());
   }
+
+  @Test
+  void blurProbabilityKey() {
+    assertEquals(0.5, TrainerConfig.of(base()).augment().blurP(), 1e-9);
+    Map<String, String> s = base();
+    s.put(TrainerConfig.BLUR_PROBABILITY_CONFIG, "0");
+    TrainerConfig c = TrainerConfig.of(s);
+    assertEquals(0.0, c.augment().blurP(), 1e-9);
+    assertFalse(c.fingerprint().equals(TrainerConfig.of(base()).fingerprint()));
+    s.put(TrainerConfig.BLUR_PROBABILITY_CONFIG, "-0.1");
+    var e = assertThrows(IllegalArgumentException.class, () -> TrainerConfig.of(s));
+    assertTrue(e.getMessage().contains("augment.blur.probability"), e.getMessage());
+  }
 }

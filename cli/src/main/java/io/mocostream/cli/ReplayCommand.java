@@ -1,7 +1,10 @@
 package io.mocostream.cli;
 
+import io.mocostream.encoder.format.ModelSigning;
+import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.trainer.stream.Replayer;
 import io.mocostream.trainer.stream.TrainerConfig;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -34,6 +37,16 @@ final class ReplayCommand implements Callable<Integer> {
   long version;
 
   @Option(
+      names = "--trust",
+      defaultValue = "keys/" + ModelSigning.PUBLIC_KEY_FILE,
+      paramLabel = "FILE",
+      description = {
+        "Trusted public key(s) the version's manifest must verify under: its digest and config",
+        "fingerprint are what the rebuild is held to (default ${DEFAULT-VALUE})."
+      })
+  Path trust;
+
+  @Option(
       names = {"-D", "--set"},
       paramLabel = "KEY=VALUE",
       description = "Topic names if the run changed them, e.g. -D trainer.topic.steps=my.steps.")
@@ -49,6 +62,7 @@ final class ReplayCommand implements Callable<Integer> {
             cluster.registry,
             TrainerConfig.of(s),
             version,
+            TrustedKeys.load(trust),
             System.err,
             cluster.clients());
     System.out.println(result.line());

@@ -1,6 +1,7 @@
 package io.mocostream.trainer.stream;
 
 import io.mocostream.encoder.format.Sha256;
+import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.registry.client.ClientSettings;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.StepSegment;
@@ -27,6 +28,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * the run's configuration (taken from its checkpoints), then every logged step with the same
  * records in the same order. On CPU with the same thread count the weights come out bit for bit the
  * same, which the SHA-256 shows.
+ *
+ * <p>Anyone may write to the topics it reads, so only the version's manifest is believed, and only
+ * when it verifies under the trusted keys: its payload digest is what the rebuild is compared with,
+ * its config fingerprint picks the checkpoint whose configuration is used (a checkpoint with any
+ * other configuration is passed over), and a step log or frame that was tampered with can only make
+ * the digests differ.
  */
 public final class Replayer {
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
@@ -61,8 +68,9 @@ public final class Replayer {
       String registryUrl,
       TrainerConfig topics,
       long toVersion,
+      TrustedKeys trust,
       PrintStream progress) {
-    return replay(bootstrap, registryUrl, topics, toVersion, progress, ClientSettings.NONE);
+    return replay(bootstrap, registryUrl, topics, toVersion, trust, progress, ClientSettings.NONE);
   }
 
   /**
@@ -73,12 +81,14 @@ public final class Replayer {
       String registryUrl,
       TrainerConfig topics,
       long toVersion,
+      TrustedKeys trust,
       PrintStream progress,
       ClientSettings clients) {
     String model = topics.modelName();
     try (KafkaConsumer<String, Object> meta =
         Checkpoints.avroReader(bootstrap, registryUrl, clients)) {
       EncoderVersion[] found = {null};
+      List<String> refused = new ArrayList<>();
       Checkpoints.scan(
           meta,
           topics.versionsTopic(),
@@ -87,7 +97,12 @@ public final class Replayer {
             if (r.value() instanceof EncoderVersion v
                 && v.getModelName().equals(model)
                 && v.getVersion() == toVersion) {
-              found[0] = v;
+              TrustedKeys.Verdict verdict = trust.verify(v);
+              if (verdict == TrustedKeys.Verdict.VALID) {
+                found[0] = v;
+              } else {
+                refused.add(verdict + " at " + r.topic() + "-" + r.partition() + "@" + r.offset());
+              }
             }
           });
       EncoderVersion version = found[0];
@@ -97,12 +112,15 @@ public final class Replayer {
                 + model
                 + " has no committed version "
                 + toVersion
-                + " on "
-                + topics.versionsTopic());
+                + " that verifies under the trusted keys on "
+                + topics.versionsTopic()
+                + (refused.isEmpty() ? "" : " (refused: " + String.join(", ", refused) + ")"));
       }
+      String fingerprint = version.getConfigFingerprint().toString();
       TrainerCheckpoint checkpoint =
           Checkpoints.readManifests(meta, topics.stateTopic(), model, TIMEOUT).stream()
               .filter(c -> c.getEncoderVersion() == toVersion)
+              .filter(c -> Sha256.hex(utf8(c.getConfigJson())).equals(fingerprint))
               .findFirst()
               .orElseThrow(
                   () ->
@@ -113,6 +131,8 @@ public final class Replayer {
                               + toVersion
                               + " on "
                               + topics.stateTopic()
+                              + " whose configuration matches the version's fingerprint "
+                              + fingerprint
                               + ": its configuration is unknown"));
       Map<String, String> settings =
           new TreeMap<>(TrainerConfig.parseComputeJson(checkpoint.getConfigJson()));
@@ -159,6 +179,10 @@ public final class Replayer {
       String replayed = rebuild(bootstrap, registryUrl, run, log, progress, clients);
       return new Result(model, toVersion, lastStep, replayed, version.getPayloadSha256());
     }
+  }
+
+  private static byte[] utf8(CharSequence text) {
+    return text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private static String rebuild(

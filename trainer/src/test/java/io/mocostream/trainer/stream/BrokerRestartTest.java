@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mocostream.broker.EmbeddedKafka;
+import io.mocostream.encoder.format.ModelSigning;
+import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.registry.server.EmbeddedSchemaRegistry;
 import io.mocostream.schemas.EncoderVersion;
 import io.mocostream.schemas.TrainerStep;
@@ -262,7 +264,13 @@ class BrokerRestartTest {
           "the listener's last version is the committed one");
 
       Replayer.Result replayed =
-          Replayer.replay(bootstrap, registry.url(), config, lastVersion, null);
+          Replayer.replay(
+              bootstrap,
+              registry.url(),
+              config,
+              lastVersion,
+              TrustedKeys.load(dir.resolve("keys").resolve(ModelSigning.PUBLIC_KEY_FILE)),
+              null);
       assertTrue(
           replayed.match(),
           "final version against an uninterrupted replay of its steps: " + replayed.line());

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mocostream.broker.EmbeddedKafka;
+import io.mocostream.encoder.format.ModelSigning;
+import io.mocostream.encoder.format.TrustedKeys;
 import io.mocostream.frames.DeadLetter;
 import io.mocostream.registry.serde.KafkaAvroDeserializer;
 import io.mocostream.schemas.EncoderVersion;
@@ -169,8 +171,7 @@ class StreamTrainerTest {
     // Replay from the step log rebuilds both the uninterrupted version and the resumed one bit for
     // bit.
     for (long version : List.of(2L, 3L)) {
-      Replayer.Result result =
-          Replayer.replay(cluster.bootstrapServers(), cluster.registryUrl(), second, version, null);
+      Replayer.Result result = replay(cluster, second, version, keys);
       assertTrue(result.match(), result.line());
       assertEquals(published.get((int) version - 1).getPayloadSha256(), result.replayedSha256());
     }
@@ -251,8 +252,7 @@ class StreamTrainerTest {
     // Replay rebuilds the first run's version and the resumed run's (which needed the restored
     // buffer) bit for bit.
     for (long version : List.of(2L, 3L)) {
-      Replayer.Result result =
-          Replayer.replay(cluster.bootstrapServers(), cluster.registryUrl(), second, version, null);
+      Replayer.Result result = replay(cluster, second, version, keys);
       assertTrue(result.match(), result.line());
     }
 
@@ -287,5 +287,16 @@ class StreamTrainerTest {
       Checkpoints.scan(c, topic, Duration.ofSeconds(30), r -> steps.add((TrainerStep) r.value()));
     }
     return steps;
+  }
+
+  /** Replays {@code version}, trusting the run's own key in {@code keys}. */
+  static Replayer.Result replay(KafkaCluster cluster, TrainerConfig run, long version, Path keys) {
+    return Replayer.replay(
+        cluster.bootstrapServers(),
+        cluster.registryUrl(),
+        run,
+        version,
+        TrustedKeys.load(keys.resolve(ModelSigning.PUBLIC_KEY_FILE)),
+        null);
   }
 }

@@ -87,7 +87,9 @@ class DashboardBrowserTest {
     s.put(TrainerConfig.PROBE_CONFIG, "fashion-mnist");
     s.put(TrainerConfig.PROBE_BANK_CONFIG, "100");
     s.put(TrainerConfig.PROBE_QUERIES_CONFIG, "50");
-    s.put("moco.architecture", "resnet18-narrow,width=8,channels=1,size=16");
+    // Width 16, not 8: oneDNN's input gradients are wrong (at times NaN: a step skipped, a loss
+    // point short) below 16 channels on AVX-512; see the trainer's ConvolutionGradientTest.
+    s.put("moco.architecture", "resnet18-narrow,width=16,channels=1,size=16");
     s.put("moco.queue.size", "32");
     s.put("moco.seed", "7");
     List<EncoderVersion> published = new java.util.ArrayList<>();

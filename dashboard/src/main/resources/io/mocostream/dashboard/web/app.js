@@ -151,8 +151,11 @@
     const reasons = Object.keys(d.series);
     const box = document.getElementById('dlq-chart');
     box.setAttribute('data-reasons', reasons.join(','));
+    // No dead letters yet: an empty last ten minutes, so the time axis shows now rather than 1970.
+    const now = Math.floor(Date.now() / 60000) * 60;
+    const minutes = d.minutes.length ? d.minutes.map(t => t / 1000) : [now - 600, now];
     chart(box, 'dlq', 'dead letters per minute', reasons.map(r => ({label: r, bars: true})),
-      [d.minutes.map(t => t / 1000)].concat(reasons.map(r => d.series[r])), true);
+      [minutes].concat(reasons.map(r => d.minutes.length ? d.series[r] : [null, null])), true);
     document.getElementById('dlq-totals').replaceChildren(...Object.entries(d.totals).map(([r, c]) =>
       el('span', {class: 'reason', 'data-reason': r}, r + ': ', el('b', {}, String(c)))));
     const tb = document.querySelector('#dlq-recent tbody');

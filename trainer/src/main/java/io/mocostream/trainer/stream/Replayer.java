@@ -114,7 +114,14 @@ public final class Replayer {
                 + toVersion
                 + " that verifies under the trusted keys on "
                 + topics.versionsTopic()
-                + (refused.isEmpty() ? "" : " (refused: " + String.join(", ", refused) + ")"));
+                + (refused.isEmpty()
+                    ? ""
+                    : " (refused "
+                        + refused.size()
+                        + ": "
+                        + String.join(", ", refused.subList(0, Math.min(5, refused.size())))
+                        + (refused.size() > 5 ? ", ..." : "")
+                        + ")"));
       }
       String fingerprint = version.getConfigFingerprint().toString();
       TrainerCheckpoint checkpoint =

@@ -94,7 +94,7 @@ public final class TrainerConfig {
   public static final String BLUR_PROBABILITY_CONFIG = "augment.blur.probability";
   private static final String BLUR_PROBABILITY_DOC =
       "Probability of MoCo v2's Gaussian blur per view, in [0, 1] (unset: the augmentation preset's,"
-          + " 0.5 for v2); the authors' CIFAR demo uses none at 32 px, where the kernel is 3 pixels wide";
+          + " 0.5 for v2); the authors' CIFAR demo uses none (at 28-32 px the kernel is 3 pixels wide)";
   public static final String MAX_BYTES_CONFIG = "decode.max.bytes";
   private static final String MAX_BYTES_DOC = "Largest frame payload accepted, bytes";
   public static final String MAX_PIXELS_CONFIG = "decode.max.pixels";

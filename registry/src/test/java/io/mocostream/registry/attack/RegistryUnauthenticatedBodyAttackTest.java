@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * close}, the body unread: the answer comes and the connection closes long before any deadline.
  */
 class RegistryUnauthenticatedBodyAttackTest {
-  private static String stallAfterOneMiB(int port, String headers) throws IOException {
+  private static String stallAfterOneMiB(int port, String headers)
+      throws IOException, InterruptedException {
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(5_000);
       OutputStream out = s.getOutputStream();
@@ -33,8 +34,21 @@ class RegistryUnauthenticatedBodyAttackTest {
                   + (64L << 20)
                   + "\r\n\r\n")
               .getBytes(StandardCharsets.US_ASCII));
-      out.write(new byte[1 << 20]);
       out.flush();
+      // The 1 MiB from another thread: the registry answers at once and closes (the defence), which
+      // resets a write still blocked; the answer must still be read here.
+      Thread writer =
+          new Thread(
+              () -> {
+                try {
+                  out.write(new byte[1 << 20]);
+                  out.flush();
+                } catch (IOException closedByTheRegistry) {
+                  // closed without reading the body: what is tested
+                }
+              },
+              "oversized-body-writer");
+      writer.start();
       InputStream in = s.getInputStream();
       ByteArrayOutputStream got = new ByteArrayOutputStream();
       byte[] buf = new byte[8192];
@@ -47,6 +61,8 @@ class RegistryUnauthenticatedBodyAttackTest {
       } catch (IOException reset) {
         // closed with our unread bytes in its buffer: a close too
       }
+      s.close(); // ends a write still blocked
+      writer.join(5_000);
       return got.toString(StandardCharsets.US_ASCII);
     }
   }

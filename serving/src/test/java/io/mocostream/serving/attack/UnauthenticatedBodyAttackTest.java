@@ -59,7 +59,8 @@ class UnauthenticatedBodyAttackTest {
    * Sends the head and 1 MiB of a 64 MiB body, then stalls; returns what the server sent before
    * closing.
    */
-  static String stallAfterOneMiB(URI base, String headers) throws IOException {
+  static String stallAfterOneMiB(URI base, String headers)
+      throws IOException, InterruptedException {
     try (Socket s = new Socket(base.getHost(), base.getPort())) {
       s.setSoTimeout(PATIENCE_MS);
       OutputStream out = s.getOutputStream();
@@ -70,8 +71,22 @@ class UnauthenticatedBodyAttackTest {
                   + (64L << 20)
                   + "\r\n\r\n")
               .getBytes(StandardCharsets.US_ASCII));
-      out.write(new byte[1 << 20]);
       out.flush();
+      // The 1 MiB from another thread: a server that answers at once and closes (what is wanted)
+      // resets the connection while the write may still be blocked, and the answer must still be
+      // read here.
+      Thread writer =
+          new Thread(
+              () -> {
+                try {
+                  out.write(new byte[1 << 20]);
+                  out.flush();
+                } catch (IOException closedByTheServer) {
+                  // the server closed without reading the body: the defence under test
+                }
+              },
+              "oversized-body-writer");
+      writer.start();
       InputStream in = s.getInputStream();
       ByteArrayOutputStream got = new ByteArrayOutputStream();
       byte[] buf = new byte[8192];
@@ -87,6 +102,8 @@ class UnauthenticatedBodyAttackTest {
       } catch (IOException reset) {
         // closed with our unread bytes in its buffer: a reset after the answer is a close too
       }
+      s.close(); // ends a write still blocked
+      writer.join(PATIENCE_MS);
       return got.toString(StandardCharsets.US_ASCII);
     }
   }

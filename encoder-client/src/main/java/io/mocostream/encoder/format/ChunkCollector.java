@@ -85,17 +85,7 @@ public final class ChunkCollector {
     }
     if (chunkCount < 1) {
       throw error(
-          Kind.COUNT_MISMATCH,
-          index,
-          "chunk "
-              + index
-              + " of model "
-              + model
-              + " version "
-              + version
-              + " declares "
-              + chunkCount
-              + " chunks");
+          Kind.COUNT_MISMATCH, index, describe(index) + " declares " + chunkCount + " chunks");
     }
     if (count < 0) {
       // The count comes from a record: bound it by the bytes it could describe before allocating
@@ -104,12 +94,7 @@ public final class ChunkCollector {
         throw error(
             Kind.SIZE_MISMATCH,
             index,
-            "chunk "
-                + index
-                + " of model "
-                + model
-                + " version "
-                + version
+            describe(index)
                 + " declares "
                 + chunkCount
                 + " chunks, more than the "
@@ -121,12 +106,7 @@ public final class ChunkCollector {
       throw error(
           Kind.COUNT_MISMATCH,
           index,
-          "chunk "
-              + index
-              + " of model "
-              + model
-              + " version "
-              + version
+          describe(index)
               + " declares "
               + chunkCount
               + " chunks, earlier chunks declared "
@@ -146,10 +126,7 @@ public final class ChunkCollector {
               + (count - 1));
     }
     if (byIndex.containsKey(index)) {
-      throw error(
-          Kind.DUPLICATE,
-          index,
-          "chunk " + index + " of model " + model + " version " + version + " arrived twice");
+      throw error(Kind.DUPLICATE, index, describe(index) + " arrived twice");
     }
     int n = data.remaining();
     if (bytes + n > maxBytes
@@ -157,12 +134,7 @@ public final class ChunkCollector {
       throw error(
           Kind.SIZE_MISMATCH,
           index,
-          "chunk "
-              + index
-              + " of model "
-              + model
-              + " version "
-              + version
+          describe(index)
               + " brings the payload to "
               + (bytes + n)
               + " bytes in "
@@ -303,6 +275,11 @@ public final class ChunkCollector {
   /** The chunk count the chunks declare, or -1 before the first chunk. */
   public int declaredCount() {
     return count;
+  }
+
+  /** "chunk I of model M version V": how every message names the chunk at fault. */
+  private String describe(int index) {
+    return "chunk " + index + " of model " + model + " version " + version;
   }
 
   private ChunkException error(Kind kind, int index, String message) {
